@@ -1,0 +1,111 @@
+/* ringtrail serve: every role in one process, stopped by SIGTERM/SIGINT. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "http/http.h"
+
+#define RT_LOG_MODULE "serve"
+
+static void print_bootstrap(const struct rt_bootstrap *b)
+{
+	/* Printed once, to the terminal only: none of it is stored in clear. */
+	printf("created demo account \"Demo Agency\" (id %lld)\n"
+	       "admin user: %s\n"
+	       "admin password: %s\n"
+	       "api key: %s\n"
+	       "(the password and the key are shown only this once)\n",
+	       (long long)b->account_id, b->email, b->password, b->api_key);
+	fflush(stdout);
+}
+
+/* Waits for requests in flight to finish, up to the shutdown timeout; a
+ * second signal meanwhile exits at once. */
+static void drain(struct rt_http *http, const sigset_t *sigs, uint64_t timeout_ms)
+{
+	uint64_t deadline = rt_mono_us() + timeout_ms * 1000;
+	struct timespec tick = {0, 20 * 1000 * 1000};
+
+	while (rt_http_inflight(http) > 0) {
+		int sig = sigtimedwait(sigs, NULL, &tick);
+
+		if (sig > 0) {
+			rt_warn("second signal: exiting at once", "signal=%d", sig);
+			_exit(RT_EXIT_FAIL);
+		}
+		if (rt_mono_us() >= deadline) {
+			rt_warn("shutdown timeout: closing requests in flight",
+				"in_flight=%u", rt_http_inflight(http));
+			return;
+		}
+	}
+}
+
+int rt_cmd_serve(struct rt_cli *c)
+{
+	static const char *const known[] = {NULL};
+	struct rt_http_deps deps = {&c->conf, c->store, c->auth};
+	struct rt_bootstrap boot;
+	struct rt_http *http;
+	sigset_t sigs;
+	int err, sig;
+
+	if (rt_cli_opts_check(c, known))
+		return RT_EXIT_USAGE;
+	if (rt_cli_arg(c, 0))
+		return rt_cli_fail(RT_EXIT_USAGE, "serve takes no argument '%s'",
+				   rt_cli_arg(c, 0));
+
+	if (c->conf.demo) {
+		memset(&boot, 0, sizeof(boot));
+		err = rt_auth_bootstrap(c->auth, &boot);
+		if (!err)
+			print_bootstrap(&boot);
+		else if (err != EEXIST)
+			return rt_cli_fail(RT_EXIT_FAIL,
+					   "cannot create the demo account: %s",
+					   strerror(err));
+		memset(&boot, 0, sizeof(boot));
+	}
+
+	/* Blocked before any thread starts, so that every thread inherits the
+	 * mask and only sigwait below sees the signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	err = rt_http_start(&http, &deps);
+	if (err == EINVAL)
+		return rt_cli_fail(RT_EXIT_USAGE,
+				   "config key 'listen': bad address '%s' (want "
+				   "HOST:PORT)",
+				   c->conf.listen);
+	if (err)
+		return rt_cli_fail(RT_EXIT_FAIL, "cannot listen on '%s': %s",
+				   c->conf.listen, strerror(err));
+	rt_info("listening", "listen=%s port=%u db=\"%s\" store=%s threads=%u",
+		c->conf.listen, rt_http_port(http), c->conf.db,
+		rt_store_backend(c->store), c->conf.http_threads);
+	printf("listening on http://%s:%u\n",
+	       strncmp(c->conf.listen, "localhost", 9) == 0 ? "localhost"
+							    : "127.0.0.1",
+	       rt_http_port(http));
+	fflush(stdout);
+
+	do {
+		err = sigwait(&sigs, &sig);
+	} while (err == EINTR);
+	rt_info("stopping", "signal=%d in_flight=%u", sig, rt_http_inflight(http));
+	rt_http_quiesce(http);
+	drain(http, &sigs, c->conf.shutdown_timeout);
+	rt_http_stop(http);
+	rt_info("stopped", "");
+	return RT_EXIT_OK;
+}

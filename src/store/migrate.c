@@ -1,0 +1,210 @@
+/*
+ * Numbered migrations, shared by every backend, and the runner.  This table
+ * is the one place the schema is written down: add a migration at the end,
+ * never edit one that has shipped.  Portable SQL only: BIGINT and TEXT
+ * columns, {pk} for the auto-increment primary key, times as ms since the
+ * Unix epoch in UTC.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "store/store_int.h"
+
+#define RT_LOG_MODULE "store"
+
+static const struct rt_migration migrations[] = {
+	{1, "accounts, users, memberships, api keys, sessions, audit log",
+	 "CREATE TABLE accounts ("
+	 " id {pk},"
+	 " parent_id BIGINT REFERENCES accounts(id),"
+	 " name TEXT NOT NULL,"
+	 " kind TEXT NOT NULL CHECK (kind IN ('agency', 'client')),"
+	 " time_zone TEXT NOT NULL,"
+	 " currency TEXT NOT NULL,"
+	 " status TEXT NOT NULL CHECK (status IN ('active', 'suspended')),"
+	 " created_at BIGINT NOT NULL,"
+	 " updated_at BIGINT NOT NULL);"
+	 "CREATE INDEX accounts_parent ON accounts (parent_id);"
+	 /* Closure table: every (ancestor, descendant) pair, self included, so
+	  * that a tenant check is one indexed lookup at any depth. */
+	 "CREATE TABLE account_tree ("
+	 " ancestor_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " descendant_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " depth BIGINT NOT NULL,"
+	 " PRIMARY KEY (ancestor_id, descendant_id));"
+	 "CREATE INDEX account_tree_descendant ON account_tree (descendant_id);"
+	 "CREATE TABLE users ("
+	 " id {pk},"
+	 " email TEXT NOT NULL UNIQUE,"
+	 " name TEXT NOT NULL,"
+	 " password_hash TEXT NOT NULL,"
+	 " status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),"
+	 " created_at BIGINT NOT NULL,"
+	 " updated_at BIGINT NOT NULL,"
+	 " last_login_at BIGINT);"
+	 "CREATE TABLE memberships ("
+	 " id {pk},"
+	 " user_id BIGINT NOT NULL REFERENCES users(id),"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'analyst', 'agent')),"
+	 " created_at BIGINT NOT NULL,"
+	 " UNIQUE (user_id, account_id));"
+	 "CREATE INDEX memberships_account ON memberships (account_id);"
+	 "CREATE TABLE api_keys ("
+	 " id {pk},"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " name TEXT NOT NULL,"
+	 " prefix TEXT NOT NULL,"
+	 " hash TEXT NOT NULL UNIQUE,"
+	 " scopes BIGINT NOT NULL,"
+	 " created_by_user BIGINT REFERENCES users(id),"
+	 " created_at BIGINT NOT NULL,"
+	 " last_used_at BIGINT,"
+	 " expires_at BIGINT,"
+	 " revoked_at BIGINT);"
+	 "CREATE INDEX api_keys_account ON api_keys (account_id);"
+	 "CREATE TABLE web_sessions ("
+	 " id {pk},"
+	 " token_hash TEXT NOT NULL UNIQUE,"
+	 " user_id BIGINT NOT NULL REFERENCES users(id),"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " csrf TEXT NOT NULL,"
+	 " created_at BIGINT NOT NULL,"
+	 " expires_at BIGINT NOT NULL);"
+	 "CREATE INDEX web_sessions_expires ON web_sessions (expires_at);"
+	 "CREATE TABLE audit_log ("
+	 " id {pk},"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " actor_type TEXT NOT NULL,"
+	 " actor_id BIGINT,"
+	 " action TEXT NOT NULL,"
+	 " object_type TEXT NOT NULL,"
+	 " object_id BIGINT,"
+	 " details TEXT NOT NULL,"
+	 " ip TEXT,"
+	 " request_id TEXT,"
+	 " created_at BIGINT NOT NULL);"
+	 "CREATE INDEX audit_log_account ON audit_log (account_id, id);"
+	 "CREATE TABLE idempotency_keys ("
+	 " principal TEXT NOT NULL,"
+	 " idem_key TEXT NOT NULL,"
+	 " request_hash TEXT NOT NULL,"
+	 " status BIGINT NOT NULL,"
+	 " body TEXT,"
+	 " created_at BIGINT NOT NULL,"
+	 " PRIMARY KEY (principal, idem_key));"},
+};
+
+const struct rt_migration *rt_store_migrations(size_t *np)
+{
+	*np = RT_ARRAY_SIZE(migrations);
+	return migrations;
+}
+
+static int version_row(const struct rt_val *cols, size_t n, void *arg)
+{
+	*(unsigned *)arg = n ? (unsigned)rt_col_int(&cols[0]) : 0;
+	return 0;
+}
+
+static int current_version(struct rt_store_tx *tx, unsigned *vp)
+{
+	*vp = 0;
+	return rt_store_query(tx, "SELECT COALESCE(MAX(version), 0) FROM "
+				  "schema_version",
+			      NULL, 0, version_row, vp, NULL);
+}
+
+static int ensure_version_table(struct rt_store *s)
+{
+	struct rt_store_tx *tx;
+	int err;
+
+	err = rt_store_begin(s, true, &tx);
+	if (err)
+		return err;
+	err = rt_store_tx_script(tx, "CREATE TABLE IF NOT EXISTS schema_version ("
+				     " version BIGINT PRIMARY KEY,"
+				     " name TEXT NOT NULL,"
+				     " applied_at BIGINT NOT NULL)");
+	if (err) {
+		rt_store_rollback(tx);
+		return err;
+	}
+	return rt_store_commit(tx);
+}
+
+int rt_store_schema_version(struct rt_store *s, unsigned *curp,
+			    unsigned *latestp)
+{
+	struct rt_store_tx *tx;
+	int err;
+
+	*latestp = migrations[RT_ARRAY_SIZE(migrations) - 1].version;
+	err = ensure_version_table(s);
+	if (err)
+		return err;
+	err = rt_store_begin(s, false, &tx);
+	if (err)
+		return err;
+	err = current_version(tx, curp);
+	rt_store_rollback(tx);
+	return err;
+}
+
+int rt_store_migrate(struct rt_store *s, unsigned *appliedp)
+{
+	unsigned applied = 0, latest = migrations[RT_ARRAY_SIZE(migrations) - 1].version;
+	int err;
+
+	err = ensure_version_table(s);
+	if (err)
+		return err;
+	for (size_t i = 0; i < RT_ARRAY_SIZE(migrations); i++) {
+		const struct rt_migration *m = &migrations[i];
+		struct rt_store_tx *tx;
+		unsigned cur;
+
+		/* Each step re-reads the version inside its write transaction,
+		 * so two processes migrating at once apply each step once. */
+		err = rt_store_begin(s, true, &tx);
+		if (err)
+			return err;
+		err = current_version(tx, &cur);
+		if (!err && cur > latest) {
+			rt_error("database is newer than this binary",
+				 "schema=%u known=%u", cur, latest);
+			err = EPROTO;
+		}
+		if (err || cur >= m->version) {
+			rt_store_rollback(tx);
+			if (err)
+				return err;
+			continue;
+		}
+		err = rt_store_tx_script(tx, m->sql);
+		if (!err) {
+			struct rt_val args[] = {RT_VINT(m->version),
+						RT_VTEXT(m->name),
+						RT_VINT(rt_now_ms())};
+
+			err = rt_store_query(tx,
+					     "INSERT INTO schema_version (version, "
+					     "name, applied_at) VALUES (?1, ?2, ?3)",
+					     args, 3, NULL, NULL, NULL);
+		}
+		if (err) {
+			rt_store_rollback(tx);
+			rt_error("migration failed", "version=%u", m->version);
+			return err;
+		}
+		err = rt_store_commit(tx);
+		if (err)
+			return err;
+		rt_info("migrated", "version=%u name=\"%s\"", m->version, m->name);
+		applied++;
+	}
+	if (appliedp)
+		*appliedp = applied;
+	return 0;
+}

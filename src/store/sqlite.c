@@ -1,0 +1,287 @@
+/*
+ * The SQLite backend: WAL, busy timeout, foreign keys, and a per-connection
+ * cache of prepared statements keyed by SQL text.  A connection is used by
+ * one thread at a time (the pool sees to that), so it is opened NOMUTEX.
+ */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+#define RT_LOG_MODULE "store"
+
+#define CACHE_SLOTS 128 /* power of two */
+
+struct cache_slot {
+	uint64_t hash;
+	sqlite3_stmt *stmt;
+};
+
+struct rt_store_conn {
+	sqlite3 *db;
+	struct cache_slot cache[CACHE_SLOTS];
+};
+
+static bool sq_accepts(const char *url)
+{
+	/* Anything that is not a URL with a scheme is a file path. */
+	return strstr(url, "://") == NULL;
+}
+
+/* One conversion of SQLite result codes to errno values. */
+static int sq_err(sqlite3 *db, int rc, const char *what)
+{
+	switch (rc) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_NOMEM:
+		return ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		rt_warn("database busy", "during=%s", what);
+		return EBUSY;
+	default:
+		break;
+	}
+	switch (sqlite3_extended_errcode(db)) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return EEXIST;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		return ENOENT;
+	case SQLITE_CONSTRAINT_CHECK:
+	case SQLITE_CONSTRAINT_NOTNULL:
+		return EINVAL;
+	default:
+		break;
+	}
+	rt_error("database error", "during=%s code=%d error=\"%s\"", what, rc,
+		 sqlite3_errmsg(db));
+	return EIO;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK && msg)
+		rt_error("database error", "sql=\"%.60s\" error=\"%s\"", sql, msg);
+	sqlite3_free(msg);
+	return rc == SQLITE_OK ? 0 : sq_err(db, rc, "exec");
+}
+
+static void sq_close(struct rt_store_conn *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		sqlite3_finalize(c->cache[i].stmt);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static int sq_open(struct rt_store_conn **cp, const char *url,
+		   const struct rt_store_opts *opts)
+{
+	struct rt_store_conn *c;
+	char pragmas[256];
+	int rc, err;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return ENOMEM;
+	rc = sqlite3_open_v2(url, &c->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				     SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		rt_error("cannot open database", "path=\"%s\" error=\"%s\"", url,
+			 c->db ? sqlite3_errmsg(c->db) : "out of memory");
+		err = rc == SQLITE_CANTOPEN ? ENOENT : EIO;
+		goto out;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, (int)opts->busy_timeout_ms);
+	/* synchronous=FULL: a committed call record survives a power cut. */
+	snprintf(pragmas, sizeof(pragmas),
+		 "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;%s",
+		 strcmp(url, ":memory:") ? " PRAGMA journal_mode=WAL;" : "");
+	err = exec(c->db, pragmas);
+out:
+	if (err)
+		sq_close(c);
+	else
+		*cp = c;
+	return err;
+}
+
+static int sq_exec_script(struct rt_store_conn *c, const char *sql)
+{
+	return exec(c->db, sql);
+}
+
+static int sq_begin(struct rt_store_conn *c, bool write)
+{
+	return exec(c->db, write ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+static int sq_commit(struct rt_store_conn *c)
+{
+	return exec(c->db, "COMMIT");
+}
+
+static int sq_rollback(struct rt_store_conn *c)
+{
+	if (sqlite3_get_autocommit(c->db))
+		return 0; /* nothing open: SQLite already rolled back */
+	return exec(c->db, "ROLLBACK");
+}
+
+/* Finds or prepares the statement; *cachedp says whether the cache owns it. */
+static int prepare(struct rt_store_conn *c, const char *sql,
+		   sqlite3_stmt **stp, bool *cachedp)
+{
+	uint64_t h = fnv1a(sql);
+	size_t i = (size_t)h & (CACHE_SLOTS - 1);
+	int rc;
+
+	for (size_t probe = 0; probe < 8; probe++) {
+		struct cache_slot *slot = &c->cache[(i + probe) & (CACHE_SLOTS - 1)];
+
+		if (slot->stmt && slot->hash == h &&
+		    strcmp(sqlite3_sql(slot->stmt), sql) == 0) {
+			*stp = slot->stmt;
+			*cachedp = true;
+			return 0;
+		}
+		if (!slot->stmt) {
+			rc = sqlite3_prepare_v3(c->db, sql, -1,
+						SQLITE_PREPARE_PERSISTENT,
+						&slot->stmt, NULL);
+			if (rc != SQLITE_OK)
+				return sq_err(c->db, rc, "prepare");
+			slot->hash = h;
+			*stp = slot->stmt;
+			*cachedp = true;
+			return 0;
+		}
+	}
+	/* The neighbourhood is full: use a one-off statement. */
+	rc = sqlite3_prepare_v2(c->db, sql, -1, stp, NULL);
+	*cachedp = false;
+	return rc == SQLITE_OK ? 0 : sq_err(c->db, rc, "prepare");
+}
+
+static int bind(sqlite3_stmt *st, const struct rt_val *args, size_t nargs)
+{
+	for (size_t i = 0; i < nargs; i++) {
+		int rc, idx = (int)i + 1;
+
+		switch (args[i].type) {
+		case RT_VAL_NULL:
+			rc = sqlite3_bind_null(st, idx);
+			break;
+		case RT_VAL_INT:
+			rc = sqlite3_bind_int64(st, idx, args[i].i);
+			break;
+		case RT_VAL_TEXT:
+			rc = sqlite3_bind_text(st, idx, args[i].s, -1,
+					       SQLITE_STATIC);
+			break;
+		default:
+			RT_BUG("bad value type %d", (int)args[i].type);
+		}
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+static int sq_query(struct rt_store_conn *c, const char *sql,
+		    const struct rt_val *args, size_t nargs,
+		    rt_store_row_h *rowh, void *arg, int64_t *changesp)
+{
+	struct rt_val cols[32];
+	sqlite3_stmt *st;
+	bool cached;
+	int rc, err, ncols;
+
+	err = prepare(c, sql, &st, &cached);
+	if (err)
+		return err;
+	if (sqlite3_bind_parameter_count(st) != (int)nargs)
+		RT_BUG("query wants %d parameters, got %zu: %s",
+		       sqlite3_bind_parameter_count(st), nargs, sql);
+	rc = bind(st, args, nargs);
+	if (rc != SQLITE_OK) {
+		err = sq_err(c->db, rc, "bind");
+		goto out;
+	}
+	ncols = sqlite3_column_count(st);
+	if (ncols > (int)RT_ARRAY_SIZE(cols))
+		RT_BUG("query returns %d columns, at most %zu supported", ncols,
+		       RT_ARRAY_SIZE(cols));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < ncols; i++) {
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_NULL:
+				cols[i] = RT_VNULL;
+				break;
+			case SQLITE_INTEGER:
+				cols[i] = RT_VINT(sqlite3_column_int64(st, i));
+				break;
+			default:
+				cols[i].type = RT_VAL_TEXT;
+				cols[i].s = (const char *)sqlite3_column_text(st, i);
+				if (!cols[i].s) {
+					err = ENOMEM;
+					goto out;
+				}
+				break;
+			}
+		}
+		if (rowh) {
+			err = rowh(cols, (size_t)ncols, arg);
+			if (err)
+				goto out;
+		}
+	}
+	err = sq_err(c->db, rc, "step");
+	if (!err && changesp)
+		*changesp = sqlite3_changes64(c->db);
+out:
+	if (cached) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else {
+		sqlite3_finalize(st);
+	}
+	return err;
+}
+
+const struct rt_store_ops rt_store_sqlite_ops = {
+	.name = "sqlite",
+	.pk_type = "INTEGER PRIMARY KEY",
+	.accepts = sq_accepts,
+	.open = sq_open,
+	.close = sq_close,
+	.exec_script = sq_exec_script,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.query = sq_query,
+};

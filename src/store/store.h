@@ -1,0 +1,274 @@
+/*
+ * store: the one way to persistent data.
+ *
+ * Two layers, both here:
+ *  - the connection layer: open a store by URL (a file path means SQLite), run
+ *    migrations, check out a connection inside a transaction, run portable SQL
+ *    with numbered parameters (?1, ?2 ...).  Backends are const ops structs
+ *    (store_int.h); the wrappers below are where timing, asserts and fault
+ *    injection live.
+ *  - the data layer: typed functions per table.  Every function that touches
+ *    tenant data takes `scope`, the account the caller acts as, and only sees
+ *    that account and its descendants: an object outside the scope is
+ *    ENOENT, exactly like one that does not exist.
+ *
+ * Errors are 0 or a positive errno value: ENOENT not found (or out of scope),
+ * EEXIST unique constraint, EPERM not allowed by the data model, EBUSY locked
+ * past the busy timeout, EIO anything else from the database.
+ */
+#ifndef RT_STORE_H
+#define RT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+struct rt_store;
+struct rt_store_tx;
+
+/* ---- connection layer ------------------------------------------------- */
+
+struct rt_store_opts {
+	unsigned pool_size;	 /* connections kept open */
+	uint64_t busy_timeout_ms; /* lock wait before EBUSY */
+};
+
+/*
+ * Opens the store at url (a SQLite file path, or ":memory:").  Does not
+ * migrate.  On success *sp is owned by the caller: rt_store_close().
+ */
+int rt_store_open(struct rt_store **sp, const char *url,
+		  const struct rt_store_opts *opts);
+void rt_store_close(struct rt_store *s);
+const char *rt_store_backend(const struct rt_store *s);
+
+/*
+ * Applies every migration newer than the database's schema version, each in
+ * its own transaction.  *appliedp (may be NULL) gets how many ran.  EPROTO
+ * when the database is newer than this binary.
+ */
+int rt_store_migrate(struct rt_store *s, unsigned *appliedp);
+/* Current and latest known schema versions. */
+int rt_store_schema_version(struct rt_store *s, unsigned *curp,
+			    unsigned *latestp);
+/* Cheap round trip for /readyz. */
+int rt_store_ping(struct rt_store *s);
+
+/*
+ * Checks out a connection and begins a transaction; `write` takes the write
+ * lock up front (SQLite BEGIN IMMEDIATE) so that a transaction never fails
+ * half way on a lock upgrade.  Finish with rt_store_commit() or
+ * rt_store_rollback(); both release the connection and free *txp.
+ */
+int rt_store_begin(struct rt_store *s, bool write, struct rt_store_tx **txp);
+int rt_store_commit(struct rt_store_tx *tx);
+void rt_store_rollback(struct rt_store_tx *tx);
+
+enum rt_val_type { RT_VAL_NULL, RT_VAL_INT, RT_VAL_TEXT };
+
+/* A parameter or a column; text is borrowed (for columns: for the call). */
+struct rt_val {
+	enum rt_val_type type;
+	int64_t i;
+	const char *s;
+};
+#define RT_VNULL ((struct rt_val){.type = RT_VAL_NULL})
+#define RT_VINT(v) ((struct rt_val){.type = RT_VAL_INT, .i = (v)})
+#define RT_VTEXT(v) ((struct rt_val){.type = (v) ? RT_VAL_TEXT : RT_VAL_NULL, .s = (v)})
+
+/* Row callback: 0 to go on, anything else stops the query and is returned. */
+typedef int(rt_store_row_h)(const struct rt_val *cols, size_t ncols, void *arg);
+
+/* Runs one statement; rowh may be NULL.  *changesp (may be NULL) = rows changed. */
+int rt_store_query(struct rt_store_tx *tx, const char *sql,
+		   const struct rt_val *args, size_t nargs, rt_store_row_h *rowh,
+		   void *arg, int64_t *changesp);
+
+/* Metrics in Prometheus text format: store operation timings. */
+void rt_store_metrics(const struct rt_store *s, struct rt_buf *b);
+
+/* ---- data layer ------------------------------------------------------- */
+
+#define RT_NAME_MAX 201 /* names: up to 200 bytes of UTF-8 */
+#define RT_EMAIL_MAX 255
+
+/* A page request: ids greater than after, at most limit rows. */
+struct rt_page {
+	int64_t after;
+	unsigned limit;
+};
+
+struct rt_account {
+	int64_t id;
+	int64_t parent_id; /* 0 for a root account */
+	char name[RT_NAME_MAX];
+	char kind[16];	    /* "agency" or "client" */
+	char time_zone[64]; /* IANA name, e.g. "America/New_York" */
+	char currency[4];   /* ISO 4217, e.g. "USD" */
+	char status[16];    /* "active" or "suspended" */
+	int64_t created_at, updated_at;
+};
+typedef int(rt_account_h)(const struct rt_account *a, void *arg);
+
+/* Creates a root account (no parent): operators only, through the CLI. */
+int rt_store_account_create_root(struct rt_store_tx *tx, struct rt_account *a);
+/* Creates a child of a->parent_id, which must be an agency in scope. */
+int rt_store_account_create(struct rt_store_tx *tx, int64_t scope,
+			    struct rt_account *a);
+int rt_store_account_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
+			 struct rt_account *a);
+/* Writes name, time_zone, currency, status of a (by a->id). */
+int rt_store_account_update(struct rt_store_tx *tx, int64_t scope,
+			    struct rt_account *a);
+int rt_store_account_list(struct rt_store_tx *tx, int64_t scope,
+			  const struct rt_page *pg, rt_account_h *h, void *arg);
+/* Every account, for the operator's CLI. */
+int rt_store_account_list_all(struct rt_store_tx *tx, const struct rt_page *pg,
+			      rt_account_h *h, void *arg);
+int rt_store_account_count(struct rt_store_tx *tx, int64_t *np);
+/* True (0) when id is scope or one of its descendants, else ENOENT. */
+int rt_store_account_in_scope(struct rt_store_tx *tx, int64_t scope, int64_t id);
+
+struct rt_user {
+	int64_t id;
+	char email[RT_EMAIL_MAX];
+	char name[RT_NAME_MAX];
+	char status[16]; /* "active" or "disabled" */
+	int64_t created_at, updated_at, last_login_at;
+};
+typedef int(rt_user_h)(const struct rt_user *u, void *arg);
+
+/* Creates a user with a first membership in account_id (in scope); EEXIST
+ * when the email is taken. */
+int rt_store_user_create(struct rt_store_tx *tx, int64_t scope,
+			 struct rt_user *u, const char *pw_hash,
+			 int64_t account_id, const char *role);
+/* A user is visible in scope when they hold a membership in it. */
+int rt_store_user_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
+		      struct rt_user *u);
+int rt_store_user_list(struct rt_store_tx *tx, int64_t scope,
+		       const struct rt_page *pg, rt_user_h *h, void *arg);
+/* Writes name and status; pw_hash too when not NULL.  EPERM when the user
+ * also belongs to accounts outside scope. */
+int rt_store_user_update(struct rt_store_tx *tx, int64_t scope,
+			 const struct rt_user *u, const char *pw_hash);
+/* Unscoped, for login: the user and the password hash (size >= 128). */
+int rt_store_user_by_email(struct rt_store_tx *tx, const char *email,
+			   struct rt_user *u, char *pw_hash, size_t pw_size);
+int rt_store_user_by_id(struct rt_store_tx *tx, int64_t id, struct rt_user *u);
+int rt_store_user_list_all(struct rt_store_tx *tx, const struct rt_page *pg,
+			   rt_user_h *h, void *arg);
+int rt_store_user_touch_login(struct rt_store_tx *tx, int64_t id, int64_t now);
+
+struct rt_membership {
+	int64_t id;
+	int64_t user_id;
+	int64_t account_id;
+	char role[16]; /* owner, admin, analyst, agent */
+	int64_t created_at;
+};
+typedef int(rt_membership_h)(const struct rt_membership *m, void *arg);
+
+int rt_store_membership_create(struct rt_store_tx *tx, int64_t scope,
+			       struct rt_membership *m);
+int rt_store_membership_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
+			    struct rt_membership *m);
+/* Filters: user_id / account_id 0 for any. */
+int rt_store_membership_list(struct rt_store_tx *tx, int64_t scope,
+			     int64_t user_id, int64_t account_id,
+			     const struct rt_page *pg, rt_membership_h *h,
+			     void *arg);
+int rt_store_membership_update(struct rt_store_tx *tx, int64_t scope,
+			       struct rt_membership *m);
+int rt_store_membership_delete(struct rt_store_tx *tx, int64_t scope,
+			       int64_t id);
+/* Unscoped, for login: the user's membership in account_id, or (account_id
+ * 0) the one nearest the root. */
+int rt_store_membership_for_login(struct rt_store_tx *tx, int64_t user_id,
+				  int64_t account_id, struct rt_membership *m);
+
+#define RT_KEY_PREFIX_MAX 24
+struct rt_apikey {
+	int64_t id;
+	int64_t account_id;
+	char name[RT_NAME_MAX];
+	char prefix[RT_KEY_PREFIX_MAX]; /* the visible start of the secret */
+	unsigned scopes;		/* RT_SCOPE_* bits (auth.h) */
+	int64_t created_by_user;	/* 0 when made by a key or the CLI */
+	int64_t created_at, last_used_at, expires_at, revoked_at; /* 0 = never */
+};
+typedef int(rt_apikey_h)(const struct rt_apikey *k, void *arg);
+
+/* hash: hex of the keyed hash of the secret (never the secret itself). */
+int rt_store_apikey_create(struct rt_store_tx *tx, int64_t scope,
+			   struct rt_apikey *k, const char *hash);
+int rt_store_apikey_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
+			struct rt_apikey *k);
+int rt_store_apikey_list(struct rt_store_tx *tx, int64_t scope,
+			 int64_t account_id, const struct rt_page *pg,
+			 rt_apikey_h *h, void *arg);
+/* EALREADY when it was revoked before. */
+int rt_store_apikey_revoke(struct rt_store_tx *tx, int64_t scope, int64_t id,
+			   int64_t now);
+/* Unscoped, for the operator's CLI. */
+int rt_store_apikey_get_any(struct rt_store_tx *tx, int64_t id,
+			    struct rt_apikey *k);
+int rt_store_apikey_list_all(struct rt_store_tx *tx, const struct rt_page *pg,
+			     rt_apikey_h *h, void *arg);
+/* Unscoped, for authentication. */
+int rt_store_apikey_by_hash(struct rt_store_tx *tx, const char *hash,
+			    struct rt_apikey *k);
+int rt_store_apikey_touch(struct rt_store_tx *tx, int64_t id, int64_t now);
+
+/* Dashboard login sessions; token_hash is the keyed hash of the cookie. */
+struct rt_websession {
+	int64_t id;
+	int64_t user_id;
+	int64_t account_id;
+	char role[16];
+	char csrf[48];
+	int64_t created_at, expires_at;
+};
+int rt_store_websession_create(struct rt_store_tx *tx, struct rt_websession *w,
+			       const char *token_hash);
+int rt_store_websession_by_hash(struct rt_store_tx *tx, const char *token_hash,
+				int64_t now, struct rt_websession *w);
+int rt_store_websession_delete(struct rt_store_tx *tx, int64_t id);
+int rt_store_websession_purge(struct rt_store_tx *tx, int64_t now);
+
+struct rt_audit {
+	int64_t id;
+	int64_t account_id;
+	char actor_type[16]; /* api_key, user, cli, system */
+	int64_t actor_id;
+	char action[48];      /* e.g. "account.create" */
+	char object_type[32]; /* e.g. "account" */
+	int64_t object_id;
+	const char *details; /* JSON text; borrowed */
+	char ip[48];
+	char request_id[72];
+	int64_t created_at;
+};
+typedef int(rt_audit_h)(const struct rt_audit *a, void *arg);
+int rt_store_audit_add(struct rt_store_tx *tx, const struct rt_audit *a);
+int rt_store_audit_list(struct rt_store_tx *tx, int64_t scope,
+			int64_t account_id, const struct rt_page *pg,
+			rt_audit_h *h, void *arg);
+
+/*
+ * Idempotency keys for POST.  begin claims (principal, key): 0 when claimed,
+ * EEXIST with *statusp and *bodyp (caller frees) of the stored response
+ * when it completed before (status 0: still in progress), and EINVAL when
+ * the key was used for a different request (request_hash differs).
+ */
+int rt_store_idem_begin(struct rt_store_tx *tx, const char *principal,
+			const char *key, const char *request_hash, int64_t now,
+			int *statusp, char **bodyp);
+int rt_store_idem_finish(struct rt_store_tx *tx, const char *principal,
+			 const char *key, int status, const char *body);
+int rt_store_idem_forget(struct rt_store_tx *tx, const char *principal,
+			 const char *key);
+
+#endif

@@ -1,0 +1,63 @@
+/* Inside the store: the backend ops struct and the shared SQL helpers. */
+#ifndef RT_STORE_INT_H
+#define RT_STORE_INT_H
+
+#include "store/store.h"
+
+struct rt_store_conn; /* a backend's connection */
+
+/*
+ * A backend.  SQL reaching query() is portable: numbered parameters ?1..?N,
+ * BIGINT and TEXT columns, RETURNING; exec_script() runs migration text in
+ * which {pk} stands for the backend's auto-increment primary key type.
+ */
+struct rt_store_ops {
+	const char *name;
+	const char *pk_type;
+	bool (*accepts)(const char *url);
+	int (*open)(struct rt_store_conn **cp, const char *url,
+		    const struct rt_store_opts *opts);
+	void (*close)(struct rt_store_conn *c);
+	int (*exec_script)(struct rt_store_conn *c, const char *sql);
+	int (*begin)(struct rt_store_conn *c, bool write);
+	int (*commit)(struct rt_store_conn *c);
+	int (*rollback)(struct rt_store_conn *c);
+	int (*query)(struct rt_store_conn *c, const char *sql,
+		     const struct rt_val *args, size_t nargs,
+		     rt_store_row_h *rowh, void *arg, int64_t *changesp);
+};
+
+extern const struct rt_store_ops rt_store_sqlite_ops;
+
+/* Runs a migration script on the transaction's connection. */
+int rt_store_tx_script(struct rt_store_tx *tx, const char *sql);
+
+/* The migration list (migrate.c). */
+struct rt_migration {
+	unsigned version;
+	const char *name;
+	const char *sql;
+};
+const struct rt_migration *rt_store_migrations(size_t *np);
+
+/* Row helpers for the data layer. */
+static inline int64_t rt_col_int(const struct rt_val *c)
+{
+	return c->type == RT_VAL_INT ? c->i : 0;
+}
+static inline const char *rt_col_text(const struct rt_val *c)
+{
+	return c->type == RT_VAL_TEXT ? c->s : "";
+}
+#define RT_COL_STR(dst, col) rt_strlcpy((dst), rt_col_text(col), sizeof(dst))
+
+/* Clamps a page's limit; 0 means the default. */
+unsigned rt_store_page_limit(const struct rt_page *pg);
+
+/* `account_id` is scope or below it: the SQL that every tenant query uses.
+ * ?1 is always the scope. */
+#define RT_IN_SCOPE(col)                                                       \
+	"EXISTS (SELECT 1 FROM account_tree t WHERE t.ancestor_id = ?1 AND "   \
+	"t.descendant_id = " col ")"
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * util: what every subsystem shares: logging (logfmt), the configuration
+ * snapshot, time, and a few checked string and number parsers.
+ *
+ * Ownership: functions returning `char *` hand over a heap string the caller
+ * frees; `const char *` results are borrowed.  Errors are 0 or a positive
+ * errno value unless said otherwise.
+ */
+#ifndef RT_UTIL_H
+#define RT_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define RT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define RT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* A programmer error: prints where and aborts.  Never for bad input. */
+#define RT_BUG(...) rt_bug(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void rt_bug(const char *file, int line, const char *fmt, ...) RT_PRINTF(3, 4);
+
+/* ---- logging ---------------------------------------------------------- */
+
+enum rt_log_level { RT_LOG_DEBUG, RT_LOG_INFO, RT_LOG_WARN, RT_LOG_ERROR };
+
+/* Parses "debug", "info", "warn" or "error".  Returns 0 or EINVAL. */
+int rt_log_level_parse(const char *s, enum rt_log_level *lp);
+const char *rt_log_level_name(enum rt_log_level l);
+void rt_log_set_level(enum rt_log_level l);
+bool rt_log_enabled(enum rt_log_level l);
+
+/*
+ * Per-thread context printed on every line of this thread until cleared:
+ * key is "req" for an HTTP request id, "call" for a call id.  Both strings
+ * are copied.
+ */
+void rt_log_ctx_set(const char *key, const char *id);
+void rt_log_ctx_clear(void);
+
+/*
+ * Writes one logfmt line to stderr:
+ *   time=... level=info module=http req=... msg="listening" addr=127.0.0.1:8080
+ * msg is a short lowercase phrase; kvfmt formats further key=value pairs
+ * (may be ""), whose string values should go through rt_log_q() when they
+ * come from outside.  Control characters are escaped so a line stays a line.
+ */
+void rt_log_write(enum rt_log_level l, const char *module, const char *msg,
+		  const char *kvfmt, ...) RT_PRINTF(4, 5);
+
+/* Each .c file that logs defines RT_LOG_MODULE "name" before using these. */
+#define rt_debug(...)                                                          \
+	do {                                                                   \
+		if (rt_log_enabled(RT_LOG_DEBUG))                              \
+			rt_log_write(RT_LOG_DEBUG, RT_LOG_MODULE, __VA_ARGS__); \
+	} while (0)
+#define rt_info(...) rt_log_write(RT_LOG_INFO, RT_LOG_MODULE, __VA_ARGS__)
+#define rt_warn(...) rt_log_write(RT_LOG_WARN, RT_LOG_MODULE, __VA_ARGS__)
+#define rt_error(...) rt_log_write(RT_LOG_ERROR, RT_LOG_MODULE, __VA_ARGS__)
+
+/* Quotes and escapes s as a logfmt value into buf; returns buf. */
+const char *rt_log_q(char *buf, size_t size, const char *s);
+
+/* ---- time ------------------------------------------------------------- */
+
+int64_t rt_now_ms(void);   /* wall clock, ms since the Unix epoch */
+uint64_t rt_mono_us(void); /* monotonic clock, microseconds */
+
+/* Formats ms since the epoch as RFC 3339 UTC "2026-11-24T19:00:00.123Z". */
+#define RT_TIME_LEN 32
+const char *rt_time_fmt(int64_t ms, char buf[RT_TIME_LEN]);
+/* Parses RFC 3339 ("...Z" or "...+hh:mm", optional fraction).  EINVAL if bad. */
+int rt_time_parse(const char *s, int64_t *msp);
+
+/* ---- strings and numbers ---------------------------------------------- */
+
+/* Copies at most size-1 bytes and terminates; returns strlen(src). */
+size_t rt_strlcpy(char *dst, const char *src, size_t size);
+char *rt_strdup(const char *s);			     /* NULL on ENOMEM */
+char *rt_asprintf(const char *fmt, ...) RT_PRINTF(1, 2); /* NULL on ENOMEM */
+bool rt_streq(const char *a, const char *b);		     /* NULL-safe */
+bool rt_strcaseeq(const char *a, const char *b);	     /* ASCII, NULL-safe */
+
+/* Whole-string decimal parse within [min, max].  EINVAL or ERANGE. */
+int rt_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *vp);
+int rt_parse_i64(const char *s, int64_t *vp);
+/* "250ms", "30s", "15m", "12h", "7d"; a bare number is seconds. */
+int rt_parse_duration_ms(const char *s, uint64_t *msp);
+/* "512", "64k", "1M", "1MiB", "2G". */
+int rt_parse_size(const char *s, uint64_t *bytesp);
+/* "yes/no/true/false/on/off/1/0". */
+int rt_parse_bool(const char *s, bool *bp);
+
+/* ---- growable text buffer (git strbuf) --------------------------------- */
+
+/* Embedded by value: rt_buf_init / rt_buf_release.  b->s is always
+ * NUL-terminated once anything was appended; on ENOMEM b->err is set and
+ * later appends do nothing, so callers check once at the end. */
+struct rt_buf {
+	char *s;
+	size_t len, cap;
+	int err;
+};
+void rt_buf_init(struct rt_buf *b);
+void rt_buf_release(struct rt_buf *b);
+void rt_buf_append(struct rt_buf *b, const char *s, size_t len);
+void rt_buf_puts(struct rt_buf *b, const char *s);
+void rt_buf_printf(struct rt_buf *b, const char *fmt, ...) RT_PRINTF(2, 3);
+/* Hands over the string (caller frees); the buffer is empty afterwards. */
+char *rt_buf_detach(struct rt_buf *b, size_t *lenp);
+
+/* ---- metrics: lock-free latency histograms (Prometheus text format) ----- */
+
+#define RT_HIST_BUCKETS 12
+struct rt_hist {
+	_Atomic uint64_t bucket[RT_HIST_BUCKETS + 1]; /* last one is +Inf */
+	_Atomic uint64_t sum_us;
+	_Atomic uint64_t count;
+};
+void rt_hist_observe(struct rt_hist *h, uint64_t us);
+/* Appends the _bucket, _sum and _count series; labels like `route="x"`. */
+void rt_hist_write(const struct rt_hist *h, struct rt_buf *b, const char *name,
+		   const char *labels);
+
+/* ---- configuration ---------------------------------------------------- */
+
+/*
+ * The configuration snapshot.  Built once at start from defaults, then the
+ * config file, then RINGTRAIL_* environment variables, then flags; read only
+ * afterwards.  Strings are owned by the struct.
+ */
+struct rt_conf {
+	char *db;	  /* SQLite path (later a postgres:// URL) */
+	char *listen;	  /* HOST:PORT for HTTP; port 0 picks a free one */
+	char *web_root;	  /* folder of the web app's static files */
+	char *secret_file; /* server secret for keyed hashes; "" = beside db */
+	enum rt_log_level log_level;
+	/* Durations are in milliseconds, sizes in bytes. */
+	unsigned http_threads;
+	uint64_t http_max_body;
+	uint64_t http_timeout;
+	uint64_t shutdown_timeout;
+	uint64_t session_ttl;
+	unsigned login_max_failures;
+	uint64_t login_window;
+	unsigned store_pool_size;
+	uint64_t store_busy_timeout;
+	bool cookie_secure; /* mark the session cookie Secure (behind TLS) */
+	bool demo; /* create the demo account, admin user and key on an empty db */
+};
+
+/* Fills in the defaults.  Returns ENOMEM or 0. */
+int rt_conf_init(struct rt_conf *c);
+void rt_conf_release(struct rt_conf *c);
+
+/*
+ * Sets one key from text.  origin names where the value came from for the
+ * error message ("ringtrail.conf:12", "RINGTRAIL_DB", "--db").  On a bad key
+ * or value returns EINVAL and writes a message naming the key into err.
+ */
+int rt_conf_set(struct rt_conf *c, const char *key, const char *value,
+		const char *origin, char *err, size_t errsz);
+
+/*
+ * Parses config text: `key = value` lines, `#` comments, blank lines,
+ * values optionally in double quotes.  Every error names file, line and key.
+ */
+int rt_conf_parse(struct rt_conf *c, const char *text, size_t len,
+		  const char *name, char *err, size_t errsz);
+int rt_conf_load_file(struct rt_conf *c, const char *path, char *err,
+		      size_t errsz);
+/* Applies RINGTRAIL_<KEY> variables from envp (NULL-terminated). */
+int rt_conf_load_env(struct rt_conf *c, char *const *envp, char *err,
+		     size_t errsz);
+/* True when `--name` (dashes or underscores) is a config key flag. */
+bool rt_conf_is_key(const char *key);
+/* Writes every key and value in config-file syntax. */
+void rt_conf_print(const struct rt_conf *c, FILE *f);
+
+#endif
