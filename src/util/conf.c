@@ -362,13 +362,32 @@ int rt_conf_load_env(struct rt_conf *c, char *const *envp, char *err,
 	return 0;
 }
 
+/* The largest unit that divides v exactly, so that defaults read as written. */
+static void print_scaled(FILE *f, uint64_t v, const char *const *units,
+			 const uint64_t *div, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v && v % div[i] == 0) {
+			fprintf(f, "%llu%s\n", (unsigned long long)(v / div[i]),
+				units[i]);
+			return;
+		}
+	}
+	fprintf(f, "%llu\n", (unsigned long long)v);
+}
+
 void rt_conf_print(const struct rt_conf *c, FILE *f)
 {
+	static const char *const dur_u[] = {"d", "h", "m", "s", "ms"};
+	static const uint64_t dur_d[] = {86400000, 3600000, 60000, 1000, 1};
+	static const char *const size_u[] = {"GiB", "MiB", "KiB", ""};
+	static const uint64_t size_d[] = {1073741824, 1048576, 1024, 1};
+
 	for (size_t i = 0; i < RT_ARRAY_SIZE(keys); i++) {
 		const struct conf_key *k = &keys[i];
 		const void *p = (const char *)c + k->off;
 
-		fprintf(f, "# %s\n%s = ", k->help, k->name);
+		fprintf(f, "\n# %s\n%s = ", k->help, k->name);
 		switch (k->type) {
 		case T_STR:
 			fprintf(f, "\"%s\"\n", *(char *const *)p);
@@ -377,10 +396,13 @@ void rt_conf_print(const struct rt_conf *c, FILE *f)
 			fprintf(f, "%u\n", *(const unsigned *)p);
 			break;
 		case T_DURATION:
-			fprintf(f, "%llums\n", (unsigned long long)*(const uint64_t *)p);
+			if (*(const uint64_t *)p == 0)
+				fprintf(f, "0s\n");
+			else
+				print_scaled(f, *(const uint64_t *)p, dur_u, dur_d, 5);
 			break;
 		case T_SIZE:
-			fprintf(f, "%llu\n", (unsigned long long)*(const uint64_t *)p);
+			print_scaled(f, *(const uint64_t *)p, size_u, size_d, 4);
 			break;
 		case T_BOOL:
 			fprintf(f, "%s\n", *(const bool *)p ? "true" : "false");
