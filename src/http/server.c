@@ -453,8 +453,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 "Content-Length");
 		if (cl && rt_parse_u64(cl, 0, UINT64_MAX, &len) == 0 &&
-		    len > srv->conf->http_max_body)
+		    len > srv->conf->http_max_body) {
+			/* Answer before reading a byte of it; MHD then closes
+			 * the connection instead of draining the body. */
 			r->body_too_large = true;
+			rt_log_ctx_set("req", r->request_id);
+			handle(r);
+			ret = send_response(r);
+			rt_log_ctx_clear();
+			return ret;
+		}
+		return MHD_YES;
+	}
+	if (r->responded) {
+		*upload_data_size = 0; /* an early answer is on its way */
 		return MHD_YES;
 	}
 	rt_log_ctx_set("req", r->request_id);
