@@ -86,6 +86,17 @@ int rt_cli_id(const char *s, const char *what, int64_t *idp)
 	return 0;
 }
 
+int rt_cli_audit(struct rt_store_tx *tx, int64_t account_id, const char *action,
+		 const char *object_type, int64_t object_id)
+{
+	struct rt_audit a = {.account_id = account_id, .object_id = object_id};
+
+	rt_strlcpy(a.actor_type, "cli", sizeof(a.actor_type));
+	rt_strlcpy(a.action, action, sizeof(a.action));
+	rt_strlcpy(a.object_type, object_type, sizeof(a.object_type));
+	return rt_store_audit_add(tx, &a);
+}
+
 /* Splits "--name=value"; *valp is NULL when the value is the next arg. */
 static bool opt_name(const char *arg, char *name, size_t size, const char **valp)
 {

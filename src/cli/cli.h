@@ -58,6 +58,10 @@ int rt_cli_fail(int code, const char *fmt, ...) RT_PRINTF(2, 3);
 /* Parses a positive id argument; prints an error naming what. */
 int rt_cli_id(const char *s, const char *what, int64_t *idp);
 
+/* Records an operator's change in the audit log, inside tx. */
+int rt_cli_audit(struct rt_store_tx *tx, int64_t account_id, const char *action,
+		 const char *object_type, int64_t object_id);
+
 int rt_cmd_serve(struct rt_cli *c);
 int rt_cmd_migrate(struct rt_cli *c);
 int rt_cmd_account(struct rt_cli *c);

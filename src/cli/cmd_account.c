@@ -69,14 +69,8 @@ static int create(struct rt_cli *c)
 	} else {
 		err = rt_store_account_create_root(tx, &a);
 	}
-	if (!err) {
-		struct rt_audit au = {.account_id = a.id, .object_id = a.id};
-
-		rt_strlcpy(au.actor_type, "cli", sizeof(au.actor_type));
-		rt_strlcpy(au.action, "account.create", sizeof(au.action));
-		rt_strlcpy(au.object_type, "account", sizeof(au.object_type));
-		err = rt_store_audit_add(tx, &au);
-	}
+	if (!err)
+		err = rt_cli_audit(tx, a.id, "account.create", "account", a.id);
 	if (err) {
 		rt_store_rollback(tx);
 		if (err == ENOENT)

@@ -78,14 +78,8 @@ static int create(struct rt_cli *c)
 	if (err)
 		return rt_cli_fail(RT_EXIT_FAIL, "database: %s", strerror(err));
 	err = rt_store_apikey_create(tx, k.account_id, &k, hash);
-	if (!err) {
-		struct rt_audit au = {.account_id = k.account_id, .object_id = k.id};
-
-		rt_strlcpy(au.actor_type, "cli", sizeof(au.actor_type));
-		rt_strlcpy(au.action, "api_key.create", sizeof(au.action));
-		rt_strlcpy(au.object_type, "api_key", sizeof(au.object_type));
-		err = rt_store_audit_add(tx, &au);
-	}
+	if (!err)
+		err = rt_cli_audit(tx, k.account_id, "api_key.create", "api_key", k.id);
 	if (err) {
 		rt_store_rollback(tx);
 		if (err == ENOENT)
@@ -147,6 +141,8 @@ static int revoke(struct rt_cli *c)
 	err = rt_store_apikey_get_any(tx, id, &k);
 	if (!err)
 		err = rt_store_apikey_revoke(tx, k.account_id, id, rt_now_ms());
+	if (!err)
+		err = rt_cli_audit(tx, k.account_id, "api_key.revoke", "api_key", id);
 	if (err) {
 		rt_store_rollback(tx);
 		if (err == ENOENT)

@@ -84,14 +84,8 @@ static int create(struct rt_cli *c)
 	if (err)
 		return rt_cli_fail(RT_EXIT_FAIL, "database: %s", strerror(err));
 	err = rt_store_user_create(tx, 0, &u, pw_hash, account_id, role);
-	if (!err) {
-		struct rt_audit au = {.account_id = account_id, .object_id = u.id};
-
-		rt_strlcpy(au.actor_type, "cli", sizeof(au.actor_type));
-		rt_strlcpy(au.action, "user.create", sizeof(au.action));
-		rt_strlcpy(au.object_type, "user", sizeof(au.object_type));
-		err = rt_store_audit_add(tx, &au);
-	}
+	if (!err)
+		err = rt_cli_audit(tx, account_id, "user.create", "user", u.id);
 	if (err) {
 		rt_store_rollback(tx);
 		if (err == EEXIST)

@@ -137,19 +137,12 @@ void rt_api_accounts_list(struct rt_req *r)
 	struct rt_store_tx *tx;
 	struct rt_page pg;
 	struct rt_list l;
-	int err;
 
-	if (rt_http_page(r, &pg) || rt_http_begin(r, false, &tx))
+	if (rt_list_begin(r, &pg, &l, &tx))
 		return;
-	rt_list_init(&l, &pg);
-	err = rt_store_account_list(tx, rt_req_scope(r), &pg, list_row, &l);
-	rt_store_rollback(tx);
-	if (err && err != 1) {
-		json_decref(l.data);
-		rt_http_fail(r, err, "listing accounts");
-		return;
-	}
-	rt_list_send(r, &l);
+	rt_list_end(r, &l, tx,
+		    rt_store_account_list(tx, rt_req_scope(r), &pg, list_row, &l),
+		    "listing accounts");
 }
 
 void rt_api_accounts_get(struct rt_req *r)

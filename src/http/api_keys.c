@@ -73,22 +73,13 @@ void rt_api_keys_list(struct rt_req *r)
 	int64_t account_id;
 	struct rt_page pg;
 	struct rt_list l;
-	int err;
 
-	if (rt_http_page(r, &pg) ||
-	    rt_http_query_id(r, "account_id", &account_id) ||
-	    rt_http_begin(r, false, &tx))
+	if (rt_http_query_id(r, "account_id", &account_id) ||
+	    rt_list_begin(r, &pg, &l, &tx))
 		return;
-	rt_list_init(&l, &pg);
-	err = rt_store_apikey_list(tx, rt_req_scope(r), account_id, &pg, key_row,
-				   &l);
-	rt_store_rollback(tx);
-	if (err && err != 1) {
-		json_decref(l.data);
-		rt_http_fail(r, err, "listing keys");
-		return;
-	}
-	rt_list_send(r, &l);
+	rt_list_end(r, &l, tx,
+		    rt_store_apikey_list(tx, rt_req_scope(r), account_id, &pg, key_row, &l),
+		    "listing keys");
 }
 
 void rt_api_keys_get(struct rt_req *r)
@@ -213,20 +204,11 @@ void rt_api_audit_list(struct rt_req *r)
 	int64_t account_id;
 	struct rt_page pg;
 	struct rt_list l;
-	int err;
 
-	if (rt_http_page(r, &pg) ||
-	    rt_http_query_id(r, "account_id", &account_id) ||
-	    rt_http_begin(r, false, &tx))
+	if (rt_http_query_id(r, "account_id", &account_id) ||
+	    rt_list_begin(r, &pg, &l, &tx))
 		return;
-	rt_list_init(&l, &pg);
-	err = rt_store_audit_list(tx, rt_req_scope(r), account_id, &pg,
-				  audit_row, &l);
-	rt_store_rollback(tx);
-	if (err && err != 1) {
-		json_decref(l.data);
-		rt_http_fail(r, err, "listing the audit log");
-		return;
-	}
-	rt_list_send(r, &l);
+	rt_list_end(r, &l, tx,
+		    rt_store_audit_list(tx, rt_req_scope(r), account_id, &pg, audit_row, &l),
+		    "listing the audit log");
 }

@@ -129,19 +129,12 @@ void rt_api_users_list(struct rt_req *r)
 	struct rt_store_tx *tx;
 	struct rt_page pg;
 	struct rt_list l;
-	int err;
 
-	if (rt_http_page(r, &pg) || rt_http_begin(r, false, &tx))
+	if (rt_list_begin(r, &pg, &l, &tx))
 		return;
-	rt_list_init(&l, &pg);
-	err = rt_store_user_list(tx, rt_req_scope(r), &pg, user_row, &l);
-	rt_store_rollback(tx);
-	if (err && err != 1) {
-		json_decref(l.data);
-		rt_http_fail(r, err, "listing users");
-		return;
-	}
-	rt_list_send(r, &l);
+	rt_list_end(r, &l, tx,
+		    rt_store_user_list(tx, rt_req_scope(r), &pg, user_row, &l),
+		    "listing users");
 }
 
 void rt_api_users_get(struct rt_req *r)
@@ -323,22 +316,14 @@ void rt_api_memberships_list(struct rt_req *r)
 	int64_t user_id, account_id;
 	struct rt_page pg;
 	struct rt_list l;
-	int err;
 
-	if (rt_http_page(r, &pg) || rt_http_query_id(r, "user_id", &user_id) ||
+	if (rt_http_query_id(r, "user_id", &user_id) ||
 	    rt_http_query_id(r, "account_id", &account_id) ||
-	    rt_http_begin(r, false, &tx))
+	    rt_list_begin(r, &pg, &l, &tx))
 		return;
-	rt_list_init(&l, &pg);
-	err = rt_store_membership_list(tx, rt_req_scope(r), user_id, account_id,
-				       &pg, ms_row, &l);
-	rt_store_rollback(tx);
-	if (err && err != 1) {
-		json_decref(l.data);
-		rt_http_fail(r, err, "listing memberships");
-		return;
-	}
-	rt_list_send(r, &l);
+	rt_list_end(r, &l, tx,
+		    rt_store_membership_list(tx, rt_req_scope(r), user_id, account_id, &pg, ms_row, &l),
+		    "listing memberships");
 }
 
 void rt_api_memberships_get(struct rt_req *r)

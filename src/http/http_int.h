@@ -144,6 +144,14 @@ void rt_list_init(struct rt_list *l, const struct rt_page *pg);
 int rt_list_add(struct rt_list *l, int64_t id, json_t *item);
 /* Sends {"data":[...],"next_cursor":...}. */
 void rt_list_send(struct rt_req *r, struct rt_list *l);
+/* The frame of every list handler: reads limit and cursor, opens a read
+ * transaction and starts the list; on error answers and returns nonzero. */
+int rt_list_begin(struct rt_req *r, struct rt_page *pg, struct rt_list *l,
+		  struct rt_store_tx **txp);
+/* Ends the transaction and answers the page, or the store error err (the
+ * 1 that rt_list_add returns for a full page is not an error). */
+void rt_list_end(struct rt_req *r, struct rt_list *l, struct rt_store_tx *tx,
+		 int err, const char *what);
 /* Cursor codec, exported for tests: "c1." + base64url(id). */
 void rt_http_cursor_encode(int64_t id, char out[32]);
 int rt_http_cursor_decode(const char *s, int64_t *idp);

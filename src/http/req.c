@@ -422,6 +422,28 @@ void rt_list_send(struct rt_req *r, struct rt_list *l)
 	l->data = NULL;
 }
 
+int rt_list_begin(struct rt_req *r, struct rt_page *pg, struct rt_list *l,
+		  struct rt_store_tx **txp)
+{
+	if (rt_http_page(r, pg) || rt_http_begin(r, false, txp))
+		return EINVAL;
+	rt_list_init(l, pg);
+	return 0;
+}
+
+void rt_list_end(struct rt_req *r, struct rt_list *l, struct rt_store_tx *tx,
+		 int err, const char *what)
+{
+	rt_store_rollback(tx);
+	if (err && err != 1) {
+		json_decref(l->data);
+		l->data = NULL;
+		rt_http_fail(r, err, what);
+		return;
+	}
+	rt_list_send(r, l);
+}
+
 /* ---- transactions and audit --------------------------------------------- */
 
 int rt_http_begin(struct rt_req *r, bool write, struct rt_store_tx **txp)
