@@ -28,6 +28,15 @@ unsigned rt_auth_scope_parse(const char *name)
 	return 0;
 }
 
+unsigned rt_auth_scopes_close(unsigned scopes)
+{
+	if (scopes & RT_SCOPE_ADMIN)
+		scopes |= RT_SCOPE_WRITE;
+	if (scopes & RT_SCOPE_WRITE)
+		scopes |= RT_SCOPE_READ;
+	return scopes;
+}
+
 size_t rt_auth_scope_names(unsigned scopes, const char *names[3])
 {
 	size_t n = 0;
@@ -388,15 +397,18 @@ int rt_auth_login(struct rt_auth *a, const char *email, const char *password,
 	if (err)
 		return err;
 	err = rt_store_membership_for_login(tx, out->user.id, account_id, &m);
+	if (!err && !account_id)
+		account_id = m.account_id;
 	if (!err)
-		err = rt_store_account_get(tx, m.account_id, m.account_id,
+		err = rt_store_account_get(tx, m.account_id, account_id,
 					   &out->principal.account);
 	if (!err) {
 		rt_auth_token(out->token, sizeof(out->token), 32);
 		rt_auth_token(w.csrf, sizeof(w.csrf), 24);
 		rt_auth_hash(a, out->token, tok_hash);
 		w.user_id = out->user.id;
-		w.account_id = m.account_id;
+		w.account_id = account_id;
+		w.membership_id = m.id;
 		w.created_at = now;
 		w.expires_at = now + (int64_t)a->conf->session_ttl;
 		err = rt_store_websession_create(tx, &w, tok_hash);
@@ -411,6 +423,7 @@ int rt_auth_login(struct rt_auth *a, const char *email, const char *password,
 	rt_auth_limiter_clear(&a->limiter, ip, email);
 
 	out->expires_at = w.expires_at;
+	out->user.last_login_at = now;
 	out->principal.kind = RT_PRINCIPAL_USER;
 	out->principal.id = out->user.id;
 	out->principal.session_id = w.id;

@@ -22,6 +22,9 @@
 #define RT_SCOPE_ADMIN 0x4u
 #define RT_SCOPE_ALL (RT_SCOPE_READ | RT_SCOPE_WRITE | RT_SCOPE_ADMIN)
 
+/* Scopes nest: admin includes write, write includes read.  Returns scopes
+ * with what they include added; keys are stored with their closure. */
+unsigned rt_auth_scopes_close(unsigned scopes);
 /* "read", "write", "admin" -> bit; 0 when unknown. */
 unsigned rt_auth_scope_parse(const char *name);
 /* The names of the bits of scopes, in order, for JSON output. */

@@ -46,6 +46,7 @@ static int parse_scopes(const char *s, unsigned *scopesp)
 			return EINVAL;
 		*scopesp |= bit;
 	}
+	*scopesp = rt_auth_scopes_close(*scopesp);
 	return *scopesp ? 0 : EINVAL;
 }
 

@@ -183,7 +183,12 @@ void rt_api_accounts_create(struct rt_req *r)
 			      "no such parent account");
 		return;
 	}
-	if (!err && strcmp(parent.kind, "agency") != 0) {
+	if (err) {
+		rt_store_rollback(tx);
+		rt_http_fail(r, err, "reading the parent account");
+		return;
+	}
+	if (strcmp(parent.kind, "agency") != 0) {
 		rt_store_rollback(tx);
 		rt_http_error(r, 422, "not_an_agency", "parent_id",
 			      "only an agency account can have client accounts");
@@ -194,8 +199,7 @@ void rt_api_accounts_create(struct rt_req *r)
 		rt_strlcpy(a.time_zone, parent.time_zone, sizeof(a.time_zone));
 	if (!a.currency[0])
 		rt_strlcpy(a.currency, parent.currency, sizeof(a.currency));
-	if (!err)
-		err = rt_store_account_create(tx, rt_req_scope(r), &a);
+	err = rt_store_account_create(tx, rt_req_scope(r), &a);
 	if (!err)
 		err = rt_http_audit(r, tx, a.id, "account.create", "account", a.id,
 				    json_pack("{s:s,s:s,s:I}", "name", a.name,

@@ -45,6 +45,7 @@ static int key_parse(const json_t *b, struct key_in *in, struct rt_http_err *e)
 		}
 		in->k.scopes |= bit;
 	}
+	in->k.scopes = rt_auth_scopes_close(in->k.scopes);
 	if (!in->k.scopes) {
 		rt_http_err_set(e, 422, "invalid_field", "scopes",
 				"'scopes' must name at least one scope");

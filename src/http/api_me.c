@@ -69,7 +69,7 @@ static int login_parse(const json_t *b, struct login_in *in,
 	in->password = rt_json_str(b, "password");
 	in->account_id = rt_json_int(b, "account_id", 0);
 	if (!rt_api_email_normalize(in->email)) {
-		rt_http_err_set(e, 400, "invalid_field", "email",
+		rt_http_err_set(e, 422, "invalid_field", "email",
 				"'email' is not an email address");
 		return EINVAL;
 	}
@@ -148,12 +148,6 @@ void rt_api_logout(struct rt_req *r)
 {
 	int err;
 
-	if (r->principal.kind != RT_PRINCIPAL_USER) {
-		rt_http_error(r, 400, "not_a_session", NULL,
-			      "an API key has no session to log out of; revoke "
-			      "the key instead");
-		return;
-	}
 	err = rt_auth_logout(r->srv->auth, &r->principal);
 	if (err) {
 		rt_http_fail(r, err, "logging out");

@@ -41,6 +41,26 @@ static int check_password(const json_t *b, struct rt_http_err *e)
 	return 0;
 }
 
+static int top_role_row(const struct rt_membership *m, void *arg)
+{
+	char *top = arg;
+
+	if (rt_auth_role_rank(m->role) > rt_auth_role_rank(top))
+		rt_strlcpy(top, m->role, 16);
+	return 0;
+}
+
+/* The highest role the user holds in the caller's scope ("" if none). */
+static int top_role(struct rt_req *r, struct rt_store_tx *tx, int64_t user_id,
+		    char top[16])
+{
+	struct rt_page pg = {.after = 0, .limit = 1000};
+
+	top[0] = '\0';
+	return rt_store_membership_list(tx, rt_req_scope(r), user_id, 0, &pg,
+					top_role_row, top);
+}
+
 /* ---- users -------------------------------------------------------------- */
 
 struct user_in {
@@ -72,6 +92,11 @@ static int user_create_parse(const json_t *b, struct user_in *in,
 		return EINVAL;
 	}
 	rt_strlcpy(in->u.name, rt_json_str(b, "name"), sizeof(in->u.name));
+	if (!in->u.name[0]) {
+		rt_http_err_set(e, 422, "invalid_field", "name",
+				"'name' must not be empty");
+		return EINVAL;
+	}
 	in->password = rt_json_str(b, "password");
 	in->account_id = rt_json_int(b, "account_id", 0);
 	in->role = rt_json_has(b, "role") ? rt_json_str(b, "role") : "analyst";
@@ -223,6 +248,18 @@ void rt_api_users_update(struct rt_req *r)
 	if (rt_http_begin(r, true, &tx))
 		return;
 	err = rt_store_user_get(tx, rt_req_scope(r), r->id, &in.u);
+	if (!err) {
+		char top[16];
+
+		/* Changing a login is as strong as the strongest role it
+		 * holds: an admin cannot take over an owner. */
+		err = top_role(r, tx, in.u.id, top);
+		if (!err && !may_grant(r, top)) {
+			rt_store_rollback(tx);
+			sodium_memzero(pw_hash, sizeof(pw_hash));
+			return;
+		}
+	}
 	if (!err) {
 		if (rt_json_has(b, "name"))
 			rt_strlcpy(in.u.name, rt_json_str(b, "name"),

@@ -73,6 +73,10 @@ void rt_http_fail(struct rt_req *r, int err, const char *what)
 		rt_http_error(r, 409, "conflict", NULL,
 			      "it conflicts with an existing resource");
 		return;
+	case EINVAL:
+		rt_http_error(r, 422, "invalid_request", NULL,
+			      "the request breaks a rule of the data model");
+		return;
 	case EBUSY:
 		rt_http_header(r, "Retry-After", "1");
 		rt_http_error(r, 503, "unavailable", NULL,

@@ -4,7 +4,8 @@
  * new route is covered by them as soon as it is added here.
  *
  * Patterns: literal segments, {id} (a positive integer, in r->id), and a
- * final {path*} (the rest of the path, in r->tail; never /v1/...).
+ * final {path*} (the rest of the path, in r->tail; never /v1/...).  A HEAD
+ * request matches GET routes; libmicrohttpd leaves the body out.
  */
 #include <string.h>
 
@@ -58,7 +59,6 @@ static const struct rt_route routes[] = {
 
 	/* The web app; last, so that it only gets what nothing else took. */
 	{{"GET", "/{path*}", 0, PUB, NULL}, rt_api_static},
-	{{"HEAD", "/{path*}", 0, PUB, NULL}, rt_api_static},
 };
 
 const struct rt_route *rt_http_routes(size_t *np)
@@ -137,7 +137,9 @@ size_t rt_http_match(struct rt_req *r, bool *method_ok)
 		if (tail && (strncmp(r->path, "/v1/", 4) == 0 ||
 			     strcmp(r->path, "/v1") == 0))
 			continue;
-		if (strcmp(routes[i].info.method, r->method) != 0) {
+		if (strcmp(routes[i].info.method, r->method) != 0 &&
+		    !(strcmp(r->method, "HEAD") == 0 &&
+		      strcmp(routes[i].info.method, "GET") == 0)) {
 			*method_ok = true;
 			continue;
 		}

@@ -407,6 +407,13 @@ static void handle(struct rt_req *r)
 	if (!(r->route->info.flags & RT_ROUTE_PUBLIC) &&
 	    (authenticate(r) || !scope_ok(r)))
 		return;
+	if ((r->route->info.flags & RT_ROUTE_COOKIE_ONLY) &&
+	    r->principal.kind != RT_PRINCIPAL_USER) {
+		rt_http_error(r, 400, "not_a_session", NULL,
+			      "this request needs a dashboard session; an API "
+			      "key has none");
+		return;
+	}
 	if (r->route->info.check_body) {
 		struct rt_http_err e = {0};
 

@@ -173,19 +173,21 @@ static int websession_row(const struct rt_val *c, size_t n, void *arg)
 	w->id = rt_col_int(&c[0]);
 	w->user_id = rt_col_int(&c[1]);
 	w->account_id = rt_col_int(&c[2]);
-	RT_COL_STR(w->role, &c[3]);
-	RT_COL_STR(w->csrf, &c[4]);
-	w->created_at = rt_col_int(&c[5]);
-	w->expires_at = rt_col_int(&c[6]);
+	w->membership_id = rt_col_int(&c[3]);
+	RT_COL_STR(w->role, &c[4]);
+	RT_COL_STR(w->csrf, &c[5]);
+	w->created_at = rt_col_int(&c[6]);
+	w->expires_at = rt_col_int(&c[7]);
 	return 0;
 }
 
 int rt_store_websession_create(struct rt_store_tx *tx, struct rt_websession *w,
 			       const char *token_hash)
 {
-	struct rt_val args[] = {RT_VTEXT(token_hash), RT_VINT(w->user_id),
-				RT_VINT(w->account_id), RT_VTEXT(w->csrf),
-				RT_VINT(w->created_at), RT_VINT(w->expires_at)};
+	struct rt_val args[] = {RT_VTEXT(token_hash),	 RT_VINT(w->user_id),
+				RT_VINT(w->account_id),	 RT_VTEXT(w->csrf),
+				RT_VINT(w->created_at),	 RT_VINT(w->expires_at),
+				RT_VINT(w->membership_id)};
 	int64_t id = 0;
 	struct rt_websession out;
 	int err;
@@ -193,9 +195,10 @@ int rt_store_websession_create(struct rt_store_tx *tx, struct rt_websession *w,
 	memset(&out, 0, sizeof(out));
 	err = rt_store_query(tx,
 			     "INSERT INTO web_sessions (token_hash, user_id, "
-			     "account_id, csrf, created_at, expires_at) VALUES "
-			     "(?1, ?2, ?3, ?4, ?5, ?6) RETURNING id, user_id, "
-			     "account_id, '', csrf, created_at, expires_at",
+			     "account_id, csrf, created_at, expires_at, "
+			     "membership_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+			     "RETURNING id, user_id, account_id, membership_id, "
+			     "'', csrf, created_at, expires_at",
 			     args, RT_ARRAY_SIZE(args), websession_row, &out,
 			     NULL);
 	id = out.id;
@@ -216,10 +219,10 @@ int rt_store_websession_by_hash(struct rt_store_tx *tx, const char *token_hash,
 	 * removed membership or a disabled user takes effect at once. */
 	memset(w, 0, sizeof(*w));
 	err = rt_store_query(tx,
-			     "SELECT w.id, w.user_id, w.account_id, m.role, "
+			     "SELECT w.id, w.user_id, w.account_id, m.id, m.role, "
 			     "w.csrf, w.created_at, w.expires_at FROM web_sessions "
-			     "w JOIN memberships m ON m.user_id = w.user_id AND "
-			     "m.account_id = w.account_id JOIN users u ON u.id = "
+			     "w JOIN memberships m ON m.id = w.membership_id AND "
+			     "m.user_id = w.user_id JOIN users u ON u.id = "
 			     "w.user_id AND u.status = 'active' WHERE "
 			     "w.token_hash = ?1 AND w.expires_at > ?2",
 			     args, 2, websession_row, w, NULL);

@@ -67,7 +67,9 @@ static const struct rt_migration migrations[] = {
 	 " id {pk},"
 	 " token_hash TEXT NOT NULL UNIQUE,"
 	 " user_id BIGINT NOT NULL REFERENCES users(id),"
+	 /* The account acted as: the membership's own or one below it. */
 	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " membership_id BIGINT NOT NULL REFERENCES memberships(id) ON DELETE CASCADE,"
 	 " csrf TEXT NOT NULL,"
 	 " created_at BIGINT NOT NULL,"
 	 " expires_at BIGINT NOT NULL);"

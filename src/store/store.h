@@ -184,8 +184,9 @@ int rt_store_membership_update(struct rt_store_tx *tx, int64_t scope,
 			       struct rt_membership *m);
 int rt_store_membership_delete(struct rt_store_tx *tx, int64_t scope,
 			       int64_t id);
-/* Unscoped, for login: the user's membership in account_id, or (account_id
- * 0) the one nearest the root. */
+/* Unscoped, for login: the user's membership that reaches account_id (its
+ * own account or an ancestor of it, the nearest one), or with account_id 0
+ * the membership nearest a root. */
 int rt_store_membership_for_login(struct rt_store_tx *tx, int64_t user_id,
 				  int64_t account_id, struct rt_membership *m);
 
@@ -226,7 +227,8 @@ int rt_store_apikey_touch(struct rt_store_tx *tx, int64_t id, int64_t now);
 struct rt_websession {
 	int64_t id;
 	int64_t user_id;
-	int64_t account_id;
+	int64_t account_id; /* acted as */
+	int64_t membership_id;
 	char role[16];
 	char csrf[48];
 	int64_t created_at, expires_at;

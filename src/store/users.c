@@ -302,13 +302,23 @@ int rt_store_membership_for_login(struct rt_store_tx *tx, int64_t user_id,
 {
 	struct rt_val args[] = {RT_VINT(user_id), RT_VINT(account_id)};
 
-	/* With no account asked for, the membership closest to a root
-	 * reaches the most accounts. */
+	if (account_id == 0) {
+		/* The membership closest to a root reaches the most
+		 * accounts. */
+		return membership_one(tx,
+				      "SELECT " MEMBERSHIP_COLS " FROM memberships m "
+				      "JOIN account_tree t ON t.descendant_id = "
+				      "m.account_id WHERE m.user_id = ?1 AND ?2 = 0 "
+				      "GROUP BY m.id, m.user_id, m.account_id, m.role, "
+				      "m.created_at ORDER BY MAX(t.depth), m.id LIMIT 1",
+				      args, 2, m);
+	}
+	/* An agency's membership reaches its clients: the nearest
+	 * membership at or above the account asked for. */
 	return membership_one(tx,
 			      "SELECT " MEMBERSHIP_COLS " FROM memberships m JOIN "
-			      "account_tree t ON t.descendant_id = m.account_id "
-			      "WHERE m.user_id = ?1 AND (?2 = 0 OR m.account_id = "
-			      "?2) GROUP BY m.id, m.user_id, m.account_id, m.role, "
-			      "m.created_at ORDER BY MAX(t.depth), m.id LIMIT 1",
+			      "account_tree t ON t.ancestor_id = m.account_id AND "
+			      "t.descendant_id = ?2 WHERE m.user_id = ?1 ORDER BY "
+			      "t.depth, m.id LIMIT 1",
 			      args, 2, m);
 }

@@ -246,16 +246,28 @@ int rt_conf_parse(struct rt_conf *c, const char *text, size_t len,
 		key = trim(line);
 		val = trim(eq + 1);
 		if (*val == '"') {
-			size_t vl = strlen(val);
+			/* The value ends at the closing quote; only blanks and
+			 * a comment may follow it. */
+			char *close = strchr(val + 1, '"'), *rest;
 
-			if (vl < 2 || val[vl - 1] != '"') {
+			if (!close) {
 				snprintf(err, errsz,
 					 "%s: unterminated quote in value of '%s'",
 					 origin, key);
 				e = EINVAL;
 				break;
 			}
-			val[vl - 1] = '\0';
+			rest = close + 1;
+			while (*rest == ' ' || *rest == '\t')
+				rest++;
+			if (*rest && *rest != '#') {
+				snprintf(err, errsz,
+					 "%s: unexpected text after the quoted value "
+					 "of '%s'", origin, key);
+				e = EINVAL;
+				break;
+			}
+			*close = '\0';
 			val++;
 		} else {
 			/* An unquoted value ends at a comment. */
