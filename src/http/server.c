@@ -379,6 +379,9 @@ static void allow_header(struct rt_req *r)
 				sizeof(allow) - strlen(allow) - 1);
 		}
 	}
+	/* Every GET route answers HEAD too. */
+	if (strstr(allow, "GET"))
+		strncat(allow, ", HEAD", sizeof(allow) - strlen(allow) - 1);
 	rt_http_header(r, "Allow", allow);
 }
 
