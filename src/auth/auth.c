@@ -459,6 +459,18 @@ int rt_auth_bootstrap(struct rt_auth *a, struct rt_bootstrap *out)
 	int64_t n = 0;
 	int err;
 
+	/* A cheap look first: the usual start finds accounts and should not
+	 * pay for a password hash.  The write transaction checks again. */
+	err = rt_store_begin(a->store, false, &tx);
+	if (err)
+		return err;
+	err = rt_store_account_count(tx, &n);
+	rt_store_rollback(tx);
+	if (!err && n > 0)
+		err = EEXIST;
+	if (err)
+		return err;
+
 	rt_auth_token(out->password, sizeof(out->password), 15);
 	err = rt_auth_password_hash(out->password, pw_hash);
 	if (err)

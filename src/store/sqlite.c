@@ -59,8 +59,12 @@ static int sq_err(sqlite3 *db, int rc, const char *what)
 	default:
 		break;
 	}
-	rt_error("database error", "during=%s code=%d error=\"%s\"", what, rc,
-		 sqlite3_errmsg(db));
+	{
+		char q[256];
+
+		rt_error("database error", "during=%s code=%d error=%s", what, rc,
+			 rt_log_q(q, sizeof(q), sqlite3_errmsg(db)));
+	}
 	return EIO;
 }
 
@@ -75,11 +79,17 @@ static uint64_t fnv1a(const char *s)
 
 static int exec(sqlite3 *db, const char *sql)
 {
-	char *msg = NULL;
+	char *msg = NULL, qs[96], qm[256];
 	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
 
-	if (rc != SQLITE_OK && msg)
-		rt_error("database error", "sql=\"%.60s\" error=\"%s\"", sql, msg);
+	/* Busy is the caller's to handle (EBUSY, logged as a warning). */
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED && msg) {
+		char head[61];
+
+		rt_strlcpy(head, sql, sizeof(head));
+		rt_error("database error", "sql=%s error=%s",
+			 rt_log_q(qs, sizeof(qs), head), rt_log_q(qm, sizeof(qm), msg));
+	}
 	sqlite3_free(msg);
 	return rc == SQLITE_OK ? 0 : sq_err(db, rc, "exec");
 }
@@ -109,8 +119,12 @@ static int sq_open(struct rt_store_conn **cp, const char *url,
 				     SQLITE_OPEN_NOMUTEX,
 			     NULL);
 	if (rc != SQLITE_OK) {
-		rt_error("cannot open database", "path=\"%s\" error=\"%s\"", url,
-			 c->db ? sqlite3_errmsg(c->db) : "out of memory");
+		char qp[256], qe[256];
+
+		rt_error("cannot open database", "path=%s error=%s",
+			 rt_log_q(qp, sizeof(qp), url),
+			 rt_log_q(qe, sizeof(qe),
+				  c->db ? sqlite3_errmsg(c->db) : "out of memory"));
 		err = rc == SQLITE_CANTOPEN ? ENOENT : EIO;
 		goto out;
 	}

@@ -65,15 +65,21 @@ const char *rt_log_q(char *buf, size_t size, const char *s)
 		return buf;
 	}
 	buf[n++] = '"';
-	for (; s && *s && n + 4 < size; s++) {
+	for (; s && *s && n + 6 < size; s++) {
+		static const char hex[] = "0123456789abcdef";
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch == '"' || ch == '\\') {
 			buf[n++] = '\\';
 			buf[n++] = (char)ch;
+		} else if (ch == '\n' || ch == '\t') {
+			buf[n++] = '\\';
+			buf[n++] = ch == '\n' ? 'n' : 't';
 		} else if (ch < 0x20 || ch == 0x7f) {
 			buf[n++] = '\\';
-			buf[n++] = ch == '\n' ? 'n' : ch == '\t' ? 't' : 'x';
+			buf[n++] = 'x';
+			buf[n++] = hex[ch >> 4];
+			buf[n++] = hex[ch & 0xf];
 		} else {
 			buf[n++] = (char)ch;
 		}

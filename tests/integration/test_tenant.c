@@ -1,0 +1,747 @@
+/*
+ * Tenant isolation, generated from the route table: every route is called
+ * with the key of tenant B on the objects of tenant A, and must answer 404
+ * or 403, never a success and never A's data.  Lists answer only B's own.
+ *
+ * Each route needs a case below; a route without one fails the test, so a
+ * new route cannot ship without saying how it keeps tenants apart.
+ *
+ * Tenant A is the demo account the server makes on first start; tenant B is
+ * a second root account made with the operator's CLI against the same
+ * database while the server runs, as an operator would.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "http/http.h"
+
+enum kind { K_ACCOUNTS, K_USERS, K_MEMBERSHIPS, K_KEYS, K_AUDIT, K__N };
+static const char *const kind_paths[K__N] = {"/v1/accounts", "/v1/users",
+					     "/v1/memberships", "/v1/api-keys",
+					     "/v1/audit-log"};
+
+#define MAX_IDS 8
+
+struct world {
+	struct rt_test_server srv;
+	/* Tenant A. */
+	int64_t a_root, a_child, a_user, a_admin, a_key;
+	char a_key_secret[128], a_key_prefix[32];
+	int64_t ids[K__N][MAX_IDS]; /* A's objects of each kind */
+	size_t nids[K__N];
+	int64_t a_counts[K__N]; /* what A's key lists before the cases */
+	/* Tenant B. */
+	int64_t b_root, b_user;
+	char b_key[128];
+	unsigned cases_run;
+};
+
+/* Strings only tenant A's objects contain: none may reach B.  The demo
+ * account's name and admin email are also in the public documents (the
+ * OpenAPI examples), so only answers with tenant data are checked for them. */
+static const char *const a_markers[] = {
+	"A-Child-Marker", "a-user-marker@tenant-a.example",
+	"A User Marker",  "A Key Marker",
+	"Demo Agency",	  "admin@example.com"};
+#define N_UNIQUE_MARKERS 4
+
+static struct world W;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void add_id(enum kind k, int64_t id)
+{
+	assert_true(W.nids[k] < MAX_IDS);
+	W.ids[k][W.nids[k]++] = id;
+}
+
+static int64_t post_id(const char *key, const char *path, const char *body)
+{
+	struct rt_test_resp r;
+	int64_t id;
+
+	rt_test_api(&W.srv, &r, key, "POST", path, body);
+	RT_EXPECT_STATUS(&r, 201);
+	id = rt_test_json_id(&r, "id");
+	rt_test_resp_free(&r);
+	return id;
+}
+
+static void markers_in(const struct rt_test_resp *r, const char *what, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strstr(r->body, a_markers[i]))
+			fail_msg("%s: tenant B saw tenant A's '%s': %.600s",
+				 what, a_markers[i], r->body);
+	}
+	if (W.a_key_prefix[0] && strstr(r->body, W.a_key_prefix))
+		fail_msg("%s: tenant B saw A's key prefix: %.600s", what,
+			 r->body);
+}
+
+static void no_markers(const struct rt_test_resp *r, const char *what)
+{
+	markers_in(r, what, sizeof(a_markers) / sizeof(a_markers[0]));
+}
+
+static void expect_denied(const struct rt_test_resp *r, const char *what)
+{
+	if (r->status != 404 && r->status != 403)
+		fail_msg("%s: tenant B got %ld, want 404 or 403: %.600s", what,
+			 r->status, r->body);
+	RT_EXPECT_ERROR(r, r->status, NULL, NULL);
+	no_markers(r, what);
+}
+
+static enum kind kind_of(const char *pattern)
+{
+	for (int k = 0; k < K__N; k++) {
+		size_t n = strlen(kind_paths[k]);
+
+		if (strncmp(pattern, kind_paths[k], n) == 0 &&
+		    (pattern[n] == '\0' || pattern[n] == '/'))
+			return (enum kind)k;
+	}
+	fail_msg("no object kind for route %s", pattern);
+	return K__N;
+}
+
+/* The pattern with {id} replaced by id. */
+static const char *with_id(const char *pattern, int64_t id)
+{
+	const char *p = strstr(pattern, "{id}");
+
+	assert_non_null(p);
+	return rt_test_fmt("%.*s%lld%s", (int)(p - pattern), pattern,
+			   (long long)id, p + 4);
+}
+
+static int64_t list_count(const char *key, const char *path)
+{
+	struct rt_test_resp r;
+	int64_t n;
+
+	rt_test_api(&W.srv, &r, key, "GET", rt_test_fmt("%s?limit=200", path),
+		    NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	n = (int64_t)json_array_size(json_object_get(r.json, "data"));
+	rt_test_resp_free(&r);
+	return n;
+}
+
+/* ---- the cases ---------------------------------------------------------- */
+
+typedef void(case_fn)(const struct rt_http_route_info *ri);
+
+/* Public routes carry no tenant data: B sees nothing of A there. */
+static void case_public(const struct rt_http_route_info *ri)
+{
+	struct rt_test_resp r;
+	const char *path = strstr(ri->pattern, "{path*}") ? "/" : ri->pattern;
+
+	rt_test_api(&W.srv, &r, W.b_key, ri->method, path, NULL);
+	assert_true(r.status == 200 || r.status == 404);
+	markers_in(&r, ri->pattern, N_UNIQUE_MARKERS);
+	rt_test_resp_free(&r);
+}
+
+/* B's user cannot log in to A's account. */
+static void case_login(const struct rt_http_route_info *ri)
+{
+	struct rt_test_resp r;
+	char sc[64];
+	const char *base = "\"email\":\"b-user@tenant-b.example\","
+			   "\"password\":\"correct horse battery\"";
+
+	rt_test_api(&W.srv, &r, NULL, ri->method, ri->pattern,
+		    rt_test_fmt("{%s,\"account_id\":%lld}", base,
+				(long long)W.a_root));
+	expect_denied(&r, "login into A's account");
+	assert_null(rt_test_header(&r, "Set-Cookie", sc, sizeof(sc)));
+	rt_test_resp_free(&r);
+	rt_test_api(&W.srv, &r, NULL, ri->method, ri->pattern,
+		    rt_test_fmt("{%s,\"account_id\":%lld}", base,
+				(long long)W.a_child));
+	expect_denied(&r, "login into A's client");
+	rt_test_resp_free(&r);
+
+	/* Without an account, B's user lands in B. */
+	rt_test_api(&W.srv, &r, NULL, ri->method, ri->pattern,
+		    rt_test_fmt("{%s}", base));
+	RT_EXPECT_STATUS(&r, 201);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(r.json, "account"), "id")),
+			 W.b_root);
+	no_markers(&r, "B's login");
+	rt_test_resp_free(&r);
+}
+
+/* B cannot end A's session, with its key or with its own session. */
+static void case_logout(const struct rt_http_route_info *ri)
+{
+	struct rt_test_resp r;
+	char sc[256], cookie[300], csrf[200];
+	const char *h[3] = {NULL, NULL, NULL};
+
+	rt_test_api(&W.srv, &r, NULL, "POST", "/v1/sessions",
+		    rt_test_fmt("{\"email\":\"%s\",\"password\":\"%s\"}",
+				W.srv.email, W.srv.password));
+	RT_EXPECT_STATUS(&r, 201);
+	assert_non_null(rt_test_header(&r, "Set-Cookie", sc, sizeof(sc)));
+	snprintf(cookie, sizeof(cookie), "Cookie: %.*s", (int)strcspn(sc, ";"),
+		 sc);
+	rt_test_resp_free(&r);
+
+	rt_test_api(&W.srv, &r, W.b_key, ri->method, ri->pattern, NULL);
+	if (r.status >= 200 && r.status < 300)
+		fail_msg("B's key got %ld from %s %s", r.status, ri->method,
+			 ri->pattern);
+	no_markers(&r, "logout with B's key");
+	rt_test_resp_free(&r);
+
+	/* B's own session ends; A's stays. */
+	rt_test_api(&W.srv, &r, NULL, "POST", "/v1/sessions",
+		    "{\"email\":\"b-user@tenant-b.example\","
+		    "\"password\":\"correct horse battery\"}");
+	RT_EXPECT_STATUS(&r, 201);
+	assert_non_null(rt_test_header(&r, "Set-Cookie", sc, sizeof(sc)));
+	snprintf(csrf, sizeof(csrf), "X-CSRF-Token: %s",
+		 json_string_value(json_object_get(r.json, "csrf_token")));
+	rt_test_resp_free(&r);
+	{
+		char bcookie[300];
+
+		snprintf(bcookie, sizeof(bcookie), "Cookie: %.*s",
+			 (int)strcspn(sc, ";"), sc);
+		h[0] = bcookie;
+		h[1] = csrf;
+		rt_test_request(&W.srv, &r, ri->method, ri->pattern, h, NULL,
+				0);
+		RT_EXPECT_STATUS(&r, 204);
+		rt_test_resp_free(&r);
+	}
+	h[0] = cookie;
+	h[1] = NULL;
+	rt_test_request(&W.srv, &r, "GET", "/v1/me", h, NULL, 0);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(r.json, "account"), "id")),
+			 W.a_root);
+	rt_test_resp_free(&r);
+}
+
+static void case_me(const struct rt_http_route_info *ri)
+{
+	struct rt_test_resp r;
+
+	rt_test_api(&W.srv, &r, W.b_key, ri->method, ri->pattern, NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(r.json, "account"), "id")),
+			 W.b_root);
+	no_markers(&r, "/v1/me");
+	rt_test_resp_free(&r);
+}
+
+static bool is_a_id(enum kind k, int64_t id)
+{
+	for (size_t i = 0; i < W.nids[k]; i++) {
+		if (W.ids[k][i] == id)
+			return true;
+	}
+	return false;
+}
+
+/* Lists: 200 with none of A's objects, whatever filter names A's ids. */
+static void case_list(const struct rt_http_route_info *ri)
+{
+	enum kind k = kind_of(ri->pattern);
+	const char *queries[] = {
+		"",
+		rt_test_fmt("?account_id=%lld", (long long)W.a_root),
+		rt_test_fmt("?account_id=%lld", (long long)W.a_child),
+		rt_test_fmt("?user_id=%lld", (long long)W.a_user),
+		rt_test_fmt("?user_id=%lld&account_id=%lld",
+			    (long long)W.a_admin, (long long)W.a_root),
+	};
+
+	for (size_t q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+		const char *path = rt_test_fmt("%s%s", ri->pattern, queries[q]);
+		struct rt_test_resp r;
+		json_t *item;
+		size_t i;
+
+		rt_test_api(&W.srv, &r, W.b_key, ri->method, path, NULL);
+		if (r.status == 403 || r.status == 404) {
+			expect_denied(&r, path);
+			rt_test_resp_free(&r);
+			continue;
+		}
+		RT_EXPECT_STATUS(&r, 200);
+		no_markers(&r, path);
+		json_array_foreach(json_object_get(r.json, "data"), i, item)
+		{
+			int64_t id =
+				json_integer_value(json_object_get(item, "id"));
+			int64_t acc = json_integer_value(
+				json_object_get(item, "account_id"));
+
+			if ((k != K_AUDIT && is_a_id(k, id)) ||
+			    is_a_id(K_ACCOUNTS, acc))
+				fail_msg("%s: tenant B listed A's object: "
+					 "%.600s",
+					 path, r.body);
+		}
+		rt_test_resp_free(&r);
+	}
+}
+
+static void case_get(const struct rt_http_route_info *ri)
+{
+	enum kind k = kind_of(ri->pattern);
+
+	assert_true(W.nids[k] > 0);
+	for (size_t i = 0; i < W.nids[k]; i++) {
+		const char *path = with_id(ri->pattern, W.ids[k][i]);
+		struct rt_test_resp r;
+
+		/* The id is real: A sees it. */
+		rt_test_api(&W.srv, &r, W.srv.key, ri->method, path, NULL);
+		RT_EXPECT_STATUS(&r, 200);
+		rt_test_resp_free(&r);
+		rt_test_api(&W.srv, &r, W.b_key, ri->method, path, NULL);
+		expect_denied(&r, path);
+		rt_test_resp_free(&r);
+		/* HEAD answers wherever GET does, with the same status. */
+		rt_test_api(&W.srv, &r, W.b_key, "HEAD", path, NULL);
+		if (r.status != 404 && r.status != 403)
+			fail_msg("HEAD %s: tenant B got %ld", path, r.status);
+		rt_test_resp_free(&r);
+	}
+}
+
+/* A valid change for each kind. */
+static const char *patch_body(enum kind k)
+{
+	switch (k) {
+	case K_ACCOUNTS:
+		return "{\"name\":\"Taken By B\",\"status\":\"suspended\"}";
+	case K_USERS:
+		return "{\"name\":\"Taken By B\",\"password\":\"b owns you "
+		       "now\"}";
+	case K_MEMBERSHIPS:
+		return "{\"role\":\"agent\"}";
+	default:
+		fail_msg("no PATCH body for kind %d", (int)k);
+		return NULL;
+	}
+}
+
+static void case_patch(const struct rt_http_route_info *ri)
+{
+	enum kind k = kind_of(ri->pattern);
+
+	for (size_t i = 0; i < W.nids[k]; i++) {
+		const char *path = with_id(ri->pattern, W.ids[k][i]);
+		struct rt_test_resp r;
+
+		rt_test_api(&W.srv, &r, W.b_key, ri->method, path,
+			    patch_body(k));
+		expect_denied(&r, path);
+		rt_test_resp_free(&r);
+		/* Unchanged. */
+		rt_test_api(&W.srv, &r, W.srv.key, "GET", path, NULL);
+		RT_EXPECT_STATUS(&r, 200);
+		assert_null(strstr(r.body, "Taken By B"));
+		assert_null(strstr(r.body, "suspended"));
+		if (k == K_MEMBERSHIPS)
+			assert_null(strstr(r.body, "\"agent\""));
+		rt_test_resp_free(&r);
+	}
+}
+
+static void case_delete(const struct rt_http_route_info *ri)
+{
+	enum kind k = kind_of(ri->pattern);
+
+	for (size_t i = 0; i < W.nids[k]; i++) {
+		const char *path = with_id(ri->pattern, W.ids[k][i]);
+		struct rt_test_resp r;
+
+		rt_test_api(&W.srv, &r, W.b_key, ri->method, path, NULL);
+		expect_denied(&r, path);
+		rt_test_resp_free(&r);
+		rt_test_api(&W.srv, &r, W.srv.key, "GET", path, NULL);
+		RT_EXPECT_STATUS(&r, 200);
+		if (k == K_KEYS)
+			assert_true(json_is_null(
+				json_object_get(r.json, "revoked_at")));
+		rt_test_resp_free(&r);
+	}
+}
+
+/* Creating with A's ids in the body: refused, and nothing appears in A. */
+static void case_create(const struct rt_http_route_info *ri)
+{
+	enum kind k = kind_of(ri->pattern);
+	const char *bodies[4] = {NULL, NULL, NULL, NULL};
+
+	switch (k) {
+	case K_ACCOUNTS:
+		bodies[0] =
+			rt_test_fmt("{\"name\":\"B child\",\"parent_id\":%lld}",
+				    (long long)W.a_root);
+		bodies[1] =
+			rt_test_fmt("{\"name\":\"B child\",\"parent_id\":%lld}",
+				    (long long)W.a_child);
+		break;
+	case K_USERS:
+		bodies[0] =
+			rt_test_fmt("{\"email\":\"b-into-a@tenant-b.example\","
+				    "\"name\":\"B\",\"password\":\"correct "
+				    "horse battery\",\"account_id\":%lld}",
+				    (long long)W.a_root);
+		bodies[1] =
+			rt_test_fmt("{\"email\":\"b-into-a2@tenant-b.example\","
+				    "\"name\":\"B\",\"password\":\"correct "
+				    "horse battery\",\"account_id\":%lld}",
+				    (long long)W.a_child);
+		break;
+	case K_MEMBERSHIPS:
+		bodies[0] =
+			rt_test_fmt("{\"user_id\":%lld,\"account_id\":%lld,"
+				    "\"role\":\"agent\"}",
+				    (long long)W.a_user, (long long)W.b_root);
+		bodies[1] =
+			rt_test_fmt("{\"user_id\":%lld,\"account_id\":%lld,"
+				    "\"role\":\"agent\"}",
+				    (long long)W.b_user, (long long)W.a_root);
+		bodies[2] =
+			rt_test_fmt("{\"user_id\":%lld,\"account_id\":%lld,"
+				    "\"role\":\"admin\"}",
+				    (long long)W.a_admin, (long long)W.b_root);
+		bodies[3] =
+			rt_test_fmt("{\"user_id\":%lld,\"account_id\":%lld,"
+				    "\"role\":\"agent\"}",
+				    (long long)W.b_user, (long long)W.a_child);
+		break;
+	case K_KEYS:
+		bodies[0] = rt_test_fmt(
+			"{\"account_id\":%lld,\"scopes\":[\"read\"]}",
+			(long long)W.a_root);
+		bodies[1] = rt_test_fmt("{\"account_id\":%lld,\"scopes\":"
+					"[\"read\",\"write\",\"admin\"]}",
+					(long long)W.a_child);
+		break;
+	default:
+		fail_msg("no POST bodies for %s", ri->pattern);
+	}
+	for (size_t i = 0; i < 4 && bodies[i]; i++) {
+		struct rt_test_resp r;
+
+		rt_test_api(&W.srv, &r, W.b_key, ri->method, ri->pattern,
+			    bodies[i]);
+		expect_denied(&r, bodies[i]);
+		rt_test_resp_free(&r);
+	}
+}
+
+static const struct {
+	const char *method, *pattern;
+	case_fn *fn;
+} cases[] = {
+	{"GET", "/healthz", case_public},
+	{"GET", "/readyz", case_public},
+	{"GET", "/metrics", case_public},
+	{"GET", "/v1/openapi.yaml", case_public},
+	{"POST", "/v1/sessions", case_login},
+	{"DELETE", "/v1/sessions/current", case_logout},
+	{"GET", "/v1/me", case_me},
+	{"GET", "/v1/accounts", case_list},
+	{"POST", "/v1/accounts", case_create},
+	{"GET", "/v1/accounts/{id}", case_get},
+	{"PATCH", "/v1/accounts/{id}", case_patch},
+	{"GET", "/v1/users", case_list},
+	{"POST", "/v1/users", case_create},
+	{"GET", "/v1/users/{id}", case_get},
+	{"PATCH", "/v1/users/{id}", case_patch},
+	{"GET", "/v1/memberships", case_list},
+	{"POST", "/v1/memberships", case_create},
+	{"GET", "/v1/memberships/{id}", case_get},
+	{"PATCH", "/v1/memberships/{id}", case_patch},
+	{"DELETE", "/v1/memberships/{id}", case_delete},
+	{"GET", "/v1/api-keys", case_list},
+	{"POST", "/v1/api-keys", case_create},
+	{"GET", "/v1/api-keys/{id}", case_get},
+	{"DELETE", "/v1/api-keys/{id}", case_delete},
+	{"GET", "/v1/audit-log", case_list},
+	{"GET", "/{path*}", case_public},
+};
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+/* ---- the two tenants ---------------------------------------------------- */
+
+static int64_t cli_account(const char *name)
+{
+	const char *argv[] = {"account", "create",	"--name", name, "--db",
+			      W.srv.db,	 "--log-level", "warn",	  NULL};
+	char *out = NULL, *err = NULL;
+	long long id = 0;
+	int rc = rt_test_cli(argv, NULL, NULL, &out, &err);
+	const char *row = strchr(out, '\n');
+
+	if (rc != 0 || !row || sscanf(row + 1, "%lld", &id) != 1 || id <= 0)
+		fail_msg("ringtrail account create: exit %d: %s%s", rc, out,
+			 err);
+	free(out);
+	free(err);
+	return id;
+}
+
+static void cli_key(int64_t account, char *secret, size_t size)
+{
+	char acc[32];
+	const char *argv[] = {
+		"apikey",	    "create", "--account", acc,	   "--scopes",
+		"read,write,admin", "--name", "B admin",   "--db", W.srv.db,
+		"--log-level",	    "warn",   NULL};
+	char *out = NULL, *err = NULL;
+	int rc;
+
+	snprintf(acc, sizeof(acc), "%lld", (long long)account);
+	rc = rt_test_cli(argv, NULL, NULL, &out, &err);
+	if (rc != 0 || !rt_test_line_value(out, "api key: ", secret, size))
+		fail_msg("ringtrail apikey create: exit %d: %s%s", rc, out,
+			 err);
+	free(out);
+	free(err);
+}
+
+static int setup(void **state)
+{
+	struct rt_test_resp r;
+	json_t *item;
+	size_t i;
+	(void)state;
+
+	memset(&W, 0, sizeof(W));
+	rt_test_server_start(&W.srv, NULL, NULL);
+	if (!W.srv.key[0] || !W.srv.account_id) {
+		rt_test_server_stop(&W.srv);
+		fail_msg("no bootstrap key or account");
+	}
+
+	/* Tenant A: one object of each kind. */
+	W.a_root = W.srv.account_id;
+	add_id(K_ACCOUNTS, W.a_root);
+	W.a_child = post_id(W.srv.key, "/v1/accounts",
+			    "{\"name\":\"A-Child-Marker\"}");
+	add_id(K_ACCOUNTS, W.a_child);
+	W.a_user = post_id(W.srv.key, "/v1/users",
+			   "{\"email\":\"a-user-marker@tenant-a.example\","
+			   "\"name\":\"A User Marker\",\"password\":\"correct "
+			   "horse battery\",\"role\":\"admin\"}");
+	add_id(K_USERS, W.a_user);
+	add_id(K_MEMBERSHIPS,
+	       post_id(W.srv.key, "/v1/memberships",
+		       rt_test_fmt("{\"user_id\":%lld,\"account_id\":%lld,"
+				   "\"role\":\"analyst\"}",
+				   (long long)W.a_user, (long long)W.a_child)));
+	rt_test_api(
+		&W.srv, &r, W.srv.key, "POST", "/v1/api-keys",
+		rt_test_fmt("{\"account_id\":%lld,\"name\":\"A Key Marker\","
+			    "\"scopes\":[\"read\"]}",
+			    (long long)W.a_child));
+	RT_EXPECT_STATUS(&r, 201);
+	W.a_key = rt_test_json_id(&r, "id");
+	snprintf(W.a_key_secret, sizeof(W.a_key_secret), "%s",
+		 json_string_value(json_object_get(r.json, "secret")));
+	snprintf(W.a_key_prefix, sizeof(W.a_key_prefix), "%s",
+		 json_string_value(json_object_get(r.json, "prefix")));
+	rt_test_resp_free(&r);
+	add_id(K_KEYS, W.a_key);
+	add_id(K_KEYS, 1); /* the bootstrap key */
+
+	/* Everything A can see of users and memberships is A's. */
+	rt_test_api(&W.srv, &r, W.srv.key, "GET", "/v1/users?limit=200", NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	json_array_foreach(json_object_get(r.json, "data"), i, item)
+	{
+		int64_t id = json_integer_value(json_object_get(item, "id"));
+
+		if (id != W.a_user) {
+			W.a_admin = id;
+			add_id(K_USERS, id);
+		}
+	}
+	rt_test_resp_free(&r);
+	assert_true(W.a_admin > 0);
+	rt_test_api(&W.srv, &r, W.srv.key, "GET", "/v1/memberships?limit=200",
+		    NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	json_array_foreach(json_object_get(r.json, "data"), i, item)
+	{
+		int64_t id = json_integer_value(json_object_get(item, "id"));
+
+		if (!is_a_id(K_MEMBERSHIPS, id))
+			add_id(K_MEMBERSHIPS, id);
+	}
+	rt_test_resp_free(&r);
+	assert_true(W.nids[K_MEMBERSHIPS] >= 3);
+	rt_test_api(&W.srv, &r, W.srv.key, "GET", "/v1/audit-log?limit=1",
+		    NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	add_id(K_AUDIT,
+	       json_integer_value(json_object_get(
+		       json_array_get(json_object_get(r.json, "data"), 0),
+		       "id")));
+	rt_test_resp_free(&r);
+
+	/* Tenant B, made by the operator while the server runs. */
+	W.b_root = cli_account("Other");
+	cli_key(W.b_root, W.b_key, sizeof(W.b_key));
+	assert_int_equal(strncmp(W.b_key, "rt_live_", 8), 0);
+	W.b_user =
+		post_id(W.b_key, "/v1/users",
+			"{\"email\":\"b-user@tenant-b.example\",\"name\":\"B "
+			"User\",\"password\":\"correct horse battery\","
+			"\"role\":\"admin\"}");
+
+	for (int k = 0; k < K__N; k++)
+		W.a_counts[k] = list_count(W.srv.key, kind_paths[k]);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return rt_test_server_stop(&W.srv);
+}
+
+/* ---- the tests ---------------------------------------------------------- */
+
+static void test_every_route_has_a_case(void **state)
+{
+	size_t n = rt_http_route_count(), missing = 0;
+	bool used[NCASES] = {false};
+	(void)state;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct rt_http_route_info *ri = rt_http_route(i);
+		size_t c;
+
+		for (c = 0; c < NCASES; c++) {
+			if (strcmp(cases[c].method, ri->method) == 0 &&
+			    strcmp(cases[c].pattern, ri->pattern) == 0)
+				break;
+		}
+		if (c == NCASES) {
+			print_error(
+				"route %s %s has no tenant-isolation case: add "
+				"one to the cases[] of "
+				"tests/integration/test_tenant.c\n",
+				ri->method, ri->pattern);
+			missing++;
+			continue;
+		}
+		used[c] = true;
+		/* Public routes are the only ones without a scope. */
+		if (cases[c].fn == case_public || cases[c].fn == case_login)
+			assert_true(ri->flags & RT_ROUTE_PUBLIC);
+		else
+			assert_false(ri->flags & RT_ROUTE_PUBLIC);
+	}
+	for (size_t c = 0; c < NCASES; c++) {
+		if (!used[c]) {
+			print_error(
+				"case %s %s matches no route of the table\n",
+				cases[c].method, cases[c].pattern);
+			missing++;
+		}
+	}
+	if (missing)
+		fail_msg("%zu routes or cases without a partner", missing);
+}
+
+static void test_b_cannot_reach_a(void **state)
+{
+	size_t n = rt_http_route_count();
+	(void)state;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct rt_http_route_info *ri = rt_http_route(i);
+
+		for (size_t c = 0; c < NCASES; c++) {
+			if (strcmp(cases[c].method, ri->method) == 0 &&
+			    strcmp(cases[c].pattern, ri->pattern) == 0) {
+				print_message("  %-6s %s\n", ri->method,
+					      ri->pattern);
+				cases[c].fn(ri);
+				W.cases_run++;
+			}
+		}
+	}
+	assert_int_equal(W.cases_run, n);
+
+	/* A is as it was: nothing added, nothing taken. */
+	for (int k = 0; k < K__N; k++) {
+		if (k == K_AUDIT)
+			continue; /* it grows with A's own logins above */
+		assert_int_equal(list_count(W.srv.key, kind_paths[k]),
+				 W.a_counts[k]);
+	}
+	{
+		struct rt_test_resp r;
+
+		rt_test_api(&W.srv, &r, W.a_key_secret, "GET", "/v1/me", NULL);
+		RT_EXPECT_STATUS(&r, 200);
+		rt_test_resp_free(&r);
+		rt_test_api(&W.srv, &r, W.srv.key, "GET",
+			    "/v1/audit-log?limit=200", NULL);
+		RT_EXPECT_STATUS(&r, 200);
+		assert_null(strstr(r.body, "B child"));
+		assert_null(strstr(r.body, "tenant-b.example"));
+		rt_test_resp_free(&r);
+	}
+}
+
+/* B's own objects work as usual: the denials above are isolation, not a
+ * broken key. */
+static void test_b_works_in_b(void **state)
+{
+	struct rt_test_resp r;
+	int64_t child;
+	(void)state;
+
+	child = post_id(W.b_key, "/v1/accounts", "{\"name\":\"B Client\"}");
+	rt_test_api(&W.srv, &r, W.b_key, "GET",
+		    rt_test_fmt("/v1/accounts/%lld", (long long)child), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	rt_test_resp_free(&r);
+	rt_test_api(&W.srv, &r, W.b_key, "GET", "/v1/accounts?limit=200", NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_int_equal(json_array_size(json_object_get(r.json, "data")), 2);
+	rt_test_resp_free(&r);
+	/* And A cannot see B either. */
+	rt_test_api(&W.srv, &r, W.srv.key, "GET",
+		    rt_test_fmt("/v1/accounts/%lld", (long long)child), NULL);
+	RT_EXPECT_ERROR(&r, 404, "not_found", NULL);
+	rt_test_resp_free(&r);
+	rt_test_api(&W.srv, &r, W.srv.key, "GET",
+		    rt_test_fmt("/v1/users/%lld", (long long)W.b_user), NULL);
+	RT_EXPECT_ERROR(&r, 404, "not_found", NULL);
+	rt_test_resp_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_route_has_a_case),
+		cmocka_unit_test(test_b_cannot_reach_a),
+		cmocka_unit_test(test_b_works_in_b),
+	};
+
+	return cmocka_run_group_tests_name("tenant", tests, setup, teardown);
+}
