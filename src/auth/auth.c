@@ -272,11 +272,11 @@ int rt_auth_bearer(struct rt_auth *a, const char *token, struct rt_principal *p)
 	if (!err)
 		err = rt_store_account_get(tx, k.account_id, k.account_id,
 					   &p->account);
+	if (!err)
+		err = rt_store_account_usable(tx, k.account_id);
 	err = finish_read(tx, err);
 	if (err)
 		return err;
-	if (strcmp(p->account.status, "active") != 0)
-		return EPERM;
 
 	p->kind = RT_PRINCIPAL_KEY;
 	p->id = k.id;
@@ -321,11 +321,11 @@ int rt_auth_cookie(struct rt_auth *a, const char *token, struct rt_principal *p)
 					   &p->account);
 	if (!err)
 		err = rt_store_user_by_id(tx, w.user_id, &u);
+	if (!err)
+		err = rt_store_account_usable(tx, w.account_id);
 	err = finish_read(tx, err);
 	if (err)
 		return err;
-	if (strcmp(p->account.status, "active") != 0)
-		return EPERM;
 	p->kind = RT_PRINCIPAL_USER;
 	p->id = w.user_id;
 	p->session_id = w.id;
@@ -402,6 +402,8 @@ int rt_auth_login(struct rt_auth *a, const char *email, const char *password,
 	if (!err)
 		err = rt_store_account_get(tx, m.account_id, account_id,
 					   &out->principal.account);
+	if (!err)
+		err = rt_store_account_usable(tx, account_id);
 	if (!err) {
 		rt_auth_token(out->token, sizeof(out->token), 32);
 		rt_auth_token(w.csrf, sizeof(w.csrf), 24);

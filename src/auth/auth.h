@@ -105,7 +105,8 @@ struct rt_login {
  * Checks email and password and opens a dashboard session acting as
  * account_id (0: the user's top membership).  EACCES for bad credentials
  * (the same for an unknown email), EAGAIN when rate limited (*retry_sp gets
- * seconds to wait), ENOENT when the user has no membership there.
+ * seconds to wait), ENOENT when the user has no membership there, EPERM when
+ * that account (or an agency above it) is suspended.
  */
 int rt_auth_login(struct rt_auth *a, const char *email, const char *password,
 		  int64_t account_id, const char *ip, struct rt_login *out,

@@ -117,6 +117,10 @@ void rt_api_login(struct rt_req *r)
 		rt_http_error(r, 401, "invalid_credentials", NULL,
 			      "the email or password is wrong");
 		goto out;
+	case EPERM:
+		rt_http_error(r, 403, "account_suspended", NULL,
+			      "this account is suspended");
+		goto out;
 	case ENOENT:
 		rt_http_error(r, 403, "no_membership", "account_id",
 			      "this user has no membership in that account");

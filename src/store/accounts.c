@@ -175,6 +175,20 @@ static int count_row(const struct rt_val *c, size_t n, void *arg)
 	return 0;
 }
 
+int rt_store_account_usable(struct rt_store_tx *tx, int64_t id)
+{
+	struct rt_val args[] = {RT_VINT(id)};
+	int64_t n = 0;
+	int err;
+
+	err = rt_store_query(tx,
+			     "SELECT COUNT(*) FROM account_tree t JOIN accounts a "
+			     "ON a.id = t.ancestor_id WHERE t.descendant_id = ?1 "
+			     "AND a.status <> 'active'",
+			     args, 1, count_row, &n, NULL);
+	return err ? err : n ? EPERM : 0;
+}
+
 int rt_store_account_count(struct rt_store_tx *tx, int64_t *np)
 {
 	*np = 0;

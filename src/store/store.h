@@ -128,6 +128,9 @@ int rt_store_account_list(struct rt_store_tx *tx, int64_t scope,
 int rt_store_account_list_all(struct rt_store_tx *tx, const struct rt_page *pg,
 			      rt_account_h *h, void *arg);
 int rt_store_account_count(struct rt_store_tx *tx, int64_t *np);
+/* 0 when the account and every account above it are active, EPERM when one
+ * of them is suspended: suspending an agency suspends its clients. */
+int rt_store_account_usable(struct rt_store_tx *tx, int64_t id);
 /* True (0) when id is scope or one of its descendants, else ENOENT. */
 int rt_store_account_in_scope(struct rt_store_tx *tx, int64_t scope, int64_t id);
 

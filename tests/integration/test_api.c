@@ -271,6 +271,38 @@ static void test_account_update(void **state)
 	RT_EXPECT_STATUS(&r, 200);
 	rt_test_resp_free(&r);
 	expect_get(secret, "/v1/me", 200);
+
+	/* Suspending an agency suspends the clients below it too. */
+	{
+		int64_t sub, client;
+		const char *subpath;
+		char csecret[128];
+
+		sub = make_account(srv.key, "{\"name\":\"Sub Agency\","
+					    "\"kind\":\"agency\"}");
+		client = make_account(
+			srv.key, rt_test_fmt("{\"name\":\"Sub Client\","
+					     "\"parent_id\":%lld}",
+					     (long long)sub));
+		make_key(srv.key,
+			 rt_test_fmt("{\"account_id\":%lld,\"scopes\":[\"read\"]}",
+				     (long long)client),
+			 csecret, sizeof(csecret));
+		expect_get(csecret, "/v1/me", 200);
+		subpath = rt_test_fmt("/v1/accounts/%lld", (long long)sub);
+		rt_test_api(&srv, &r, srv.key, "PATCH", subpath,
+			    "{\"status\":\"suspended\"}");
+		RT_EXPECT_STATUS(&r, 200);
+		rt_test_resp_free(&r);
+		rt_test_api(&srv, &r, csecret, "GET", "/v1/me", NULL);
+		RT_EXPECT_ERROR(&r, 403, "account_suspended", NULL);
+		rt_test_resp_free(&r);
+		rt_test_api(&srv, &r, srv.key, "PATCH", subpath,
+			    "{\"status\":\"active\"}");
+		RT_EXPECT_STATUS(&r, 200);
+		rt_test_resp_free(&r);
+		expect_get(csecret, "/v1/me", 200);
+	}
 }
 
 /* ---- users and memberships ---------------------------------------------- */
