@@ -254,6 +254,7 @@ int rt_auth_bearer(struct rt_auth *a, const char *token, struct rt_principal *p)
 	struct rt_store_tx *tx;
 	struct rt_apikey k;
 	int64_t now = rt_now_ms();
+	bool usable = false;
 	int err;
 
 	if (strncmp(token, "rt_live_", 8) != 0 || strlen(token) >= RT_APIKEY_MAX)
@@ -262,19 +263,16 @@ int rt_auth_bearer(struct rt_auth *a, const char *token, struct rt_principal *p)
 	err = rt_store_begin(a->store, false, &tx);
 	if (err)
 		return err;
-	err = rt_store_apikey_by_hash(tx, hash, &k);
+	err = rt_store_apikey_auth(tx, hash, &k, &p->account, &usable);
+	err = finish_read(tx, err);
 	if (err == ENOENT)
 		err = EACCES;
 	if (!err && k.revoked_at)
 		err = EKEYREVOKED;
 	if (!err && k.expires_at && k.expires_at <= now)
 		err = EKEYEXPIRED;
-	if (!err)
-		err = rt_store_account_get(tx, k.account_id, k.account_id,
-					   &p->account);
-	if (!err)
-		err = rt_store_account_usable(tx, k.account_id);
-	err = finish_read(tx, err);
+	if (!err && !usable)
+		err = EPERM;
 	if (err)
 		return err;
 

@@ -90,9 +90,9 @@ int rt_cmd_serve(struct rt_cli *c)
 	if (err)
 		return rt_cli_fail(RT_EXIT_FAIL, "cannot listen on '%s': %s",
 				   c->conf.listen, strerror(err));
-	rt_info("listening", "listen=%s port=%u db=\"%s\" store=%s threads=%u",
+	rt_info("listening", "listen=%s port=%u db=\"%s\" store=%s",
 		c->conf.listen, rt_http_port(http), c->conf.db,
-		rt_store_backend(c->store), c->conf.http_threads);
+		rt_store_backend(c->store));
 	printf("listening on http://%s:%u\n",
 	       strncmp(c->conf.listen, "localhost", 9) == 0 ? "localhost"
 							    : "127.0.0.1",

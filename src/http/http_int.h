@@ -14,6 +14,10 @@ struct rt_http {
 	struct MHD_Daemon *mhd;
 	uint16_t port;
 	_Atomic unsigned inflight;
+	/* Request ids: a random prefix per start and a counter, so that
+	 * making one costs no system call. */
+	uint32_t rid_prefix;
+	_Atomic uint64_t rid_seq;
 	struct rt_http_metrics *metrics;
 };
 

@@ -83,11 +83,10 @@ static struct rt_req *req_new(struct rt_http *srv, struct MHD_Connection *conn,
 	if (rid && valid_request_id(rid)) {
 		rt_strlcpy(r->request_id, rid, sizeof(r->request_id));
 	} else {
-		uint8_t raw[8];
-
-		randombytes_buf(raw, sizeof(raw));
-		sodium_bin2hex(r->request_id, sizeof(r->request_id), raw,
-			       sizeof(raw));
+		snprintf(r->request_id, sizeof(r->request_id), "%08x%08llx",
+			 srv->rid_prefix,
+			 (unsigned long long)(atomic_fetch_add(&srv->rid_seq, 1) &
+					      0xffffffffull));
 	}
 	r->route_idx = rt_http_match(r, &method_ok);
 	if (r->route_idx != SIZE_MAX) {
@@ -598,10 +597,15 @@ int rt_http_start(struct rt_http **hp, const struct rt_http_deps *deps)
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	struct rt_http *h;
-	unsigned flags;
+	unsigned flags, threads;
 	size_t nroutes;
+	long ncpu;
 	int err;
 
+	/* 0 threads: one per core; more only adds switching. */
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	threads = deps->conf->http_threads ? deps->conf->http_threads
+					   : (unsigned)(ncpu > 0 ? ncpu : 2);
 	err = parse_listen(deps->conf->listen, &ss, &sslen);
 	if (err) {
 		rt_error("bad listen address", "listen=\"%s\"", deps->conf->listen);
@@ -613,6 +617,7 @@ int rt_http_start(struct rt_http **hp, const struct rt_http_deps *deps)
 	h->conf = deps->conf;
 	h->store = deps->store;
 	h->auth = deps->auth;
+	h->rid_prefix = randombytes_random();
 	rt_http_routes(&nroutes);
 	err = rt_http_metrics_alloc(&h->metrics, nroutes);
 	if (err)
@@ -626,7 +631,10 @@ int rt_http_start(struct rt_http **hp, const struct rt_http_deps *deps)
 		flags, 0, NULL, NULL, on_request, h,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, /* must come first */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)h->conf->http_threads,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		/* MHD clears a connection's pool between requests: keep it
+		 * as small as an API request needs (headers up to ~12 KiB). */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
 		MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)(h->conf->http_timeout / 1000),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,

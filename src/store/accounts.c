@@ -4,9 +4,6 @@
 
 #include "store/store_int.h"
 
-#define ACCOUNT_COLS                                                           \
-	"a.id, a.parent_id, a.name, a.kind, a.time_zone, a.currency, "        \
-	"a.status, a.created_at, a.updated_at"
 
 struct account_rows {
 	rt_account_h *h;
@@ -14,11 +11,8 @@ struct account_rows {
 	struct rt_account *one; /* set for single-row reads */
 };
 
-static int account_row(const struct rt_val *c, size_t n, void *arg)
+void rt_store_account_fill(const struct rt_val *c, struct rt_account *dst)
 {
-	struct account_rows *r = arg;
-	struct rt_account a = {0}, *dst = r->one ? r->one : &a;
-
 	memset(dst, 0, sizeof(*dst));
 	dst->id = rt_col_int(&c[0]);
 	dst->parent_id = rt_col_int(&c[1]);
@@ -29,6 +23,14 @@ static int account_row(const struct rt_val *c, size_t n, void *arg)
 	RT_COL_STR(dst->status, &c[6]);
 	dst->created_at = rt_col_int(&c[7]);
 	dst->updated_at = rt_col_int(&c[8]);
+}
+
+static int account_row(const struct rt_val *c, size_t n, void *arg)
+{
+	struct account_rows *r = arg;
+	struct rt_account a, *dst = r->one ? r->one : &a;
+
+	rt_store_account_fill(c, dst);
 	return r->h ? r->h(dst, r->arg) : 0;
 }
 

@@ -14,11 +14,8 @@ struct key_rows {
 	struct rt_apikey *one;
 };
 
-static int key_row(const struct rt_val *c, size_t n, void *arg)
+static void key_fill(const struct rt_val *c, struct rt_apikey *dst)
 {
-	struct key_rows *r = arg;
-	struct rt_apikey k, *dst = r->one ? r->one : &k;
-
 	memset(dst, 0, sizeof(*dst));
 	dst->id = rt_col_int(&c[0]);
 	dst->account_id = rt_col_int(&c[1]);
@@ -30,6 +27,15 @@ static int key_row(const struct rt_val *c, size_t n, void *arg)
 	dst->last_used_at = rt_col_int(&c[7]);
 	dst->expires_at = rt_col_int(&c[8]);
 	dst->revoked_at = rt_col_int(&c[9]);
+}
+#define KEY_NCOLS 10
+
+static int key_row(const struct rt_val *c, size_t n, void *arg)
+{
+	struct key_rows *r = arg;
+	struct rt_apikey k, *dst = r->one ? r->one : &k;
+
+	key_fill(c, dst);
 	return r->h ? r->h(dst, r->arg) : 0;
 }
 
@@ -154,6 +160,44 @@ int rt_store_apikey_by_hash(struct rt_store_tx *tx, const char *hash,
 
 	return key_one(tx, "SELECT " KEY_COLS " FROM api_keys k WHERE k.hash = ?1",
 		       args, 1, k);
+}
+
+struct key_auth {
+	struct rt_apikey *k;
+	struct rt_account *a;
+	bool *usable;
+};
+
+static int key_auth_row(const struct rt_val *c, size_t n, void *arg)
+{
+	struct key_auth *ka = arg;
+
+	key_fill(c, ka->k);
+	rt_store_account_fill(c + KEY_NCOLS, ka->a);
+	*ka->usable = rt_col_int(&c[KEY_NCOLS + ACCOUNT_NCOLS]) == 0;
+	return 0;
+}
+
+int rt_store_apikey_auth(struct rt_store_tx *tx, const char *hash,
+			 struct rt_apikey *k, struct rt_account *a, bool *usable)
+{
+	struct rt_val args[] = {RT_VTEXT(hash)};
+	struct key_auth ka = {k, a, usable};
+	int err;
+
+	/* One statement for the request's hot path: the key, its account,
+	 * and whether that account or one above it is suspended. */
+	k->id = 0;
+	err = rt_store_query(tx,
+			     "SELECT " KEY_COLS ", " ACCOUNT_COLS ", (SELECT "
+			     "COUNT(*) FROM account_tree t JOIN accounts x ON x.id "
+			     "= t.ancestor_id WHERE t.descendant_id = a.id AND "
+			     "x.status <> 'active') FROM api_keys k JOIN accounts a "
+			     "ON a.id = k.account_id WHERE k.hash = ?1",
+			     args, 1, key_auth_row, &ka, NULL);
+	if (!err && k->id == 0)
+		err = ENOENT;
+	return err;
 }
 
 int rt_store_apikey_touch(struct rt_store_tx *tx, int64_t id, int64_t now)

@@ -148,23 +148,6 @@ static int sq_exec_script(struct rt_store_conn *c, const char *sql)
 	return exec(c->db, sql);
 }
 
-static int sq_begin(struct rt_store_conn *c, bool write)
-{
-	return exec(c->db, write ? "BEGIN IMMEDIATE" : "BEGIN");
-}
-
-static int sq_commit(struct rt_store_conn *c)
-{
-	return exec(c->db, "COMMIT");
-}
-
-static int sq_rollback(struct rt_store_conn *c)
-{
-	if (sqlite3_get_autocommit(c->db))
-		return 0; /* nothing open: SQLite already rolled back */
-	return exec(c->db, "ROLLBACK");
-}
-
 /* Finds or prepares the statement; *cachedp says whether the cache owns it. */
 static int prepare(struct rt_store_conn *c, const char *sql,
 		   sqlite3_stmt **stp, bool *cachedp)
@@ -198,6 +181,43 @@ static int prepare(struct rt_store_conn *c, const char *sql,
 	rc = sqlite3_prepare_v2(c->db, sql, -1, stp, NULL);
 	*cachedp = false;
 	return rc == SQLITE_OK ? 0 : sq_err(c->db, rc, "prepare");
+}
+
+/* Transaction statements go through the statement cache too: they run
+ * twice per request, and sqlite3_exec would parse them each time. */
+static int run_cached(struct rt_store_conn *c, const char *sql)
+{
+	sqlite3_stmt *st;
+	bool cached;
+	int rc, err;
+
+	err = prepare(c, sql, &st, &cached);
+	if (err)
+		return err;
+	rc = sqlite3_step(st);
+	err = sq_err(c->db, rc, sql);
+	if (cached)
+		sqlite3_reset(st);
+	else
+		sqlite3_finalize(st);
+	return err;
+}
+
+static int sq_begin(struct rt_store_conn *c, bool write)
+{
+	return run_cached(c, write ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+static int sq_commit(struct rt_store_conn *c)
+{
+	return run_cached(c, "COMMIT");
+}
+
+static int sq_rollback(struct rt_store_conn *c)
+{
+	if (sqlite3_get_autocommit(c->db))
+		return 0; /* nothing open: SQLite already rolled back */
+	return run_cached(c, "ROLLBACK");
 }
 
 static int bind(sqlite3_stmt *st, const struct rt_val *args, size_t nargs)

@@ -221,6 +221,10 @@ int rt_store_apikey_get_any(struct rt_store_tx *tx, int64_t id,
 			    struct rt_apikey *k);
 int rt_store_apikey_list_all(struct rt_store_tx *tx, const struct rt_page *pg,
 			     rt_apikey_h *h, void *arg);
+/* Unscoped, for authentication, in one statement: the key with this hash,
+ * its account, and *usable = that account and all above it are active. */
+int rt_store_apikey_auth(struct rt_store_tx *tx, const char *hash,
+			 struct rt_apikey *k, struct rt_account *a, bool *usable);
 /* Unscoped, for authentication. */
 int rt_store_apikey_by_hash(struct rt_store_tx *tx, const char *hash,
 			    struct rt_apikey *k);

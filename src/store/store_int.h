@@ -51,6 +51,13 @@ static inline const char *rt_col_text(const struct rt_val *c)
 }
 #define RT_COL_STR(dst, col) rt_strlcpy((dst), rt_col_text(col), sizeof(dst))
 
+/* The columns of an account row, as rt_store_account_fill() reads them. */
+#define ACCOUNT_COLS                                                           \
+	"a.id, a.parent_id, a.name, a.kind, a.time_zone, a.currency, "        \
+	"a.status, a.created_at, a.updated_at"
+#define ACCOUNT_NCOLS 9
+void rt_store_account_fill(const struct rt_val *c, struct rt_account *a);
+
 /* Clamps a page's limit; 0 means the default. */
 unsigned rt_store_page_limit(const struct rt_page *pg);
 

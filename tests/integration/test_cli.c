@@ -136,7 +136,7 @@ static void test_usage_errors(void **state)
 	RUN(c, NULL, NULL, "config", "--http-threads");
 	EXPECT_RC(c, 2);
 	EXPECT_IN(c->err, "http-threads");
-	RUN(c, NULL, NULL, "config", "--http-threads", "0");
+	RUN(c, NULL, NULL, "config", "--http-threads", "257");
 	EXPECT_RC(c, 2);
 	EXPECT_IN(c->err, "http_threads");
 	RUN(c, NULL, NULL, "serve", "--db", c->db, "--listen", "nonsense");
@@ -220,7 +220,7 @@ static void test_config_precedence(void **state)
 	RUN(c, NULL, NULL, "config");
 	EXPECT_RC(c, 0);
 	assert_string_equal(config_value(c->out, "http_threads", v, sizeof(v)),
-			    "4");
+			    "0");
 
 	RUN(c, NULL, NULL, "config", "--config", path);
 	EXPECT_RC(c, 0);

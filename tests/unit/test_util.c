@@ -572,7 +572,7 @@ static void test_conf_defaults(void **state)
 	assert_string_equal(c->listen, "localhost:8080");
 	assert_string_equal(c->secret_file, "");
 	assert_int_equal(c->log_level, RT_LOG_INFO);
-	assert_int_equal(c->http_threads, 4);
+	assert_int_equal(c->http_threads, 0); /* one per core */
 	assert_true(c->http_max_body == 1048576);
 	assert_true(c->http_timeout == 30000);
 	assert_true(c->shutdown_timeout == 10000);
@@ -666,8 +666,8 @@ static void test_conf_errors_name_key_and_line(void **state)
 		 {"test.conf:3", "unknown config key", "'lsten'"}},
 		{"db = x\nhttp_threads = lots\n",
 		 {"test.conf:2", "'http_threads'", "'lots'"}},
-		{"http_threads = 0\n",
-		 {"test.conf:1", "'http_threads'", "out of range"}},
+		{"store_pool_size = 0\n",
+		 {"test.conf:1", "'store_pool_size'", "out of range"}},
 		{"http_threads = 257\n",
 		 {"test.conf:1", "'http_threads'", "range"}},
 		{"http_max_body = 10\n", {":1", "'http_max_body'", "range"}},
@@ -815,7 +815,7 @@ static void test_conf_env_unknown_and_bad(void **state)
 	assert_string_equal(
 		err, "RINGTRAIL_HTTP_THREADS: bad value 'abc' for config "
 		     "key 'http_threads' (want a whole number)");
-	assert_int_equal(c->http_threads, 4);
+	assert_int_equal(c->http_threads, 0); /* one per core */
 
 	memset(longname, 'A', sizeof(longname));
 	memcpy(longname, "RINGTRAIL_", 10);
