@@ -106,24 +106,28 @@ int rt_auth_secret_load(const char *path, uint8_t key[RT_SECRET_BYTES])
 		if (fd >= 0) {
 			hex[RT_SECRET_BYTES * 2] = '\n';
 			n = write(fd, hex, RT_SECRET_BYTES * 2 + 1);
-			err = n == RT_SECRET_BYTES * 2 + 1 && fsync(fd) == 0 ? 0 : EIO;
+			err = n == RT_SECRET_BYTES * 2 + 1 && fsync(fd) == 0
+				      ? 0
+				      : EIO;
 			close(fd);
 			if (!err)
-				rt_info("created server secret", "path=\"%s\"", path);
+				rt_info("created server secret", "path=\"%s\"",
+					path);
 			return err;
 		}
 		if (errno != EEXIST) {
 			err = errno;
-			rt_error("cannot create server secret", "path=\"%s\" error=\"%s\"",
-				 path, strerror(err));
+			rt_error("cannot create server secret",
+				 "path=\"%s\" error=\"%s\"", path,
+				 strerror(err));
 			return err;
 		}
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	}
 	if (fd < 0) {
 		err = errno;
-		rt_error("cannot open server secret", "path=\"%s\" error=\"%s\"",
-			 path, strerror(err));
+		rt_error("cannot open server secret",
+			 "path=\"%s\" error=\"%s\"", path, strerror(err));
 		return err;
 	}
 	n = read(fd, hex, sizeof(hex) - 1);
@@ -206,8 +210,8 @@ void rt_auth_hash(const struct rt_auth *a, const char *secret,
 {
 	uint8_t h[32];
 
-	crypto_generichash(h, sizeof(h), (const uint8_t *)secret, strlen(secret),
-			   a->key, sizeof(a->key));
+	crypto_generichash(h, sizeof(h), (const uint8_t *)secret,
+			   strlen(secret), a->key, sizeof(a->key));
 	sodium_bin2hex(out, RT_HASH_HEX, h, sizeof(h));
 }
 
@@ -216,10 +220,12 @@ void rt_auth_token(char *out, size_t size, size_t n)
 	uint8_t raw[64];
 
 	if (n > sizeof(raw) ||
-	    size < sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+	    size < sodium_base64_ENCODED_LEN(
+			   n, sodium_base64_VARIANT_URLSAFE_NO_PADDING))
 		RT_BUG("token of %zu bytes does not fit %zu", n, size);
 	randombytes_buf(raw, n);
-	sodium_bin2base64(out, size, raw, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_bin2base64(out, size, raw, n,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof(raw));
 }
 
@@ -257,7 +263,8 @@ int rt_auth_bearer(struct rt_auth *a, const char *token, struct rt_principal *p)
 	bool usable = false;
 	int err;
 
-	if (strncmp(token, "rt_live_", 8) != 0 || strlen(token) >= RT_APIKEY_MAX)
+	if (strncmp(token, "rt_live_", 8) != 0 ||
+	    strlen(token) >= RT_APIKEY_MAX)
 		return EACCES;
 	rt_auth_hash(a, token, hash);
 	err = rt_store_begin(a->store, false, &tx);

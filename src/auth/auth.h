@@ -17,10 +17,10 @@
 #include "util/util.h"
 
 /* Scopes of an API key; a user's role implies a set of them. */
-#define RT_SCOPE_READ 0x1u
+#define RT_SCOPE_READ  0x1u
 #define RT_SCOPE_WRITE 0x2u
 #define RT_SCOPE_ADMIN 0x4u
-#define RT_SCOPE_ALL (RT_SCOPE_READ | RT_SCOPE_WRITE | RT_SCOPE_ADMIN)
+#define RT_SCOPE_ALL   (RT_SCOPE_READ | RT_SCOPE_WRITE | RT_SCOPE_ADMIN)
 
 /* Scopes nest: admin includes write, write includes read.  Returns scopes
  * with what they include added; keys are stored with their closure. */
@@ -34,9 +34,9 @@ size_t rt_auth_scope_names(unsigned scopes, const char *names[3]);
 int rt_auth_role_rank(const char *role);
 unsigned rt_auth_role_scopes(const char *role);
 
-#define RT_HASH_HEX 65	 /* hex of a 256-bit keyed hash, with NUL */
-#define RT_APIKEY_MAX 64 /* "rt_live_" + 43 base64url chars, with NUL */
-#define RT_PWHASH_MAX 128
+#define RT_HASH_HEX	65 /* hex of a 256-bit keyed hash, with NUL */
+#define RT_APIKEY_MAX	64 /* "rt_live_" + 43 base64url chars, with NUL */
+#define RT_PWHASH_MAX	128
 #define RT_SECRET_BYTES 32
 
 /* Loads the 32-byte server secret from path (hex), creating it with mode
@@ -74,11 +74,11 @@ enum rt_principal_kind { RT_PRINCIPAL_KEY = 1, RT_PRINCIPAL_USER };
 /* The caller of a request, as resolved by rt_auth_bearer or rt_auth_cookie. */
 struct rt_principal {
 	enum rt_principal_kind kind;
-	int64_t id;	     /* API key id, or user id */
-	int64_t session_id;  /* dashboard session, for users */
-	unsigned scopes;     /* RT_SCOPE_* */
-	char role[16];	     /* users: the membership's role */
-	char csrf[48];	     /* users: the session's CSRF token */
+	int64_t id;		   /* API key id, or user id */
+	int64_t session_id;	   /* dashboard session, for users */
+	unsigned scopes;	   /* RT_SCOPE_* */
+	char role[16];		   /* users: the membership's role */
+	char csrf[48];		   /* users: the session's CSRF token */
 	struct rt_account account; /* the account acted as: the tenant scope */
 	char name[RT_NAME_MAX];	   /* key name or user email */
 };
@@ -87,9 +87,11 @@ struct rt_principal {
  * Resolves an API key.  0, or EACCES (unknown), EKEYREVOKED, EKEYEXPIRED,
  * EPERM (account suspended), or a store error.
  */
-int rt_auth_bearer(struct rt_auth *a, const char *token, struct rt_principal *p);
+int rt_auth_bearer(struct rt_auth *a, const char *token,
+		   struct rt_principal *p);
 /* Resolves a dashboard session cookie.  0, EACCES, EPERM, or a store error. */
-int rt_auth_cookie(struct rt_auth *a, const char *token, struct rt_principal *p);
+int rt_auth_cookie(struct rt_auth *a, const char *token,
+		   struct rt_principal *p);
 /* Compares a CSRF token in constant time. */
 bool rt_auth_csrf_ok(const struct rt_principal *p, const char *token);
 

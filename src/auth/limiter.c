@@ -24,7 +24,8 @@ void rt_auth_limiter_init(struct rt_limiter *l, unsigned max_failures,
 	pthread_mutex_init(&l->lock, NULL);
 	l->max_failures = max_failures;
 	l->window_ms = (int64_t)window_ms;
-	/* NULL on ENOMEM: the limiter then counts nothing, logins still work. */
+	/* NULL on ENOMEM: the limiter then counts nothing, logins still work.
+	 */
 	l->slots = calloc(RT_LIMITER_SLOTS, sizeof(*l->slots));
 }
 
@@ -45,7 +46,8 @@ static struct rt_limiter_slot *find(struct rt_limiter *l, uint64_t key,
 		return NULL;
 	/* Probe a short neighbourhood; expired or free slots are reusable. */
 	for (size_t i = 0; i < 16; i++) {
-		struct rt_limiter_slot *s = &l->slots[(start + i) % RT_LIMITER_SLOTS];
+		struct rt_limiter_slot *s =
+			&l->slots[(start + i) % RT_LIMITER_SLOTS];
 
 		if (s->key == key) {
 			if (now - s->window_start >= l->window_ms) {
@@ -55,7 +57,8 @@ static struct rt_limiter_slot *find(struct rt_limiter *l, uint64_t key,
 			return s;
 		}
 		if (!oldest || s->key == 0 ||
-		    (oldest->key != 0 && s->window_start < oldest->window_start))
+		    (oldest->key != 0 &&
+		     s->window_start < oldest->window_start))
 			oldest = s;
 	}
 	if (!create)

@@ -16,13 +16,15 @@ static const struct rt_cmd commands[] = {
 	{"serve", rt_cmd_serve, RT_CMD_STORE | RT_CMD_AUTH,
 	 "serve [--db PATH] [--listen HOST:PORT] [--config FILE]",
 	 "run the server: REST API and web app",
-	 "Opens (and creates) the database, applies migrations, and serves the\n"
-	 "API and the web app.  On an empty database it creates a demo account,\n"
+	 "Opens (and creates) the database, applies migrations, and serves "
+	 "the\n"
+	 "API and the web app.  On an empty database it creates a demo "
+	 "account,\n"
 	 "an admin user and an admin API key, and prints the secrets once.\n"
-	 "SIGTERM or SIGINT stops it gracefully; a second one stops it at once.\n"},
+	 "SIGTERM or SIGINT stops it gracefully; a second one stops it at "
+	 "once.\n"},
 	{"migrate", rt_cmd_migrate, RT_CMD_STORE | RT_CMD_NO_MIGRATE,
-	 "migrate [--status]",
-	 "apply database migrations",
+	 "migrate [--status]", "apply database migrations",
 	 "Brings the database schema up to date (serve also does this).  With\n"
 	 "--status it only prints the schema version.\n"},
 	{"account", rt_cmd_account, RT_CMD_STORE,
@@ -31,7 +33,8 @@ static const struct rt_cmd commands[] = {
 	 "        account list\n"
 	 "        account show ID",
 	 "create, list and show accounts",
-	 "Without --parent, create makes a root account (an agency by default);\n"
+	 "Without --parent, create makes a root account (an agency by "
+	 "default);\n"
 	 "with it, a client account under that agency.\n"},
 	{"user", rt_cmd_user, RT_CMD_STORE | RT_CMD_AUTH,
 	 "user create --email EMAIL --name NAME --account ID [--role ROLE]\n"
@@ -49,8 +52,10 @@ static const struct rt_cmd commands[] = {
 	 "create prints the secret once, on a line 'api key: rt_live_...'.\n"},
 	{"config", rt_cmd_config, 0, "config",
 	 "print the configuration in effect, in config-file syntax",
-	 "Shows every key with its value after the config file, the RINGTRAIL_*\n"
-	 "environment and flags are applied: a commented example to start from.\n"},
+	 "Shows every key with its value after the config file, the "
+	 "RINGTRAIL_*\n"
+	 "environment and flags are applied: a commented example to start "
+	 "from.\n"},
 	{"version", rt_cmd_version, 0, "version", "print the version", NULL},
 	{"help", rt_cmd_help, 0, "help [COMMAND]", "show help", NULL},
 };
@@ -80,8 +85,8 @@ int rt_cli_id(const char *s, const char *what, int64_t *idp)
 	if (!s)
 		return rt_cli_fail(RT_EXIT_USAGE, "missing %s", what);
 	if (rt_parse_u64(s, 1, INT64_MAX, &v))
-		return rt_cli_fail(RT_EXIT_USAGE, "bad %s '%s': want a positive id",
-				   what, s);
+		return rt_cli_fail(RT_EXIT_USAGE,
+				   "bad %s '%s': want a positive id", what, s);
 	*idp = (int64_t)v;
 	return 0;
 }
@@ -98,7 +103,8 @@ int rt_cli_audit(struct rt_store_tx *tx, int64_t account_id, const char *action,
 }
 
 /* Splits "--name=value"; *valp is NULL when the value is the next arg. */
-static bool opt_name(const char *arg, char *name, size_t size, const char **valp)
+static bool opt_name(const char *arg, char *name, size_t size,
+		     const char **valp)
 {
 	const char *eq;
 	size_t len;
@@ -139,8 +145,8 @@ int rt_cli_opts_check(struct rt_cli *c, const char *const *known)
 		for (const char *const *k = known; *k; k++)
 			ok = ok || strcmp(*k, name) == 0;
 		if (!ok)
-			return rt_cli_fail(RT_EXIT_USAGE, "unknown option '--%s'",
-					   name);
+			return rt_cli_fail(RT_EXIT_USAGE,
+					   "unknown option '--%s'", name);
 		if (is_bool_opt(name))
 			continue;
 		if (!val && (i + 1 >= c->argc))
@@ -158,7 +164,8 @@ const char *rt_cli_opt(struct rt_cli *c, const char *name)
 		char n[64];
 		const char *val;
 
-		if (!opt_name(c->argv[i], n, sizeof(n), &val) || strcmp(n, name))
+		if (!opt_name(c->argv[i], n, sizeof(n), &val) ||
+		    strcmp(n, name))
 			continue;
 		if (val)
 			return val;
@@ -173,7 +180,8 @@ bool rt_cli_flag(struct rt_cli *c, const char *name)
 		char n[64];
 		const char *val;
 
-		if (opt_name(c->argv[i], n, sizeof(n), &val) && !strcmp(n, name))
+		if (opt_name(c->argv[i], n, sizeof(n), &val) &&
+		    !strcmp(n, name))
 			return true;
 	}
 	return false;
@@ -243,9 +251,9 @@ static int resolve_config(struct rt_conf *conf, int argc, char **argv,
 		}
 		if (!val) {
 			if (i + 1 >= argc)
-				return rt_cli_fail(RT_EXIT_USAGE,
-						   "option '--%s' needs a value",
-						   name);
+				return rt_cli_fail(
+					RT_EXIT_USAGE,
+					"option '--%s' needs a value", name);
 			val = argv[++i];
 		}
 		snprintf(origin, sizeof(origin), "--%s", name);
@@ -274,29 +282,34 @@ static void make_parent_dirs(const char *path)
 static int open_store(struct rt_cli *c, bool no_migrate)
 {
 	struct rt_store_opts o = {.pool_size = c->conf.store_pool_size,
-				  .busy_timeout_ms = c->conf.store_busy_timeout};
+				  .busy_timeout_ms =
+					  c->conf.store_busy_timeout};
 	int err;
 
 	if (strcmp(c->conf.db, ":memory:") != 0 && !strstr(c->conf.db, "://"))
 		make_parent_dirs(c->conf.db);
 	err = rt_store_open(&c->store, c->conf.db, &o);
 	if (err == EPROTONOSUPPORT)
-		return rt_cli_fail(RT_EXIT_USAGE,
-				   "config key 'db': '%s' is not a database this "
-				   "build supports",
-				   c->conf.db);
+		return rt_cli_fail(
+			RT_EXIT_USAGE,
+			"config key 'db': '%s' is not a database this "
+			"build supports",
+			c->conf.db);
 	if (err)
-		return rt_cli_fail(RT_EXIT_FAIL, "cannot open database '%s': %s",
-				   c->conf.db, strerror(err));
+		return rt_cli_fail(RT_EXIT_FAIL,
+				   "cannot open database '%s': %s", c->conf.db,
+				   strerror(err));
 	if (no_migrate)
 		return 0;
 	err = rt_store_migrate(c->store, NULL);
 	if (err == EPROTO)
-		return rt_cli_fail(RT_EXIT_FAIL,
-				   "database '%s' was made by a newer ringtrail",
-				   c->conf.db);
+		return rt_cli_fail(
+			RT_EXIT_FAIL,
+			"database '%s' was made by a newer ringtrail",
+			c->conf.db);
 	if (err)
-		return rt_cli_fail(RT_EXIT_FAIL, "cannot migrate database '%s': %s",
+		return rt_cli_fail(RT_EXIT_FAIL,
+				   "cannot migrate database '%s': %s",
 				   c->conf.db, strerror(err));
 	return 0;
 }
@@ -311,8 +324,9 @@ static int open_auth(struct rt_cli *c)
 		return rt_cli_fail(RT_EXIT_FAIL, "out of memory");
 	err = rt_auth_secret_load(path, key);
 	if (err) {
-		rt_cli_fail(RT_EXIT_FAIL, "cannot load the server secret '%s': %s",
-			    path, strerror(err));
+		rt_cli_fail(RT_EXIT_FAIL,
+			    "cannot load the server secret '%s': %s", path,
+			    strerror(err));
 		free(path);
 		return RT_EXIT_FAIL;
 	}
@@ -349,11 +363,12 @@ int rt_cli_main(int argc, char **argv, char **envp)
 	    strcmp(rest[0], "-h") == 0) {
 		c.argc = 0;
 		c.argv = rest;
-		rc = nrest == 0 ? (rt_cmd_help(&c), RT_EXIT_USAGE) : rt_cmd_help(&c);
+		rc = nrest == 0 ? (rt_cmd_help(&c), RT_EXIT_USAGE)
+				: rt_cmd_help(&c);
 		goto out;
 	}
 	if (strcmp(rest[0], "--version") == 0)
-		rest[0] = (char *)(uintptr_t)"version";
+		rest[0] = (char *)(uintptr_t) "version";
 	for (size_t i = 0; i < RT_ARRAY_SIZE(commands); i++) {
 		if (strcmp(commands[i].name, rest[0]) == 0)
 			cmd = &commands[i];

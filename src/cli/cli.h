@@ -14,13 +14,13 @@
 #include "util/util.h"
 
 /* Exit codes. */
-#define RT_EXIT_OK 0
-#define RT_EXIT_FAIL 1	/* the command could not do its work */
+#define RT_EXIT_OK    0
+#define RT_EXIT_FAIL  1 /* the command could not do its work */
 #define RT_EXIT_USAGE 2 /* bad command line, configuration or input */
 
 /* What a command needs prepared before it runs. */
-#define RT_CMD_STORE 0x1u /* the store, opened and migrated */
-#define RT_CMD_AUTH 0x2u  /* the server secret and auth (implies store) */
+#define RT_CMD_STORE	  0x1u /* the store, opened and migrated */
+#define RT_CMD_AUTH	  0x2u /* the server secret and auth (implies store) */
 #define RT_CMD_NO_MIGRATE 0x4u /* open the store but leave the schema alone */
 
 struct rt_cli {

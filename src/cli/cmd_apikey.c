@@ -12,13 +12,15 @@ static void print_header(void)
 
 static int print_row(const struct rt_apikey *k, void *arg)
 {
-	char used[RT_TIME_LEN] = "-", revoked[RT_TIME_LEN] = "-", scopes[32] = "";
+	char used[RT_TIME_LEN] = "-", revoked[RT_TIME_LEN] = "-",
+	     scopes[32] = "";
 	const char *names[3];
 	size_t n = rt_auth_scope_names(k->scopes, names);
 
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			strncat(scopes, ",", sizeof(scopes) - strlen(scopes) - 1);
+			strncat(scopes, ",",
+				sizeof(scopes) - strlen(scopes) - 1);
 		strncat(scopes, names[i], sizeof(scopes) - strlen(scopes) - 1);
 	}
 	if (k->last_used_at)
@@ -39,7 +41,8 @@ static int parse_scopes(const char *s, unsigned *scopesp)
 	if (!s || strlen(s) >= sizeof(buf))
 		return EINVAL;
 	rt_strlcpy(buf, s, sizeof(buf));
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
 		unsigned bit = rt_auth_scope_parse(tok);
 
 		if (!bit)
@@ -55,7 +58,8 @@ static int create(struct rt_cli *c)
 	static const char *const known[] = {"account", "scopes", "name",
 					    "expires", NULL};
 	char secret[RT_APIKEY_MAX], hash[RT_HASH_HEX];
-	const char *name = rt_cli_opt(c, "name"), *exp = rt_cli_opt(c, "expires");
+	const char *name = rt_cli_opt(c, "name"),
+		   *exp = rt_cli_opt(c, "expires");
 	struct rt_apikey k = {0};
 	struct rt_store_tx *tx;
 	int err;
@@ -64,10 +68,12 @@ static int create(struct rt_cli *c)
 	    rt_cli_id(rt_cli_opt(c, "account"), "--account", &k.account_id))
 		return RT_EXIT_USAGE;
 	if (parse_scopes(rt_cli_opt(c, "scopes"), &k.scopes))
-		return rt_cli_fail(RT_EXIT_USAGE,
-				   "--scopes must list read, write and/or admin, "
-				   "comma separated");
-	if (exp && (rt_time_parse(exp, &k.expires_at) || k.expires_at <= rt_now_ms()))
+		return rt_cli_fail(
+			RT_EXIT_USAGE,
+			"--scopes must list read, write and/or admin, "
+			"comma separated");
+	if (exp &&
+	    (rt_time_parse(exp, &k.expires_at) || k.expires_at <= rt_now_ms()))
 		return rt_cli_fail(RT_EXIT_USAGE,
 				   "--expires must be a future RFC 3339 time");
 	if (name && strlen(name) >= sizeof(k.name))
@@ -80,7 +86,8 @@ static int create(struct rt_cli *c)
 		return rt_cli_fail(RT_EXIT_FAIL, "database: %s", strerror(err));
 	err = rt_store_apikey_create(tx, k.account_id, &k, hash);
 	if (!err)
-		err = rt_cli_audit(tx, k.account_id, "api_key.create", "api_key", k.id);
+		err = rt_cli_audit(tx, k.account_id, "api_key.create",
+				   "api_key", k.id);
 	if (err) {
 		rt_store_rollback(tx);
 		if (err == ENOENT)
@@ -91,7 +98,8 @@ static int create(struct rt_cli *c)
 	}
 	err = rt_store_commit(tx);
 	if (err)
-		return rt_cli_fail(RT_EXIT_FAIL, "cannot commit: %s", strerror(err));
+		return rt_cli_fail(RT_EXIT_FAIL, "cannot commit: %s",
+				   strerror(err));
 	print_header();
 	print_row(&k, NULL);
 	printf("api key: %s\n(shown only this once)\n", secret);
@@ -117,7 +125,8 @@ static int list(struct rt_cli *c)
 		return rt_cli_fail(RT_EXIT_FAIL, "database: %s", strerror(err));
 	print_header();
 	if (account)
-		err = rt_store_apikey_list(tx, account, account, &pg, print_row, NULL);
+		err = rt_store_apikey_list(tx, account, account, &pg, print_row,
+					   NULL);
 	else
 		err = rt_store_apikey_list_all(tx, &pg, print_row, NULL);
 	rt_store_rollback(tx);
@@ -143,19 +152,24 @@ static int revoke(struct rt_cli *c)
 	if (!err)
 		err = rt_store_apikey_revoke(tx, k.account_id, id, rt_now_ms());
 	if (!err)
-		err = rt_cli_audit(tx, k.account_id, "api_key.revoke", "api_key", id);
+		err = rt_cli_audit(tx, k.account_id, "api_key.revoke",
+				   "api_key", id);
 	if (err) {
 		rt_store_rollback(tx);
 		if (err == ENOENT)
-			return rt_cli_fail(RT_EXIT_USAGE, "no key %lld", (long long)id);
-		if (err == EALREADY)
-			return rt_cli_fail(RT_EXIT_USAGE, "key %lld was revoked before",
+			return rt_cli_fail(RT_EXIT_USAGE, "no key %lld",
 					   (long long)id);
-		return rt_cli_fail(RT_EXIT_FAIL, "cannot revoke: %s", strerror(err));
+		if (err == EALREADY)
+			return rt_cli_fail(RT_EXIT_USAGE,
+					   "key %lld was revoked before",
+					   (long long)id);
+		return rt_cli_fail(RT_EXIT_FAIL, "cannot revoke: %s",
+				   strerror(err));
 	}
 	err = rt_store_commit(tx);
 	if (err)
-		return rt_cli_fail(RT_EXIT_FAIL, "cannot commit: %s", strerror(err));
+		return rt_cli_fail(RT_EXIT_FAIL, "cannot commit: %s",
+				   strerror(err));
 	printf("revoked key %lld (%s)\n", (long long)id, k.prefix);
 	return RT_EXIT_OK;
 }
@@ -170,7 +184,8 @@ int rt_cmd_apikey(struct rt_cli *c)
 		return list(c);
 	if (rt_streq(sub, "revoke"))
 		return revoke(c);
-	return rt_cli_fail(RT_EXIT_USAGE,
-			   "apikey needs create, list or revoke; see 'ringtrail "
-			   "help apikey'");
+	return rt_cli_fail(
+		RT_EXIT_USAGE,
+		"apikey needs create, list or revoke; see 'ringtrail "
+		"help apikey'");
 }

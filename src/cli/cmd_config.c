@@ -7,7 +7,8 @@ int rt_cmd_config(struct rt_cli *c)
 
 	if (rt_cli_opts_check(c, known))
 		return RT_EXIT_USAGE;
-	printf("# ringtrail configuration in effect (defaults, then the config\n"
+	printf("# ringtrail configuration in effect (defaults, then the "
+	       "config\n"
 	       "# file, then RINGTRAIL_* environment variables, then flags)\n");
 	rt_conf_print(&c->conf, stdout);
 	return RT_EXIT_OK;

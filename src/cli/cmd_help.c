@@ -5,9 +5,12 @@
 
 static void print_config_help(void)
 {
-	printf("\nConfiguration (every command): --config FILE, then RINGTRAIL_<KEY>\n"
-	       "environment variables, then --<key> flags, each overriding the one\n"
-	       "before.  'ringtrail config' lists every key; docs/configuration.md\n"
+	printf("\nConfiguration (every command): --config FILE, then "
+	       "RINGTRAIL_<KEY>\n"
+	       "environment variables, then --<key> flags, each overriding the "
+	       "one\n"
+	       "before.  'ringtrail config' lists every key; "
+	       "docs/configuration.md\n"
 	       "describes them.\n");
 }
 
@@ -29,7 +32,8 @@ int rt_cmd_help(struct rt_cli *c)
 			return RT_EXIT_OK;
 		}
 		return rt_cli_fail(RT_EXIT_USAGE,
-				   "no command '%s'; see 'ringtrail help'", topic);
+				   "no command '%s'; see 'ringtrail help'",
+				   topic);
 	}
 	printf("usage: ringtrail <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < n; i++)

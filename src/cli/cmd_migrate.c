@@ -25,7 +25,8 @@ int rt_cmd_migrate(struct rt_cli *c)
 	}
 	err = rt_store_schema_version(c->store, &cur, &latest);
 	if (err)
-		return rt_cli_fail(RT_EXIT_FAIL, "cannot read the schema version: %s",
+		return rt_cli_fail(RT_EXIT_FAIL,
+				   "cannot read the schema version: %s",
 				   strerror(err));
 	printf("database %s: schema version %u of %u, %s", c->conf.db, cur,
 	       latest, cur == latest ? "up to date" : "behind");

@@ -26,7 +26,8 @@ static void print_bootstrap(const struct rt_bootstrap *b)
 
 /* Waits for requests in flight to finish, up to the shutdown timeout; a
  * second signal meanwhile exits at once. */
-static void drain(struct rt_http *http, const sigset_t *sigs, uint64_t timeout_ms)
+static void drain(struct rt_http *http, const sigset_t *sigs,
+		  uint64_t timeout_ms)
 {
 	uint64_t deadline = rt_mono_us() + timeout_ms * 1000;
 	struct timespec tick = {0, 20 * 1000 * 1000};
@@ -35,7 +36,8 @@ static void drain(struct rt_http *http, const sigset_t *sigs, uint64_t timeout_m
 		int sig = sigtimedwait(sigs, NULL, &tick);
 
 		if (sig > 0) {
-			rt_warn("second signal: exiting at once", "signal=%d", sig);
+			rt_warn("second signal: exiting at once", "signal=%d",
+				sig);
 			_exit(RT_EXIT_FAIL);
 		}
 		if (rt_mono_us() >= deadline) {
@@ -58,7 +60,8 @@ int rt_cmd_serve(struct rt_cli *c)
 	if (rt_cli_opts_check(c, known))
 		return RT_EXIT_USAGE;
 	if (rt_cli_arg(c, 0))
-		return rt_cli_fail(RT_EXIT_USAGE, "serve takes no argument '%s'",
+		return rt_cli_fail(RT_EXIT_USAGE,
+				   "serve takes no argument '%s'",
 				   rt_cli_arg(c, 0));
 
 	if (c->conf.demo) {
@@ -83,10 +86,11 @@ int rt_cmd_serve(struct rt_cli *c)
 
 	err = rt_http_start(&http, &deps);
 	if (err == EINVAL)
-		return rt_cli_fail(RT_EXIT_USAGE,
-				   "config key 'listen': bad address '%s' (want "
-				   "HOST:PORT)",
-				   c->conf.listen);
+		return rt_cli_fail(
+			RT_EXIT_USAGE,
+			"config key 'listen': bad address '%s' (want "
+			"HOST:PORT)",
+			c->conf.listen);
 	if (err)
 		return rt_cli_fail(RT_EXIT_FAIL, "cannot listen on '%s': %s",
 				   c->conf.listen, strerror(err));
@@ -102,7 +106,8 @@ int rt_cmd_serve(struct rt_cli *c)
 	do {
 		err = sigwait(&sigs, &sig);
 	} while (err == EINTR);
-	rt_info("stopping", "signal=%d in_flight=%u", sig, rt_http_inflight(http));
+	rt_info("stopping", "signal=%d in_flight=%u", sig,
+		rt_http_inflight(http));
 	rt_http_quiesce(http);
 	drain(http, &sigs, c->conf.shutdown_timeout);
 	rt_http_stop(http);

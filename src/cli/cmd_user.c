@@ -37,9 +37,11 @@ static int read_password(char *buf, size_t size)
 
 static int create(struct rt_cli *c)
 {
-	static const char *const known[] = {"email", "name", "account", "role",
+	static const char *const known[] = {"email",	      "name",
+					    "account",	      "role",
 					    "password-stdin", NULL};
-	const char *email = rt_cli_opt(c, "email"), *name = rt_cli_opt(c, "name");
+	const char *email = rt_cli_opt(c, "email"),
+		   *name = rt_cli_opt(c, "name");
 	const char *role = rt_cli_opt(c, "role"), *why = NULL;
 	char pw[300], pw_hash[RT_PWHASH_MAX];
 	bool generated = false;
@@ -51,14 +53,16 @@ static int create(struct rt_cli *c)
 	if (rt_cli_opts_check(c, known))
 		return RT_EXIT_USAGE;
 	if (!email || !name || !*name)
-		return rt_cli_fail(RT_EXIT_USAGE,
-				   "user create needs --email, --name and --account");
+		return rt_cli_fail(
+			RT_EXIT_USAGE,
+			"user create needs --email, --name and --account");
 	if (rt_cli_id(rt_cli_opt(c, "account"), "--account", &account_id))
 		return RT_EXIT_USAGE;
 	role = role ? role : "analyst";
 	if (!rt_auth_role_rank(role))
-		return rt_cli_fail(RT_EXIT_USAGE,
-				   "--role must be owner, admin, analyst or agent");
+		return rt_cli_fail(
+			RT_EXIT_USAGE,
+			"--role must be owner, admin, analyst or agent");
 	if (strlen(email) >= sizeof(u.email) || !strchr(email, '@') ||
 	    strlen(name) >= sizeof(u.name))
 		return rt_cli_fail(RT_EXIT_USAGE, "bad --email or --name");
@@ -90,7 +94,8 @@ static int create(struct rt_cli *c)
 		rt_store_rollback(tx);
 		if (err == EEXIST)
 			return rt_cli_fail(RT_EXIT_USAGE,
-					   "a user with email '%s' exists", u.email);
+					   "a user with email '%s' exists",
+					   u.email);
 		if (err == ENOENT)
 			return rt_cli_fail(RT_EXIT_USAGE, "no account %lld",
 					   (long long)account_id);
@@ -99,7 +104,8 @@ static int create(struct rt_cli *c)
 	}
 	err = rt_store_commit(tx);
 	if (err)
-		return rt_cli_fail(RT_EXIT_FAIL, "cannot commit: %s", strerror(err));
+		return rt_cli_fail(RT_EXIT_FAIL, "cannot commit: %s",
+				   strerror(err));
 	print_header();
 	print_row(&u, NULL);
 	if (generated)
@@ -135,6 +141,7 @@ int rt_cmd_user(struct rt_cli *c)
 		return create(c);
 	if (rt_streq(sub, "list"))
 		return list(c);
-	return rt_cli_fail(RT_EXIT_USAGE,
-			   "user needs create or list; see 'ringtrail help user'");
+	return rt_cli_fail(
+		RT_EXIT_USAGE,
+		"user needs create or list; see 'ringtrail help user'");
 }

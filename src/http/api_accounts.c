@@ -50,8 +50,9 @@ static int check_common(const json_t *b, struct rt_http_err *e)
 	}
 	s = rt_json_str(b, "currency");
 	if (s && !valid_currency(s)) {
-		rt_http_err_set(e, 422, "invalid_field", "currency",
-				"'currency' must be an ISO 4217 code such as 'USD'");
+		rt_http_err_set(
+			e, 422, "invalid_field", "currency",
+			"'currency' must be an ISO 4217 code such as 'USD'");
 		return EINVAL;
 	}
 	s = rt_json_str(b, "status");
@@ -80,11 +81,13 @@ static const struct rt_field create_fields[] = {
 static int create_parse(const json_t *b, struct rt_account *a,
 			struct rt_http_err *e)
 {
-	if (rt_http_check_fields(b, create_fields, RT_ARRAY_SIZE(create_fields), e) ||
+	if (rt_http_check_fields(b, create_fields, RT_ARRAY_SIZE(create_fields),
+				 e) ||
 	    check_common(b, e))
 		return EINVAL;
 	rt_strlcpy(a->name, rt_json_str(b, "name"), sizeof(a->name));
-	rt_strlcpy(a->kind, rt_json_has(b, "kind") ? rt_json_str(b, "kind") : "client",
+	rt_strlcpy(a->kind,
+		   rt_json_has(b, "kind") ? rt_json_str(b, "kind") : "client",
 		   sizeof(a->kind));
 	a->parent_id = rt_json_int(b, "parent_id", 0);
 	if (rt_json_has(b, "parent_id") && a->parent_id <= 0) {
@@ -111,7 +114,8 @@ static const struct rt_field update_fields[] = {
 
 static int update_parse(const json_t *b, json_t **outp, struct rt_http_err *e)
 {
-	if (rt_http_check_fields(b, update_fields, RT_ARRAY_SIZE(update_fields), e) ||
+	if (rt_http_check_fields(b, update_fields, RT_ARRAY_SIZE(update_fields),
+				 e) ||
 	    check_common(b, e))
 		return EINVAL;
 	if (json_object_size(b) == 0) {
@@ -123,7 +127,6 @@ static int update_parse(const json_t *b, json_t **outp, struct rt_http_err *e)
 	return 0;
 }
 RT_API_BODY_CHECK(accounts_update, json_t *, update_parse)
-
 
 static int list_row(const struct rt_account *a, void *arg)
 {
@@ -141,7 +144,8 @@ void rt_api_accounts_list(struct rt_req *r)
 	if (rt_list_begin(r, &pg, &l, &tx))
 		return;
 	rt_list_end(r, &l, tx,
-		    rt_store_account_list(tx, rt_req_scope(r), &pg, list_row, &l),
+		    rt_store_account_list(tx, rt_req_scope(r), &pg, list_row,
+					  &l),
 		    "listing accounts");
 }
 
@@ -190,18 +194,21 @@ void rt_api_accounts_create(struct rt_req *r)
 	}
 	if (strcmp(parent.kind, "agency") != 0) {
 		rt_store_rollback(tx);
-		rt_http_error(r, 422, "not_an_agency", "parent_id",
-			      "only an agency account can have client accounts");
+		rt_http_error(
+			r, 422, "not_an_agency", "parent_id",
+			"only an agency account can have client accounts");
 		return;
 	}
-	/* A new client takes its agency's time zone and currency unless told. */
+	/* A new client takes its agency's time zone and currency unless told.
+	 */
 	if (!a.time_zone[0])
 		rt_strlcpy(a.time_zone, parent.time_zone, sizeof(a.time_zone));
 	if (!a.currency[0])
 		rt_strlcpy(a.currency, parent.currency, sizeof(a.currency));
 	err = rt_store_account_create(tx, rt_req_scope(r), &a);
 	if (!err)
-		err = rt_http_audit(r, tx, a.id, "account.create", "account", a.id,
+		err = rt_http_audit(r, tx, a.id, "account.create", "account",
+				    a.id,
 				    json_pack("{s:s,s:s,s:I}", "name", a.name,
 					      "kind", a.kind, "parent_id",
 					      (json_int_t)a.parent_id));
@@ -230,8 +237,9 @@ void rt_api_accounts_update(struct rt_req *r)
 	}
 	if (rt_json_has(b, "status") && r->id == rt_req_scope(r) &&
 	    strcmp(rt_json_str(b, "status"), "active") != 0) {
-		rt_http_error(r, 422, "invalid_field", "status",
-			      "an account cannot suspend itself; ask its agency");
+		rt_http_error(
+			r, 422, "invalid_field", "status",
+			"an account cannot suspend itself; ask its agency");
 		return;
 	}
 	if (rt_http_begin(r, true, &tx))
@@ -252,7 +260,8 @@ void rt_api_accounts_update(struct rt_req *r)
 		rt_strlcpy(a.currency, rt_json_str(b, "currency"),
 			   sizeof(a.currency));
 	if (rt_json_has(b, "status"))
-		rt_strlcpy(a.status, rt_json_str(b, "status"), sizeof(a.status));
+		rt_strlcpy(a.status, rt_json_str(b, "status"),
+			   sizeof(a.status));
 	err = rt_store_account_update(tx, rt_req_scope(r), &a);
 	if (!err)
 		err = rt_http_audit(r, tx, a.id, "account.update", "account",

@@ -30,17 +30,19 @@ static int key_parse(const json_t *b, struct key_in *in, struct rt_http_err *e)
 				"'account_id' must be a positive id");
 		return EINVAL;
 	}
-	rt_strlcpy(in->k.name, rt_json_has(b, "name") ? rt_json_str(b, "name") : "API key",
+	rt_strlcpy(in->k.name,
+		   rt_json_has(b, "name") ? rt_json_str(b, "name") : "API key",
 		   sizeof(in->k.name));
 	scopes = json_object_get(b, "scopes");
-	json_array_foreach(scopes, i, s) {
+	json_array_foreach (scopes, i, s) {
 		unsigned bit = rt_auth_scope_parse(json_string_value(s));
 
 		if (!bit) {
-			rt_http_err_set(e, 422, "invalid_field", "scopes",
-					"unknown scope '%.32s': use read, write, "
-					"admin",
-					json_string_value(s));
+			rt_http_err_set(
+				e, 422, "invalid_field", "scopes",
+				"unknown scope '%.32s': use read, write, "
+				"admin",
+				json_string_value(s));
 			return EINVAL;
 		}
 		in->k.scopes |= bit;
@@ -79,7 +81,8 @@ void rt_api_keys_list(struct rt_req *r)
 	    rt_list_begin(r, &pg, &l, &tx))
 		return;
 	rt_list_end(r, &l, tx,
-		    rt_store_apikey_list(tx, rt_req_scope(r), account_id, &pg, key_row, &l),
+		    rt_store_apikey_list(tx, rt_req_scope(r), account_id, &pg,
+					 key_row, &l),
 		    "listing keys");
 }
 
@@ -129,8 +132,9 @@ void rt_api_keys_create(struct rt_req *r)
 	if (!err)
 		err = rt_http_audit(r, tx, in.k.account_id, "api_key.create",
 				    "api_key", in.k.id,
-				    json_pack("{s:s,s:s,s:o}", "name", in.k.name,
-					      "prefix", in.k.prefix, "scopes",
+				    json_pack("{s:s,s:s,s:o}", "name",
+					      in.k.name, "prefix", in.k.prefix,
+					      "scopes",
 					      rt_json_scopes(in.k.scopes)));
 	if (err) {
 		rt_store_rollback(tx);
@@ -210,6 +214,7 @@ void rt_api_audit_list(struct rt_req *r)
 	    rt_list_begin(r, &pg, &l, &tx))
 		return;
 	rt_list_end(r, &l, tx,
-		    rt_store_audit_list(tx, rt_req_scope(r), account_id, &pg, audit_row, &l),
+		    rt_store_audit_list(tx, rt_req_scope(r), account_id, &pg,
+					audit_row, &l),
 		    "listing the audit log");
 }

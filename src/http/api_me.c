@@ -63,7 +63,8 @@ static const struct rt_field login_fields[] = {
 static int login_parse(const json_t *b, struct login_in *in,
 		       struct rt_http_err *e)
 {
-	if (rt_http_check_fields(b, login_fields, RT_ARRAY_SIZE(login_fields), e))
+	if (rt_http_check_fields(b, login_fields, RT_ARRAY_SIZE(login_fields),
+				 e))
 		return EINVAL;
 	rt_strlcpy(in->email, rt_json_str(b, "email"), sizeof(in->email));
 	in->password = rt_json_str(b, "password");
@@ -130,7 +131,8 @@ void rt_api_login(struct rt_req *r)
 		goto out;
 	}
 	snprintf(cookie, sizeof(cookie),
-		 "rt_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%llu%s",
+		 "rt_session=%s; Path=/; HttpOnly; SameSite=Strict; "
+		 "Max-Age=%llu%s",
 		 lg->token,
 		 (unsigned long long)(r->srv->conf->session_ttl / 1000),
 		 r->srv->conf->cookie_secure ? "; Secure" : "");
@@ -157,7 +159,8 @@ void rt_api_logout(struct rt_req *r)
 		rt_http_fail(r, err, "logging out");
 		return;
 	}
-	rt_http_header(r, "Set-Cookie",
-		       "rt_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+	rt_http_header(
+		r, "Set-Cookie",
+		"rt_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
 	rt_http_body(r, 204, "", NULL, 0);
 }

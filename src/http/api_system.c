@@ -21,12 +21,14 @@ void rt_api_readyz(struct rt_req *r)
 
 	if (err) {
 		rt_warn("not ready", "err=%d", err);
-		rt_http_json(r, 503, json_pack("{s:s,s:s}", "status", "unavailable",
-					       "store", "unreachable"));
+		rt_http_json(r, 503,
+			     json_pack("{s:s,s:s}", "status", "unavailable",
+				       "store", "unreachable"));
 		return;
 	}
-	rt_http_json(r, 200, json_pack("{s:s,s:s}", "status", "ready", "store",
-				       rt_store_backend(r->srv->store)));
+	rt_http_json(r, 200,
+		     json_pack("{s:s,s:s}", "status", "ready", "store",
+			       rt_store_backend(r->srv->store)));
 }
 
 void rt_api_metrics(struct rt_req *r)
@@ -38,18 +40,20 @@ void rt_api_metrics(struct rt_req *r)
 	rt_buf_init(&b);
 	rt_http_metrics_write(r->srv->metrics, &b);
 	rt_store_metrics(r->srv->store, &b);
-	rt_buf_printf(&b,
-		      "# HELP ringtrail_http_requests_in_flight Requests being "
-		      "handled.\n# TYPE ringtrail_http_requests_in_flight gauge\n"
-		      "ringtrail_http_requests_in_flight %u\n",
-		      rt_http_inflight(r->srv));
+	rt_buf_printf(
+		&b,
+		"# HELP ringtrail_http_requests_in_flight Requests being "
+		"handled.\n# TYPE ringtrail_http_requests_in_flight gauge\n"
+		"ringtrail_http_requests_in_flight %u\n",
+		rt_http_inflight(r->srv));
 	if (b.err) {
 		rt_buf_release(&b);
 		rt_http_fail(r, ENOMEM, "writing metrics");
 		return;
 	}
 	s = rt_buf_detach(&b, &len);
-	rt_http_body(r, 200, "text/plain; version=0.0.4; charset=utf-8", s, len);
+	rt_http_body(r, 200, "text/plain; version=0.0.4; charset=utf-8", s,
+		     len);
 }
 
 void rt_api_openapi(struct rt_req *r)
@@ -107,7 +111,8 @@ static bool safe_path(const char *p)
 		for (size_t i = 0; i < len; i++) {
 			char c = seg[i];
 
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			if (!((c >= 'a' && c <= 'z') ||
+			      (c >= 'A' && c <= 'Z') ||
 			      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
 			      c == '.'))
 				return false;

@@ -11,9 +11,11 @@ static bool may_grant(struct rt_req *r, const char *role)
 {
 	if (rt_auth_role_rank(role) <= rt_req_rank(r))
 		return true;
-	rt_http_error(r, 403, "role_too_high", "role",
-		      "you cannot grant or change the role '%s', which is above "
-		      "your own", role);
+	rt_http_error(
+		r, 403, "role_too_high", "role",
+		"you cannot grant or change the role '%s', which is above "
+		"your own",
+		role);
 	return false;
 }
 
@@ -22,8 +24,9 @@ static int check_role(const json_t *b, struct rt_http_err *e)
 	const char *role = rt_json_str(b, "role");
 
 	if (role && !rt_auth_role_rank(role)) {
-		rt_http_err_set(e, 422, "invalid_field", "role",
-				"'role' must be one of owner, admin, analyst, agent");
+		rt_http_err_set(
+			e, 422, "invalid_field", "role",
+			"'role' must be one of owner, admin, analyst, agent");
 		return EINVAL;
 	}
 	return 0;
@@ -277,18 +280,19 @@ void rt_api_users_update(struct rt_req *r)
 		if (json_object_get(changes, "password"))
 			json_object_set_new(changes, "password",
 					    json_string("(changed)"));
-		err = rt_http_audit(r, tx, rt_req_scope(r), "user.update", "user",
-				    in.u.id, changes);
+		err = rt_http_audit(r, tx, rt_req_scope(r), "user.update",
+				    "user", in.u.id, changes);
 	}
 	if (!err)
 		err = rt_store_user_get(tx, rt_req_scope(r), r->id, &in.u);
 	if (err) {
 		rt_store_rollback(tx);
 		if (err == EPERM)
-			rt_http_error(r, 403, "forbidden", NULL,
-				      "this user also belongs to accounts outside "
-				      "yours; only they or those accounts' admins "
-				      "can change the login");
+			rt_http_error(
+				r, 403, "forbidden", NULL,
+				"this user also belongs to accounts outside "
+				"yours; only they or those accounts' admins "
+				"can change the login");
 		else
 			rt_http_fail(r, err, "updating a user");
 		return;
@@ -359,7 +363,8 @@ void rt_api_memberships_list(struct rt_req *r)
 	    rt_list_begin(r, &pg, &l, &tx))
 		return;
 	rt_list_end(r, &l, tx,
-		    rt_store_membership_list(tx, rt_req_scope(r), user_id, account_id, &pg, ms_row, &l),
+		    rt_store_membership_list(tx, rt_req_scope(r), user_id,
+					     account_id, &pg, ms_row, &l),
 		    "listing memberships");
 }
 
@@ -441,8 +446,8 @@ void rt_api_memberships_update(struct rt_req *r)
 	if (!err)
 		err = rt_http_audit(r, tx, m.account_id, "membership.update",
 				    "membership", m.id,
-				    json_pack("{s:s,s:s}", "from", cur.role, "to",
-					      m.role));
+				    json_pack("{s:s,s:s}", "from", cur.role,
+					      "to", m.role));
 	if (err) {
 		rt_store_rollback(tx);
 		rt_http_fail(r, err, "updating a membership");

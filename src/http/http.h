@@ -37,7 +37,7 @@ unsigned rt_http_inflight(struct rt_http *h);
 void rt_http_stop(struct rt_http *h);
 
 /* Route flags. */
-#define RT_ROUTE_PUBLIC 0x1u /* no credentials needed */
+#define RT_ROUTE_PUBLIC	     0x1u /* no credentials needed */
 #define RT_ROUTE_COOKIE_ONLY 0x2u /* only a dashboard session makes sense */
 
 /* What tests, docs and the fuzz targets see of the route table. */

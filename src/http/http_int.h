@@ -33,7 +33,7 @@ struct rt_route {
 	rt_route_h *h;
 };
 
-#define RT_REQ_ID_MAX 72
+#define RT_REQ_ID_MAX	     72
 #define RT_MAX_EXTRA_HEADERS 4
 
 struct rt_req {
@@ -42,8 +42,8 @@ struct rt_req {
 	size_t route_idx; /* index in the route table, or SIZE_MAX */
 	const struct rt_route *route;
 	char method[12];
-	char *path; /* owned copy of the URL path */
-	int64_t id; /* the {id} of the path, when the pattern has one */
+	char *path;	  /* owned copy of the URL path */
+	int64_t id;	  /* the {id} of the path, when the pattern has one */
 	const char *tail; /* the {path...} of a static route, in path */
 	char request_id[RT_REQ_ID_MAX];
 	char ip[48];
@@ -168,8 +168,8 @@ int rt_http_begin(struct rt_req *r, bool write, struct rt_store_tx **txp);
 int rt_http_commit(struct rt_req *r, struct rt_store_tx *tx);
 /* Records a change in the audit log within tx; details is taken. */
 int rt_http_audit(struct rt_req *r, struct rt_store_tx *tx, int64_t account_id,
-		  const char *action, const char *object_type, int64_t object_id,
-		  json_t *details);
+		  const char *action, const char *object_type,
+		  int64_t object_id, json_t *details);
 
 /* The scope of the caller: the account they act as. */
 static inline int64_t rt_req_scope(const struct rt_req *r)
@@ -191,8 +191,8 @@ json_t *rt_json_scopes(unsigned scopes);
 /* Metrics (metrics.c). */
 int rt_http_metrics_alloc(struct rt_http_metrics **mp, size_t nroutes);
 void rt_http_metrics_free(struct rt_http_metrics *m);
-void rt_http_metrics_observe(struct rt_http_metrics *m, size_t route, int status,
-			     uint64_t us);
+void rt_http_metrics_observe(struct rt_http_metrics *m, size_t route,
+			     int status, uint64_t us);
 void rt_http_metrics_write(struct rt_http_metrics *m, struct rt_buf *b);
 
 #endif

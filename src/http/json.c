@@ -16,18 +16,20 @@ static json_t *id_or_null(int64_t id)
 json_t *rt_json_account(const struct rt_account *a)
 {
 	return json_pack("{s:I,s:o,s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "id",
-			 (json_int_t)a->id, "parent_id", id_or_null(a->parent_id),
-			 "name", a->name, "kind", a->kind, "time_zone",
-			 a->time_zone, "currency", a->currency, "status",
-			 a->status, "created_at", rt_json_time(a->created_at),
-			 "updated_at", rt_json_time(a->updated_at));
+			 (json_int_t)a->id, "parent_id",
+			 id_or_null(a->parent_id), "name", a->name, "kind",
+			 a->kind, "time_zone", a->time_zone, "currency",
+			 a->currency, "status", a->status, "created_at",
+			 rt_json_time(a->created_at), "updated_at",
+			 rt_json_time(a->updated_at));
 }
 
 json_t *rt_json_user(const struct rt_user *u)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:o}", "id", (json_int_t)u->id,
-			 "email", u->email, "name", u->name, "status", u->status,
-			 "created_at", rt_json_time(u->created_at), "updated_at",
+	return json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:o}", "id",
+			 (json_int_t)u->id, "email", u->email, "name", u->name,
+			 "status", u->status, "created_at",
+			 rt_json_time(u->created_at), "updated_at",
 			 rt_json_time(u->updated_at), "last_login_at",
 			 rt_json_time(u->last_login_at));
 }
@@ -54,12 +56,12 @@ json_t *rt_json_scopes(unsigned scopes)
 json_t *rt_json_apikey(const struct rt_apikey *k)
 {
 	return json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
-			 (json_int_t)k->id, "account_id", (json_int_t)k->account_id,
-			 "name", k->name, "prefix", k->prefix, "scopes",
-			 rt_json_scopes(k->scopes), "created_by_user",
-			 id_or_null(k->created_by_user), "created_at",
-			 rt_json_time(k->created_at), "last_used_at",
-			 rt_json_time(k->last_used_at), "expires_at",
-			 rt_json_time(k->expires_at), "revoked_at",
-			 rt_json_time(k->revoked_at));
+			 (json_int_t)k->id, "account_id",
+			 (json_int_t)k->account_id, "name", k->name, "prefix",
+			 k->prefix, "scopes", rt_json_scopes(k->scopes),
+			 "created_by_user", id_or_null(k->created_by_user),
+			 "created_at", rt_json_time(k->created_at),
+			 "last_used_at", rt_json_time(k->last_used_at),
+			 "expires_at", rt_json_time(k->expires_at),
+			 "revoked_at", rt_json_time(k->revoked_at));
 }

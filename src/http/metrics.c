@@ -9,8 +9,8 @@
 
 #include "http/http_int.h"
 
-static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
-			       409, 413, 415, 422, 429, 500, 503};
+static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404,
+			       405, 409, 413, 415, 422, 429, 500, 503};
 #define NSTATUS (RT_ARRAY_SIZE(statuses) + 1) /* the last is "other" */
 
 struct route_metrics {
@@ -47,10 +47,11 @@ void rt_http_metrics_free(struct rt_http_metrics *m)
 	free(m);
 }
 
-void rt_http_metrics_observe(struct rt_http_metrics *m, size_t route, int status,
-			     uint64_t us)
+void rt_http_metrics_observe(struct rt_http_metrics *m, size_t route,
+			     int status, uint64_t us)
 {
-	struct route_metrics *rm = &m->routes[route < m->nroutes ? route : m->nroutes];
+	struct route_metrics *rm =
+		&m->routes[route < m->nroutes ? route : m->nroutes];
 	size_t i = 0;
 
 	while (i < RT_ARRAY_SIZE(statuses) && statuses[i] != status)
@@ -65,9 +66,10 @@ void rt_http_metrics_write(struct rt_http_metrics *m, struct rt_buf *b)
 	const struct rt_route *routes = rt_http_routes(&n);
 	char labels[160];
 
-	rt_buf_puts(b, "# HELP ringtrail_http_requests_total HTTP requests by "
-		       "route and status.\n# TYPE ringtrail_http_requests_total "
-		       "counter\n");
+	rt_buf_puts(b,
+		    "# HELP ringtrail_http_requests_total HTTP requests by "
+		    "route and status.\n# TYPE ringtrail_http_requests_total "
+		    "counter\n");
 	for (size_t r = 0; r <= m->nroutes; r++) {
 		const char *method = r < n ? routes[r].info.method : "";
 		const char *route = r < n ? routes[r].info.pattern : "none";
@@ -78,21 +80,26 @@ void rt_http_metrics_write(struct rt_http_metrics *m, struct rt_buf *b)
 			if (!c)
 				continue;
 			if (s < RT_ARRAY_SIZE(statuses))
-				rt_buf_printf(b,
-					      "ringtrail_http_requests_total{method=\"%s\","
-					      "route=\"%s\",status=\"%d\"} %llu\n",
-					      method, route, statuses[s],
-					      (unsigned long long)c);
+				rt_buf_printf(
+					b,
+					"ringtrail_http_requests_total{method="
+					"\"%s\","
+					"route=\"%s\",status=\"%d\"} %llu\n",
+					method, route, statuses[s],
+					(unsigned long long)c);
 			else
-				rt_buf_printf(b,
-					      "ringtrail_http_requests_total{method=\"%s\","
-					      "route=\"%s\",status=\"other\"} %llu\n",
-					      method, route, (unsigned long long)c);
+				rt_buf_printf(
+					b,
+					"ringtrail_http_requests_total{method="
+					"\"%s\","
+					"route=\"%s\",status=\"other\"} %llu\n",
+					method, route, (unsigned long long)c);
 		}
 	}
-	rt_buf_puts(b, "# HELP ringtrail_http_request_seconds HTTP request "
-		       "latency by route.\n# TYPE ringtrail_http_request_seconds "
-		       "histogram\n");
+	rt_buf_puts(b,
+		    "# HELP ringtrail_http_request_seconds HTTP request "
+		    "latency by route.\n# TYPE ringtrail_http_request_seconds "
+		    "histogram\n");
 	for (size_t r = 0; r <= m->nroutes; r++) {
 		if (!atomic_load(&m->routes[r].latency.count))
 			continue;

@@ -26,9 +26,9 @@ void rt_http_json(struct rt_req *r, int status, json_t *j)
 
 	json_decref(j);
 	if (!s) {
-		static const char oom[] =
-			"{\"error\":{\"code\":\"internal\",\"message\":\"out of "
-			"memory\"}}";
+		static const char oom[] = "{\"error\":{\"code\":\"internal\","
+					  "\"message\":\"out of "
+					  "memory\"}}";
 
 		s = strdup(oom);
 		status = 500;
@@ -135,8 +135,9 @@ json_t *rt_http_parse_json(const char *data, size_t len, struct rt_http_err *e)
 	json_t *j;
 
 	if (len == 0) {
-		rt_http_err_set(e, 400, "invalid_json", NULL,
-				"the request body is empty: send a JSON object");
+		rt_http_err_set(
+			e, 400, "invalid_json", NULL,
+			"the request body is empty: send a JSON object");
 		return NULL;
 	}
 	/* jansson checks UTF-8 and refuses \u0000 in strings. */
@@ -146,9 +147,10 @@ json_t *rt_http_parse_json(const char *data, size_t len, struct rt_http_err *e)
 			rt_http_err_set(e, 400, "invalid_utf8", NULL,
 					"the request body is not valid UTF-8");
 		else
-			rt_http_err_set(e, 400, "invalid_json", NULL,
-					"malformed JSON at line %d column %d: %s",
-					jerr.line, jerr.column, jerr.text);
+			rt_http_err_set(
+				e, 400, "invalid_json", NULL,
+				"malformed JSON at line %d column %d: %s",
+				jerr.line, jerr.column, jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
@@ -212,7 +214,7 @@ int rt_http_check_fields(const json_t *body, const struct rt_field *fields,
 	json_t *v;
 
 	/* Cast: jansson's iteration macro wants a non-const object. */
-	json_object_foreach((json_t *)(uintptr_t)body, key, v) {
+	json_object_foreach ((json_t *)(uintptr_t)body, key, v) {
 		size_t i;
 
 		for (i = 0; i < n && strcmp(fields[i].name, key) != 0; i++)
@@ -230,8 +232,9 @@ int rt_http_check_fields(const json_t *body, const struct rt_field *fields,
 		v = json_object_get(body, f->name);
 		if (!v) {
 			if (f->flags & RT_F_REQUIRED) {
-				rt_http_err_set(e, 400, "missing_field", f->name,
-						"'%s' is required", f->name);
+				rt_http_err_set(e, 400, "missing_field",
+						f->name, "'%s' is required",
+						f->name);
 				return EINVAL;
 			}
 			continue;
@@ -268,17 +271,19 @@ int rt_http_check_fields(const json_t *body, const struct rt_field *fields,
 
 			ok = json_is_array(v);
 			if (ok && json_array_size(v) > max) {
-				rt_http_err_set(e, 400, "invalid_field", f->name,
+				rt_http_err_set(e, 400, "invalid_field",
+						f->name,
 						"'%s' has more than %zu items",
 						f->name, max);
 				return EINVAL;
 			}
-			json_array_foreach(v, idx, item) {
+			json_array_foreach (v, idx, item) {
 				if (!json_is_string(item)) {
 					ok = false;
 					break;
 				}
-				if (check_string(item, &(struct rt_field){.max = 64},
+				if (check_string(item,
+						 &(struct rt_field){.max = 64},
 						 e, f->name))
 					return EINVAL;
 			}
@@ -349,12 +354,12 @@ int rt_http_cursor_decode(const char *s, int64_t *idp)
 
 int rt_http_page(struct rt_req *r, struct rt_page *pg)
 {
-	const char *limit = MHD_lookup_connection_value(r->conn,
-							MHD_GET_ARGUMENT_KIND,
-							"limit");
-	const char *cursor = MHD_lookup_connection_value(r->conn,
-							 MHD_GET_ARGUMENT_KIND,
-							 "cursor");
+	const char *limit =
+		MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+					    "limit");
+	const char *cursor =
+		MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+					    "cursor");
 	uint64_t l = 50;
 
 	pg->after = 0;
@@ -375,8 +380,9 @@ int rt_http_page(struct rt_req *r, struct rt_page *pg)
 
 int rt_http_query_id(struct rt_req *r, const char *name, int64_t *vp)
 {
-	const char *s = MHD_lookup_connection_value(r->conn,
-						    MHD_GET_ARGUMENT_KIND, name);
+	const char *s =
+		MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+					    name);
 	uint64_t v;
 
 	*vp = 0;
@@ -421,8 +427,9 @@ void rt_list_send(struct rt_req *r, struct rt_list *l)
 		rt_http_cursor_encode(l->last_id, cur);
 		next = json_string(cur);
 	}
-	rt_http_json(r, 200, json_pack("{s:o,s:o}", "data", l->data,
-				       "next_cursor", next));
+	rt_http_json(r, 200,
+		     json_pack("{s:o,s:o}", "data", l->data, "next_cursor",
+			       next));
 	l->data = NULL;
 }
 
@@ -469,8 +476,8 @@ int rt_http_commit(struct rt_req *r, struct rt_store_tx *tx)
 }
 
 int rt_http_audit(struct rt_req *r, struct rt_store_tx *tx, int64_t account_id,
-		  const char *action, const char *object_type, int64_t object_id,
-		  json_t *details)
+		  const char *action, const char *object_type,
+		  int64_t object_id, json_t *details)
 {
 	struct rt_audit a = {.account_id = account_id, .object_id = object_id};
 	char *d = details ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS)
@@ -496,6 +503,7 @@ int rt_req_rank(const struct rt_req *r)
 {
 	if (r->principal.kind == RT_PRINCIPAL_USER)
 		return rt_auth_role_rank(r->principal.role);
-	return (r->principal.scopes & RT_SCOPE_ADMIN) ? rt_auth_role_rank("admin")
-						       : rt_auth_role_rank("analyst");
+	return (r->principal.scopes & RT_SCOPE_ADMIN)
+		       ? rt_auth_role_rank("admin")
+		       : rt_auth_role_rank("analyst");
 }

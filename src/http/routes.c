@@ -11,8 +11,8 @@
 
 #include "http/http_int.h"
 
-#define R RT_SCOPE_READ
-#define A RT_SCOPE_ADMIN
+#define R   RT_SCOPE_READ
+#define A   RT_SCOPE_ADMIN
 #define PUB RT_ROUTE_PUBLIC
 
 static const struct rt_route routes[] = {
@@ -44,7 +44,8 @@ static const struct rt_route routes[] = {
 	{{"POST", "/v1/memberships", A, 0, rt_api_memberships_create_check},
 	 rt_api_memberships_create},
 	{{"GET", "/v1/memberships/{id}", R, 0, NULL}, rt_api_memberships_get},
-	{{"PATCH", "/v1/memberships/{id}", A, 0, rt_api_memberships_update_check},
+	{{"PATCH", "/v1/memberships/{id}", A, 0,
+	  rt_api_memberships_update_check},
 	 rt_api_memberships_update},
 	{{"DELETE", "/v1/memberships/{id}", A, 0, NULL},
 	 rt_api_memberships_delete},

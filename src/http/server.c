@@ -35,7 +35,8 @@ static bool valid_request_id(const char *s)
 		char c = s[n];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.'))
 			return false;
 	}
 	return n > 0 && n < RT_REQ_ID_MAX;
@@ -44,18 +45,22 @@ static bool valid_request_id(const char *s)
 static void client_ip(struct rt_req *r)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		MHD_get_connection_info(r->conn,
+					MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
 	rt_strlcpy(r->ip, "-", sizeof(r->ip));
 	if (!sa)
 		return;
 	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		inet_ntop(AF_INET,
+			  &((const struct sockaddr_in *)(const void *)sa)
+				   ->sin_addr,
 			  r->ip, sizeof(r->ip));
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6,
-			  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  &((const struct sockaddr_in6 *)(const void *)sa)
+				   ->sin6_addr,
 			  r->ip, sizeof(r->ip));
 }
 
@@ -85,7 +90,8 @@ static struct rt_req *req_new(struct rt_http *srv, struct MHD_Connection *conn,
 	} else {
 		snprintf(r->request_id, sizeof(r->request_id), "%08x%08llx",
 			 srv->rid_prefix,
-			 (unsigned long long)(atomic_fetch_add(&srv->rid_seq, 1) &
+			 (unsigned long long)(atomic_fetch_add(&srv->rid_seq,
+							       1) &
 					      0xffffffffull));
 	}
 	r->route_idx = rt_http_match(r, &method_ok);
@@ -118,7 +124,8 @@ static enum MHD_Result send_response(struct rt_req *r)
 	enum MHD_Result ret;
 
 	if (!r->responded)
-		rt_http_error(r, 500, "internal", NULL, "no response was produced");
+		rt_http_error(r, 500, "internal", NULL,
+			      "no response was produced");
 	resp = MHD_create_response_from_buffer(r->resp_len, r->resp,
 					       MHD_RESPMEM_MUST_FREE);
 	if (!resp)
@@ -131,7 +138,8 @@ static enum MHD_Result send_response(struct rt_req *r)
 	MHD_add_response_header(resp, "X-Request-Id", r->request_id);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Cache-Control",
-				r->cache_control ? r->cache_control : "no-store");
+				r->cache_control ? r->cache_control
+						 : "no-store");
 	for (size_t i = 0; i < r->nhdr; i++)
 		MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
@@ -181,8 +189,9 @@ static int authenticate(struct rt_req *r)
 				      "the API key is not valid");
 			return err;
 		case EPERM:
-			rt_http_error(r, 403, "account_suspended", NULL,
-				      "the account of this API key is suspended");
+			rt_http_error(
+				r, 403, "account_suspended", NULL,
+				"the account of this API key is suspended");
 			return err;
 		default:
 			rt_http_fail(r, err, "authenticating");
@@ -192,12 +201,14 @@ static int authenticate(struct rt_req *r)
 		return 0;
 	}
 
-	cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "rt_session");
+	cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
+					     "rt_session");
 	if (!cookie || !*cookie) {
 		rt_http_header(r, "WWW-Authenticate", "Bearer");
-		rt_http_error(r, 401, "unauthenticated", NULL,
-			      "send an API key as 'Authorization: Bearer <key>' "
-			      "or log in");
+		rt_http_error(
+			r, 401, "unauthenticated", NULL,
+			"send an API key as 'Authorization: Bearer <key>' "
+			"or log in");
 		return EACCES;
 	}
 	err = rt_auth_cookie(r->srv->auth, cookie, &r->principal);
@@ -217,8 +228,10 @@ static int authenticate(struct rt_req *r)
 	}
 	/* A cookie travels with any request the browser makes, so a change
 	 * made with one must also prove it came from our page. */
-	unsafe = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
-	if (unsafe && !rt_auth_csrf_ok(&r->principal, header(r, "X-CSRF-Token"))) {
+	unsafe =
+		strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+	if (unsafe &&
+	    !rt_auth_csrf_ok(&r->principal, header(r, "X-CSRF-Token"))) {
 		rt_http_error(r, 403, "csrf_failed", "X-CSRF-Token",
 			      "a change made with a session cookie needs the "
 			      "X-CSRF-Token header from the login answer");
@@ -258,9 +271,11 @@ static void request_hash(struct rt_req *r, char out[RT_HASH_HEX])
 	uint8_t h[32];
 
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const uint8_t *)r->method, strlen(r->method));
+	crypto_generichash_update(&st, (const uint8_t *)r->method,
+				  strlen(r->method));
 	crypto_generichash_update(&st, (const uint8_t *)" ", 1);
-	crypto_generichash_update(&st, (const uint8_t *)r->path, strlen(r->path));
+	crypto_generichash_update(&st, (const uint8_t *)r->path,
+				  strlen(r->path));
 	crypto_generichash_update(&st, (const uint8_t *)"\n", 1);
 	if (r->body.len)
 		crypto_generichash_update(&st, (const uint8_t *)r->body.s,
@@ -286,9 +301,10 @@ static bool idem_begin(struct rt_req *r, char principal[32], bool *claimed)
 	if (!key || strcmp(r->method, "POST") != 0)
 		return true;
 	if (!valid_idem_key(key)) {
-		rt_http_error(r, 400, "invalid_header", "Idempotency-Key",
-			      "Idempotency-Key must be 1 to 255 printable ASCII "
-			      "characters");
+		rt_http_error(
+			r, 400, "invalid_header", "Idempotency-Key",
+			"Idempotency-Key must be 1 to 255 printable ASCII "
+			"characters");
 		return false;
 	}
 	snprintf(principal, 32, "%s:%lld",
@@ -297,8 +313,8 @@ static bool idem_begin(struct rt_req *r, char principal[32], bool *claimed)
 	request_hash(r, hash);
 	if (rt_http_begin(r, true, &tx))
 		return false;
-	err = rt_store_idem_begin(tx, principal, key, hash, rt_now_ms(), &status,
-				  &body);
+	err = rt_store_idem_begin(tx, principal, key, hash, rt_now_ms(),
+				  &status, &body);
 	if (err == EEXIST || err == EINVAL) {
 		rt_store_rollback(tx);
 		if (err == EINVAL) {
@@ -369,11 +385,13 @@ static void allow_header(struct rt_req *r)
 		bool ok;
 		size_t idx;
 
-		rt_strlcpy(probe.method, routes[i].info.method, sizeof(probe.method));
+		rt_strlcpy(probe.method, routes[i].info.method,
+			   sizeof(probe.method));
 		idx = rt_http_match(&probe, &ok);
 		if (idx == i && !strstr(allow, routes[i].info.method)) {
 			if (allow[0])
-				strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
+				strncat(allow, ", ",
+					sizeof(allow) - strlen(allow) - 1);
 			strncat(allow, routes[i].info.method,
 				sizeof(allow) - strlen(allow) - 1);
 		}
@@ -399,7 +417,8 @@ static void handle(struct rt_req *r)
 		if (r->status == 405) {
 			allow_header(r);
 			rt_http_error(r, 405, "method_not_allowed", NULL,
-				      "%s is not allowed on this path", r->method);
+				      "%s is not allowed on this path",
+				      r->method);
 		} else {
 			rt_http_error(r, 404, "not_found", NULL,
 				      "no such resource");
@@ -420,8 +439,9 @@ static void handle(struct rt_req *r)
 		struct rt_http_err e = {0};
 
 		if (!is_json_type(header(r, "Content-Type"))) {
-			rt_http_error(r, 415, "unsupported_media_type", NULL,
-				      "the request body must be application/json");
+			rt_http_error(
+				r, 415, "unsupported_media_type", NULL,
+				"the request body must be application/json");
 			return;
 		}
 		r->json = rt_http_parse_json(r->body.s ? r->body.s : "",
@@ -480,8 +500,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	rt_log_ctx_set("req", r->request_id);
 	if (*upload_data_size) {
-		if (!r->body_too_large &&
-		    r->body.len + *upload_data_size > srv->conf->http_max_body) {
+		if (!r->body_too_large && r->body.len + *upload_data_size >
+						  srv->conf->http_max_body) {
 			r->body_too_large = true;
 			rt_buf_release(&r->body);
 		}
@@ -501,8 +521,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	return ret;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-			 void **con_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
 {
 	struct rt_http *srv = cls;
 	struct rt_req *r = *con_cls;
@@ -526,8 +546,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 			r->method, rt_log_q(qpath, sizeof(qpath), r->path),
 			r->route ? r->route->info.pattern : "-", r->status,
 			(double)us / 1000.0, r->ip, who,
-			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
-								   : " aborted=true");
+			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
+				? ""
+				: " aborted=true");
 	rt_log_ctx_clear();
 	req_free(r);
 	atomic_fetch_sub(&srv->inflight, 1);
@@ -608,7 +629,8 @@ int rt_http_start(struct rt_http **hp, const struct rt_http_deps *deps)
 					   : (unsigned)(ncpu > 0 ? ncpu : 2);
 	err = parse_listen(deps->conf->listen, &ss, &sslen);
 	if (err) {
-		rt_error("bad listen address", "listen=\"%s\"", deps->conf->listen);
+		rt_error("bad listen address", "listen=\"%s\"",
+			 deps->conf->listen);
 		return EINVAL;
 	}
 	h = calloc(1, sizeof(*h));
@@ -628,8 +650,8 @@ int rt_http_start(struct rt_http **hp, const struct rt_http_deps *deps)
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, h,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, /* must come first */
+		flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_log, h, /* must come first */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		/* MHD clears a connection's pool between requests: keep it
@@ -638,8 +660,7 @@ int rt_http_start(struct rt_http **hp, const struct rt_http_deps *deps)
 		MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)(h->conf->http_timeout / 1000),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
-		MHD_OPTION_END);
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
 	if (!h->mhd) {
 		rt_error("cannot listen", "listen=\"%s\"", deps->conf->listen);
 		err = EADDRINUSE;

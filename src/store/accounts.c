@@ -4,7 +4,6 @@
 
 #include "store/store_int.h"
 
-
 struct account_rows {
 	rt_account_h *h;
 	void *arg;
@@ -35,7 +34,8 @@ static int account_row(const struct rt_val *c, size_t n, void *arg)
 }
 
 static int get_one(struct rt_store_tx *tx, const char *sql,
-		   const struct rt_val *args, size_t nargs, struct rt_account *a)
+		   const struct rt_val *args, size_t nargs,
+		   struct rt_account *a)
 {
 	struct account_rows r = {.one = a};
 	int err;
@@ -53,7 +53,8 @@ int rt_store_account_in_scope(struct rt_store_tx *tx, int64_t scope, int64_t id)
 	struct rt_account a;
 
 	return get_one(tx,
-		       "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.id = ?2 "
+		       "SELECT " ACCOUNT_COLS
+		       " FROM accounts a WHERE a.id = ?2 "
 		       "AND " RT_IN_SCOPE("a.id"),
 		       args, 2, &a);
 }
@@ -64,7 +65,8 @@ int rt_store_account_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 	struct rt_val args[] = {RT_VINT(scope), RT_VINT(id)};
 
 	return get_one(tx,
-		       "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.id = ?2 "
+		       "SELECT " ACCOUNT_COLS
+		       " FROM accounts a WHERE a.id = ?2 "
 		       "AND " RT_IN_SCOPE("a.id"),
 		       args, 2, a);
 }
@@ -86,22 +88,24 @@ static int insert(struct rt_store_tx *tx, struct rt_account *a)
 	struct rt_val targs[2];
 	int err;
 
-	err = get_one(tx,
-		      "INSERT INTO accounts (parent_id, name, kind, time_zone, "
-		      "currency, status, created_at, updated_at) VALUES (?1, ?2, "
-		      "?3, ?4, ?5, ?6, ?7, ?7) RETURNING id, parent_id, name, "
-		      "kind, time_zone, currency, status, created_at, updated_at",
-		      args, RT_ARRAY_SIZE(args), a);
+	err = get_one(
+		tx,
+		"INSERT INTO accounts (parent_id, name, kind, time_zone, "
+		"currency, status, created_at, updated_at) VALUES (?1, ?2, "
+		"?3, ?4, ?5, ?6, ?7, ?7) RETURNING id, parent_id, name, "
+		"kind, time_zone, currency, status, created_at, updated_at",
+		args, RT_ARRAY_SIZE(args), a);
 	if (err)
 		return err;
 	targs[0] = RT_VINT(a->id);
 	targs[1] = RT_VINT(a->parent_id);
-	return rt_store_query(tx,
-			      "INSERT INTO account_tree (ancestor_id, "
-			      "descendant_id, depth) SELECT ancestor_id, ?1, "
-			      "depth + 1 FROM account_tree WHERE descendant_id = "
-			      "?2 UNION ALL SELECT ?1, ?1, 0",
-			      targs, 2, NULL, NULL, NULL);
+	return rt_store_query(
+		tx,
+		"INSERT INTO account_tree (ancestor_id, "
+		"descendant_id, depth) SELECT ancestor_id, ?1, "
+		"depth + 1 FROM account_tree WHERE descendant_id = "
+		"?2 UNION ALL SELECT ?1, ?1, 0",
+		targs, 2, NULL, NULL, NULL);
 }
 
 int rt_store_account_create_root(struct rt_store_tx *tx, struct rt_account *a)
@@ -134,13 +138,16 @@ int rt_store_account_update(struct rt_store_tx *tx, int64_t scope,
 		RT_VINT(rt_now_ms()),
 	};
 
-	return get_one(tx,
-		       "UPDATE accounts SET name = ?3, time_zone = ?4, currency "
-		       "= ?5, status = ?6, updated_at = ?7 WHERE id = ?2 AND "
-		       RT_IN_SCOPE("accounts.id") " RETURNING id, parent_id, "
-		       "name, kind, time_zone, currency, status, created_at, "
-		       "updated_at",
-		       args, RT_ARRAY_SIZE(args), a);
+	return get_one(
+		tx,
+		"UPDATE accounts SET name = ?3, time_zone = ?4, currency "
+		"= ?5, status = ?6, updated_at = ?7 WHERE id = ?2 "
+		"AND " RT_IN_SCOPE(
+			"accounts.id") " RETURNING id, parent_id, "
+				       "name, kind, time_zone, currency, "
+				       "status, created_at, "
+				       "updated_at",
+		args, RT_ARRAY_SIZE(args), a);
 }
 
 int rt_store_account_list(struct rt_store_tx *tx, int64_t scope,
@@ -150,12 +157,13 @@ int rt_store_account_list(struct rt_store_tx *tx, int64_t scope,
 				RT_VINT(rt_store_page_limit(pg))};
 	struct account_rows r = {.h = h, .arg = arg};
 
-	return rt_store_query(tx,
-			      "SELECT " ACCOUNT_COLS " FROM accounts a JOIN "
-			      "account_tree t ON t.descendant_id = a.id AND "
-			      "t.ancestor_id = ?1 WHERE a.id > ?2 ORDER BY a.id "
-			      "LIMIT ?3",
-			      args, 3, account_row, &r, NULL);
+	return rt_store_query(
+		tx,
+		"SELECT " ACCOUNT_COLS " FROM accounts a JOIN "
+		"account_tree t ON t.descendant_id = a.id AND "
+		"t.ancestor_id = ?1 WHERE a.id > ?2 ORDER BY a.id "
+		"LIMIT ?3",
+		args, 3, account_row, &r, NULL);
 }
 
 int rt_store_account_list_all(struct rt_store_tx *tx, const struct rt_page *pg,
@@ -166,7 +174,8 @@ int rt_store_account_list_all(struct rt_store_tx *tx, const struct rt_page *pg,
 	struct account_rows r = {.h = h, .arg = arg};
 
 	return rt_store_query(tx,
-			      "SELECT " ACCOUNT_COLS " FROM accounts a WHERE a.id "
+			      "SELECT " ACCOUNT_COLS
+			      " FROM accounts a WHERE a.id "
 			      "> ?1 ORDER BY a.id LIMIT ?2",
 			      args, 2, account_row, &r, NULL);
 }
@@ -183,11 +192,12 @@ int rt_store_account_usable(struct rt_store_tx *tx, int64_t id)
 	int64_t n = 0;
 	int err;
 
-	err = rt_store_query(tx,
-			     "SELECT COUNT(*) FROM account_tree t JOIN accounts a "
-			     "ON a.id = t.ancestor_id WHERE t.descendant_id = ?1 "
-			     "AND a.status <> 'active'",
-			     args, 1, count_row, &n, NULL);
+	err = rt_store_query(
+		tx,
+		"SELECT COUNT(*) FROM account_tree t JOIN accounts a "
+		"ON a.id = t.ancestor_id WHERE t.descendant_id = ?1 "
+		"AND a.status <> 'active'",
+		args, 1, count_row, &n, NULL);
 	return err ? err : n ? EPERM : 0;
 }
 

@@ -22,12 +22,13 @@ int rt_store_audit_add(struct rt_store_tx *tx, const struct rt_audit *a)
 		RT_VINT(a->created_at ? a->created_at : rt_now_ms()),
 	};
 
-	return rt_store_query(tx,
-			      "INSERT INTO audit_log (account_id, actor_type, "
-			      "actor_id, action, object_type, object_id, details, "
-			      "ip, request_id, created_at) VALUES (?1, ?2, ?3, ?4, "
-			      "?5, ?6, ?7, ?8, ?9, ?10)",
-			      args, RT_ARRAY_SIZE(args), NULL, NULL, NULL);
+	return rt_store_query(
+		tx,
+		"INSERT INTO audit_log (account_id, actor_type, "
+		"actor_id, action, object_type, object_id, details, "
+		"ip, request_id, created_at) VALUES (?1, ?2, ?3, ?4, "
+		"?5, ?6, ?7, ?8, ?9, ?10)",
+		args, RT_ARRAY_SIZE(args), NULL, NULL, NULL);
 }
 
 struct audit_rows {
@@ -64,14 +65,15 @@ int rt_store_audit_list(struct rt_store_tx *tx, int64_t scope,
 				RT_VINT(account_id)};
 	struct audit_rows r = {.h = h, .arg = arg};
 
-	return rt_store_query(tx,
-			      "SELECT a.id, a.account_id, a.actor_type, "
-			      "a.actor_id, a.action, a.object_type, a.object_id, "
-			      "a.details, a.ip, a.request_id, a.created_at FROM "
-			      "audit_log a WHERE a.id > ?2 AND (?4 = 0 OR "
-			      "a.account_id = ?4) AND " RT_IN_SCOPE("a.account_id")
-			      " ORDER BY a.id LIMIT ?3",
-			      args, RT_ARRAY_SIZE(args), audit_row, &r, NULL);
+	return rt_store_query(
+		tx,
+		"SELECT a.id, a.account_id, a.actor_type, "
+		"a.actor_id, a.action, a.object_type, a.object_id, "
+		"a.details, a.ip, a.request_id, a.created_at FROM "
+		"audit_log a WHERE a.id > ?2 AND (?4 = 0 OR "
+		"a.account_id = ?4) AND " RT_IN_SCOPE(
+			"a.account_id") " ORDER BY a.id LIMIT ?3",
+		args, RT_ARRAY_SIZE(args), audit_row, &r, NULL);
 }
 
 struct idem_row {
@@ -107,11 +109,12 @@ int rt_store_idem_begin(struct rt_store_tx *tx, const char *principal,
 	struct idem_row r = {0};
 	int err;
 
-	err = rt_store_query(tx,
-			     "SELECT request_hash, status, body, created_at FROM "
-			     "idempotency_keys WHERE principal = ?1 AND idem_key "
-			     "= ?2",
-			     args, 2, idem_row, &r, NULL);
+	err = rt_store_query(
+		tx,
+		"SELECT request_hash, status, body, created_at FROM "
+		"idempotency_keys WHERE principal = ?1 AND idem_key "
+		"= ?2",
+		args, 2, idem_row, &r, NULL);
 	if (err)
 		goto out;
 	if (r.found && r.created_at + IDEM_TTL_MS < now) {
@@ -131,11 +134,12 @@ int rt_store_idem_begin(struct rt_store_tx *tx, const char *principal,
 		err = EEXIST;
 		goto out;
 	}
-	err = rt_store_query(tx,
-			     "INSERT INTO idempotency_keys (principal, idem_key, "
-			     "request_hash, status, created_at) VALUES (?1, ?2, "
-			     "?3, 0, ?4)",
-			     args, 4, NULL, NULL, NULL);
+	err = rt_store_query(
+		tx,
+		"INSERT INTO idempotency_keys (principal, idem_key, "
+		"request_hash, status, created_at) VALUES (?1, ?2, "
+		"?3, 0, ?4)",
+		args, 4, NULL, NULL, NULL);
 out:
 	free(r.body);
 	return err;
@@ -147,10 +151,11 @@ int rt_store_idem_finish(struct rt_store_tx *tx, const char *principal,
 	struct rt_val args[] = {RT_VTEXT(principal), RT_VTEXT(key),
 				RT_VINT(status), RT_VTEXT(body)};
 
-	return rt_store_query(tx,
-			      "UPDATE idempotency_keys SET status = ?3, body = ?4 "
-			      "WHERE principal = ?1 AND idem_key = ?2",
-			      args, 4, NULL, NULL, NULL);
+	return rt_store_query(
+		tx,
+		"UPDATE idempotency_keys SET status = ?3, body = ?4 "
+		"WHERE principal = ?1 AND idem_key = ?2",
+		args, 4, NULL, NULL, NULL);
 }
 
 int rt_store_idem_forget(struct rt_store_tx *tx, const char *principal,
@@ -158,8 +163,9 @@ int rt_store_idem_forget(struct rt_store_tx *tx, const char *principal,
 {
 	struct rt_val args[] = {RT_VTEXT(principal), RT_VTEXT(key)};
 
-	return rt_store_query(tx,
-			      "DELETE FROM idempotency_keys WHERE principal = ?1 "
-			      "AND idem_key = ?2",
-			      args, 2, NULL, NULL, NULL);
+	return rt_store_query(
+		tx,
+		"DELETE FROM idempotency_keys WHERE principal = ?1 "
+		"AND idem_key = ?2",
+		args, 2, NULL, NULL, NULL);
 }

@@ -72,13 +72,14 @@ int rt_store_apikey_create(struct rt_store_tx *tx, int64_t scope,
 		if (err)
 			return err;
 	}
-	return key_one(tx,
-		       "INSERT INTO api_keys (account_id, name, prefix, hash, "
-		       "scopes, created_by_user, created_at, expires_at) VALUES "
-		       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id, account_id, "
-		       "name, prefix, scopes, created_by_user, created_at, "
-		       "last_used_at, expires_at, revoked_at",
-		       args, RT_ARRAY_SIZE(args), k);
+	return key_one(
+		tx,
+		"INSERT INTO api_keys (account_id, name, prefix, hash, "
+		"scopes, created_by_user, created_at, expires_at) VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id, account_id, "
+		"name, prefix, scopes, created_by_user, created_at, "
+		"last_used_at, expires_at, revoked_at",
+		args, RT_ARRAY_SIZE(args), k);
 }
 
 int rt_store_apikey_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
@@ -87,8 +88,9 @@ int rt_store_apikey_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 	struct rt_val args[] = {RT_VINT(scope), RT_VINT(id)};
 
 	return key_one(tx,
-		       "SELECT " KEY_COLS " FROM api_keys k WHERE k.id = ?2 AND "
-		       RT_IN_SCOPE("k.account_id"),
+		       "SELECT " KEY_COLS
+		       " FROM api_keys k WHERE k.id = ?2 AND " RT_IN_SCOPE(
+			       "k.account_id"),
 		       args, 2, k);
 }
 
@@ -101,11 +103,12 @@ int rt_store_apikey_list(struct rt_store_tx *tx, int64_t scope,
 				RT_VINT(account_id)};
 	struct key_rows r = {.h = h, .arg = arg};
 
-	return rt_store_query(tx,
-			      "SELECT " KEY_COLS " FROM api_keys k WHERE k.id > ?2 "
-			      "AND (?4 = 0 OR k.account_id = ?4) AND "
-			      RT_IN_SCOPE("k.account_id") " ORDER BY k.id LIMIT ?3",
-			      args, RT_ARRAY_SIZE(args), key_row, &r, NULL);
+	return rt_store_query(
+		tx,
+		"SELECT " KEY_COLS " FROM api_keys k WHERE k.id > ?2 "
+		"AND (?4 = 0 OR k.account_id = ?4) AND " RT_IN_SCOPE(
+			"k.account_id") " ORDER BY k.id LIMIT ?3",
+		args, RT_ARRAY_SIZE(args), key_row, &r, NULL);
 }
 
 int rt_store_apikey_revoke(struct rt_store_tx *tx, int64_t scope, int64_t id,
@@ -121,11 +124,12 @@ int rt_store_apikey_revoke(struct rt_store_tx *tx, int64_t scope, int64_t id,
 		return err;
 	if (k.revoked_at)
 		return EALREADY;
-	err = rt_store_query(tx,
-			     "UPDATE api_keys SET revoked_at = ?3 WHERE id = ?2 "
-			     "AND revoked_at IS NULL AND "
-			     RT_IN_SCOPE("api_keys.account_id"),
-			     args, 3, NULL, NULL, &changes);
+	err = rt_store_query(
+		tx,
+		"UPDATE api_keys SET revoked_at = ?3 WHERE id = ?2 "
+		"AND revoked_at IS NULL AND " RT_IN_SCOPE(
+			"api_keys.account_id"),
+		args, 3, NULL, NULL, &changes);
 	if (!err && changes == 0)
 		err = EALREADY;
 	return err;
@@ -136,7 +140,8 @@ int rt_store_apikey_get_any(struct rt_store_tx *tx, int64_t id,
 {
 	struct rt_val args[] = {RT_VINT(id)};
 
-	return key_one(tx, "SELECT " KEY_COLS " FROM api_keys k WHERE k.id = ?1",
+	return key_one(tx,
+		       "SELECT " KEY_COLS " FROM api_keys k WHERE k.id = ?1",
 		       args, 1, k);
 }
 
@@ -148,7 +153,8 @@ int rt_store_apikey_list_all(struct rt_store_tx *tx, const struct rt_page *pg,
 	struct key_rows r = {.h = h, .arg = arg};
 
 	return rt_store_query(tx,
-			      "SELECT " KEY_COLS " FROM api_keys k WHERE k.id > ?1 "
+			      "SELECT " KEY_COLS
+			      " FROM api_keys k WHERE k.id > ?1 "
 			      "ORDER BY k.id LIMIT ?2",
 			      args, 2, key_row, &r, NULL);
 }
@@ -158,7 +164,8 @@ int rt_store_apikey_by_hash(struct rt_store_tx *tx, const char *hash,
 {
 	struct rt_val args[] = {RT_VTEXT(hash)};
 
-	return key_one(tx, "SELECT " KEY_COLS " FROM api_keys k WHERE k.hash = ?1",
+	return key_one(tx,
+		       "SELECT " KEY_COLS " FROM api_keys k WHERE k.hash = ?1",
 		       args, 1, k);
 }
 
@@ -179,7 +186,8 @@ static int key_auth_row(const struct rt_val *c, size_t n, void *arg)
 }
 
 int rt_store_apikey_auth(struct rt_store_tx *tx, const char *hash,
-			 struct rt_apikey *k, struct rt_account *a, bool *usable)
+			 struct rt_apikey *k, struct rt_account *a,
+			 bool *usable)
 {
 	struct rt_val args[] = {RT_VTEXT(hash)};
 	struct key_auth ka = {k, a, usable};
@@ -188,13 +196,14 @@ int rt_store_apikey_auth(struct rt_store_tx *tx, const char *hash,
 	/* One statement for the request's hot path: the key, its account,
 	 * and whether that account or one above it is suspended. */
 	k->id = 0;
-	err = rt_store_query(tx,
-			     "SELECT " KEY_COLS ", " ACCOUNT_COLS ", (SELECT "
-			     "COUNT(*) FROM account_tree t JOIN accounts x ON x.id "
-			     "= t.ancestor_id WHERE t.descendant_id = a.id AND "
-			     "x.status <> 'active') FROM api_keys k JOIN accounts a "
-			     "ON a.id = k.account_id WHERE k.hash = ?1",
-			     args, 1, key_auth_row, &ka, NULL);
+	err = rt_store_query(
+		tx,
+		"SELECT " KEY_COLS ", " ACCOUNT_COLS ", (SELECT "
+		"COUNT(*) FROM account_tree t JOIN accounts x ON x.id "
+		"= t.ancestor_id WHERE t.descendant_id = a.id AND "
+		"x.status <> 'active') FROM api_keys k JOIN accounts a "
+		"ON a.id = k.account_id WHERE k.hash = ?1",
+		args, 1, key_auth_row, &ka, NULL);
 	if (!err && k->id == 0)
 		err = ENOENT;
 	return err;
@@ -204,8 +213,9 @@ int rt_store_apikey_touch(struct rt_store_tx *tx, int64_t id, int64_t now)
 {
 	struct rt_val args[] = {RT_VINT(id), RT_VINT(now)};
 
-	return rt_store_query(tx, "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1",
-			      args, 2, NULL, NULL, NULL);
+	return rt_store_query(
+		tx, "UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1", args,
+		2, NULL, NULL, NULL);
 }
 
 /* ---- dashboard sessions ------------------------------------------------ */
@@ -228,23 +238,26 @@ static int websession_row(const struct rt_val *c, size_t n, void *arg)
 int rt_store_websession_create(struct rt_store_tx *tx, struct rt_websession *w,
 			       const char *token_hash)
 {
-	struct rt_val args[] = {RT_VTEXT(token_hash),	 RT_VINT(w->user_id),
-				RT_VINT(w->account_id),	 RT_VTEXT(w->csrf),
-				RT_VINT(w->created_at),	 RT_VINT(w->expires_at),
+	struct rt_val args[] = {RT_VTEXT(token_hash),
+				RT_VINT(w->user_id),
+				RT_VINT(w->account_id),
+				RT_VTEXT(w->csrf),
+				RT_VINT(w->created_at),
+				RT_VINT(w->expires_at),
 				RT_VINT(w->membership_id)};
 	int64_t id = 0;
 	struct rt_websession out;
 	int err;
 
 	memset(&out, 0, sizeof(out));
-	err = rt_store_query(tx,
-			     "INSERT INTO web_sessions (token_hash, user_id, "
-			     "account_id, csrf, created_at, expires_at, "
-			     "membership_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-			     "RETURNING id, user_id, account_id, membership_id, "
-			     "'', csrf, created_at, expires_at",
-			     args, RT_ARRAY_SIZE(args), websession_row, &out,
-			     NULL);
+	err = rt_store_query(
+		tx,
+		"INSERT INTO web_sessions (token_hash, user_id, "
+		"account_id, csrf, created_at, expires_at, "
+		"membership_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+		"RETURNING id, user_id, account_id, membership_id, "
+		"'', csrf, created_at, expires_at",
+		args, RT_ARRAY_SIZE(args), websession_row, &out, NULL);
 	id = out.id;
 	if (!err && !id)
 		err = EIO;
@@ -262,14 +275,15 @@ int rt_store_websession_by_hash(struct rt_store_tx *tx, const char *token_hash,
 	/* The role is read live from the membership: a changed role or a
 	 * removed membership or a disabled user takes effect at once. */
 	memset(w, 0, sizeof(*w));
-	err = rt_store_query(tx,
-			     "SELECT w.id, w.user_id, w.account_id, m.id, m.role, "
-			     "w.csrf, w.created_at, w.expires_at FROM web_sessions "
-			     "w JOIN memberships m ON m.id = w.membership_id AND "
-			     "m.user_id = w.user_id JOIN users u ON u.id = "
-			     "w.user_id AND u.status = 'active' WHERE "
-			     "w.token_hash = ?1 AND w.expires_at > ?2",
-			     args, 2, websession_row, w, NULL);
+	err = rt_store_query(
+		tx,
+		"SELECT w.id, w.user_id, w.account_id, m.id, m.role, "
+		"w.csrf, w.created_at, w.expires_at FROM web_sessions "
+		"w JOIN memberships m ON m.id = w.membership_id AND "
+		"m.user_id = w.user_id JOIN users u ON u.id = "
+		"w.user_id AND u.status = 'active' WHERE "
+		"w.token_hash = ?1 AND w.expires_at > ?2",
+		args, 2, websession_row, w, NULL);
 	if (!err && w->id == 0)
 		err = ENOENT;
 	return err;
@@ -279,14 +293,15 @@ int rt_store_websession_delete(struct rt_store_tx *tx, int64_t id)
 {
 	struct rt_val args[] = {RT_VINT(id)};
 
-	return rt_store_query(tx, "DELETE FROM web_sessions WHERE id = ?1", args,
-			      1, NULL, NULL, NULL);
+	return rt_store_query(tx, "DELETE FROM web_sessions WHERE id = ?1",
+			      args, 1, NULL, NULL, NULL);
 }
 
 int rt_store_websession_purge(struct rt_store_tx *tx, int64_t now)
 {
 	struct rt_val args[] = {RT_VINT(now)};
 
-	return rt_store_query(tx, "DELETE FROM web_sessions WHERE expires_at <= ?1",
+	return rt_store_query(tx,
+			      "DELETE FROM web_sessions WHERE expires_at <= ?1",
 			      args, 1, NULL, NULL, NULL);
 }

@@ -46,7 +46,8 @@ static const struct rt_migration migrations[] = {
 	 " id {pk},"
 	 " user_id BIGINT NOT NULL REFERENCES users(id),"
 	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
-	 " role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'analyst', 'agent')),"
+	 " role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'analyst', "
+	 "'agent')),"
 	 " created_at BIGINT NOT NULL,"
 	 " UNIQUE (user_id, account_id));"
 	 "CREATE INDEX memberships_account ON memberships (account_id);"
@@ -69,7 +70,8 @@ static const struct rt_migration migrations[] = {
 	 " user_id BIGINT NOT NULL REFERENCES users(id),"
 	 /* The account acted as: the membership's own or one below it. */
 	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
-	 " membership_id BIGINT NOT NULL REFERENCES memberships(id) ON DELETE CASCADE,"
+	 " membership_id BIGINT NOT NULL REFERENCES memberships(id) ON DELETE "
+	 "CASCADE,"
 	 " csrf TEXT NOT NULL,"
 	 " created_at BIGINT NOT NULL,"
 	 " expires_at BIGINT NOT NULL);"
@@ -112,8 +114,9 @@ static int version_row(const struct rt_val *cols, size_t n, void *arg)
 static int current_version(struct rt_store_tx *tx, unsigned *vp)
 {
 	*vp = 0;
-	return rt_store_query(tx, "SELECT COALESCE(MAX(version), 0) FROM "
-				  "schema_version",
+	return rt_store_query(tx,
+			      "SELECT COALESCE(MAX(version), 0) FROM "
+			      "schema_version",
 			      NULL, 0, version_row, vp, NULL);
 }
 
@@ -125,10 +128,11 @@ static int ensure_version_table(struct rt_store *s)
 	err = rt_store_begin(s, true, &tx);
 	if (err)
 		return err;
-	err = rt_store_tx_script(tx, "CREATE TABLE IF NOT EXISTS schema_version ("
-				     " version BIGINT PRIMARY KEY,"
-				     " name TEXT NOT NULL,"
-				     " applied_at BIGINT NOT NULL)");
+	err = rt_store_tx_script(tx,
+				 "CREATE TABLE IF NOT EXISTS schema_version ("
+				 " version BIGINT PRIMARY KEY,"
+				 " name TEXT NOT NULL,"
+				 " applied_at BIGINT NOT NULL)");
 	if (err) {
 		rt_store_rollback(tx);
 		return err;
@@ -156,7 +160,8 @@ int rt_store_schema_version(struct rt_store *s, unsigned *curp,
 
 int rt_store_migrate(struct rt_store *s, unsigned *appliedp)
 {
-	unsigned applied = 0, latest = migrations[RT_ARRAY_SIZE(migrations) - 1].version;
+	unsigned applied = 0,
+		 latest = migrations[RT_ARRAY_SIZE(migrations) - 1].version;
 	int err;
 
 	err = ensure_version_table(s);
@@ -190,10 +195,11 @@ int rt_store_migrate(struct rt_store *s, unsigned *appliedp)
 						RT_VTEXT(m->name),
 						RT_VINT(rt_now_ms())};
 
-			err = rt_store_query(tx,
-					     "INSERT INTO schema_version (version, "
-					     "name, applied_at) VALUES (?1, ?2, ?3)",
-					     args, 3, NULL, NULL, NULL);
+			err = rt_store_query(
+				tx,
+				"INSERT INTO schema_version (version, "
+				"name, applied_at) VALUES (?1, ?2, ?3)",
+				args, 3, NULL, NULL, NULL);
 		}
 		if (err) {
 			rt_store_rollback(tx);
@@ -203,7 +209,8 @@ int rt_store_migrate(struct rt_store *s, unsigned *appliedp)
 		err = rt_store_commit(tx);
 		if (err)
 			return err;
-		rt_info("migrated", "version=%u name=\"%s\"", m->version, m->name);
+		rt_info("migrated", "version=%u name=\"%s\"", m->version,
+			m->name);
 		applied++;
 	}
 	if (appliedp)

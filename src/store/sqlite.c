@@ -62,8 +62,8 @@ static int sq_err(sqlite3 *db, int rc, const char *what)
 	{
 		char q[256];
 
-		rt_error("database error", "during=%s code=%d error=%s", what, rc,
-			 rt_log_q(q, sizeof(q), sqlite3_errmsg(db)));
+		rt_error("database error", "during=%s code=%d error=%s", what,
+			 rc, rt_log_q(q, sizeof(q), sqlite3_errmsg(db)));
 	}
 	return EIO;
 }
@@ -83,12 +83,14 @@ static int exec(sqlite3 *db, const char *sql)
 	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
 
 	/* Busy is the caller's to handle (EBUSY, logged as a warning). */
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED && msg) {
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED &&
+	    msg) {
 		char head[61];
 
 		rt_strlcpy(head, sql, sizeof(head));
 		rt_error("database error", "sql=%s error=%s",
-			 rt_log_q(qs, sizeof(qs), head), rt_log_q(qm, sizeof(qm), msg));
+			 rt_log_q(qs, sizeof(qs), head),
+			 rt_log_q(qm, sizeof(qm), msg));
 	}
 	sqlite3_free(msg);
 	return rc == SQLITE_OK ? 0 : sq_err(db, rc, "exec");
@@ -124,7 +126,8 @@ static int sq_open(struct rt_store_conn **cp, const char *url,
 		rt_error("cannot open database", "path=%s error=%s",
 			 rt_log_q(qp, sizeof(qp), url),
 			 rt_log_q(qe, sizeof(qe),
-				  c->db ? sqlite3_errmsg(c->db) : "out of memory"));
+				  c->db ? sqlite3_errmsg(c->db)
+					: "out of memory"));
 		err = rc == SQLITE_CANTOPEN ? ENOENT : EIO;
 		goto out;
 	}
@@ -149,15 +152,16 @@ static int sq_exec_script(struct rt_store_conn *c, const char *sql)
 }
 
 /* Finds or prepares the statement; *cachedp says whether the cache owns it. */
-static int prepare(struct rt_store_conn *c, const char *sql,
-		   sqlite3_stmt **stp, bool *cachedp)
+static int prepare(struct rt_store_conn *c, const char *sql, sqlite3_stmt **stp,
+		   bool *cachedp)
 {
 	uint64_t h = fnv1a(sql);
 	size_t i = (size_t)h & (CACHE_SLOTS - 1);
 	int rc;
 
 	for (size_t probe = 0; probe < 8; probe++) {
-		struct cache_slot *slot = &c->cache[(i + probe) & (CACHE_SLOTS - 1)];
+		struct cache_slot *slot =
+			&c->cache[(i + probe) & (CACHE_SLOTS - 1)];
 
 		if (slot->stmt && slot->hash == h &&
 		    strcmp(sqlite3_sql(slot->stmt), sql) == 0) {
@@ -280,7 +284,9 @@ static int sq_query(struct rt_store_conn *c, const char *sql,
 				break;
 			default:
 				cols[i].type = RT_VAL_TEXT;
-				cols[i].s = (const char *)sqlite3_column_text(st, i);
+				cols[i].s =
+					(const char *)sqlite3_column_text(st,
+									  i);
 				if (!cols[i].s) {
 					err = ENOMEM;
 					goto out;

@@ -207,8 +207,8 @@ void rt_store_rollback(struct rt_store_tx *tx)
 }
 
 int rt_store_query(struct rt_store_tx *tx, const char *sql,
-		   const struct rt_val *args, size_t nargs, rt_store_row_h *rowh,
-		   void *arg, int64_t *changesp)
+		   const struct rt_val *args, size_t nargs,
+		   rt_store_row_h *rowh, void *arg, int64_t *changesp)
 {
 	struct rt_store *s = tx->store;
 	uint64_t t0;
@@ -281,12 +281,14 @@ void rt_store_metrics(const struct rt_store *s, struct rt_buf *b)
 {
 	char labels[64];
 
-	rt_buf_puts(b, "# HELP ringtrail_store_seconds Time spent in store "
-		       "operations.\n# TYPE ringtrail_store_seconds histogram\n");
+	rt_buf_puts(b,
+		    "# HELP ringtrail_store_seconds Time spent in store "
+		    "operations.\n# TYPE ringtrail_store_seconds histogram\n");
 	for (int i = 0; i < OP__N; i++) {
 		snprintf(labels, sizeof(labels), "backend=\"%s\",op=\"%s\"",
 			 s->ops->name, op_names[i]);
-		rt_hist_write(&s->hist[i], b, "ringtrail_store_seconds", labels);
+		rt_hist_write(&s->hist[i], b, "ringtrail_store_seconds",
+			      labels);
 	}
 	rt_buf_printf(b,
 		      "# HELP ringtrail_store_errors_total Store operations "

@@ -31,7 +31,7 @@ struct rt_store_tx;
 /* ---- connection layer ------------------------------------------------- */
 
 struct rt_store_opts {
-	unsigned pool_size;	 /* connections kept open */
+	unsigned pool_size;	  /* connections kept open */
 	uint64_t busy_timeout_ms; /* lock wait before EBUSY */
 };
 
@@ -74,24 +74,26 @@ struct rt_val {
 	int64_t i;
 	const char *s;
 };
-#define RT_VNULL ((struct rt_val){.type = RT_VAL_NULL})
+#define RT_VNULL   ((struct rt_val){.type = RT_VAL_NULL})
 #define RT_VINT(v) ((struct rt_val){.type = RT_VAL_INT, .i = (v)})
-#define RT_VTEXT(v) ((struct rt_val){.type = (v) ? RT_VAL_TEXT : RT_VAL_NULL, .s = (v)})
+#define RT_VTEXT(v)                                                            \
+	((struct rt_val){.type = (v) ? RT_VAL_TEXT : RT_VAL_NULL, .s = (v)})
 
 /* Row callback: 0 to go on, anything else stops the query and is returned. */
 typedef int(rt_store_row_h)(const struct rt_val *cols, size_t ncols, void *arg);
 
-/* Runs one statement; rowh may be NULL.  *changesp (may be NULL) = rows changed. */
+/* Runs one statement; rowh may be NULL.  *changesp (may be NULL) = rows
+ * changed. */
 int rt_store_query(struct rt_store_tx *tx, const char *sql,
-		   const struct rt_val *args, size_t nargs, rt_store_row_h *rowh,
-		   void *arg, int64_t *changesp);
+		   const struct rt_val *args, size_t nargs,
+		   rt_store_row_h *rowh, void *arg, int64_t *changesp);
 
 /* Metrics in Prometheus text format: store operation timings. */
 void rt_store_metrics(const struct rt_store *s, struct rt_buf *b);
 
 /* ---- data layer ------------------------------------------------------- */
 
-#define RT_NAME_MAX 201 /* names: up to 200 bytes of UTF-8 */
+#define RT_NAME_MAX  201 /* names: up to 200 bytes of UTF-8 */
 #define RT_EMAIL_MAX 255
 
 /* A page request: ids greater than after, at most limit rows. */
@@ -132,7 +134,8 @@ int rt_store_account_count(struct rt_store_tx *tx, int64_t *np);
  * of them is suspended: suspending an agency suspends its clients. */
 int rt_store_account_usable(struct rt_store_tx *tx, int64_t id);
 /* True (0) when id is scope or one of its descendants, else ENOENT. */
-int rt_store_account_in_scope(struct rt_store_tx *tx, int64_t scope, int64_t id);
+int rt_store_account_in_scope(struct rt_store_tx *tx, int64_t scope,
+			      int64_t id);
 
 struct rt_user {
 	int64_t id;
@@ -201,7 +204,8 @@ struct rt_apikey {
 	char prefix[RT_KEY_PREFIX_MAX]; /* the visible start of the secret */
 	unsigned scopes;		/* RT_SCOPE_* bits (auth.h) */
 	int64_t created_by_user;	/* 0 when made by a key or the CLI */
-	int64_t created_at, last_used_at, expires_at, revoked_at; /* 0 = never */
+	int64_t created_at, last_used_at, expires_at,
+		revoked_at; /* 0 = never */
 };
 typedef int(rt_apikey_h)(const struct rt_apikey *k, void *arg);
 
@@ -224,7 +228,8 @@ int rt_store_apikey_list_all(struct rt_store_tx *tx, const struct rt_page *pg,
 /* Unscoped, for authentication, in one statement: the key with this hash,
  * its account, and *usable = that account and all above it are active. */
 int rt_store_apikey_auth(struct rt_store_tx *tx, const char *hash,
-			 struct rt_apikey *k, struct rt_account *a, bool *usable);
+			 struct rt_apikey *k, struct rt_account *a,
+			 bool *usable);
 /* Unscoped, for authentication. */
 int rt_store_apikey_by_hash(struct rt_store_tx *tx, const char *hash,
 			    struct rt_apikey *k);

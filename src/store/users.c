@@ -8,11 +8,11 @@
 #include "store/store_int.h"
 
 #define USER_COLS                                                              \
-	"u.id, u.email, u.name, u.status, u.created_at, u.updated_at, "       \
+	"u.id, u.email, u.name, u.status, u.created_at, u.updated_at, "        \
 	"u.last_login_at"
 #define USER_IN_SCOPE                                                          \
 	"EXISTS (SELECT 1 FROM memberships m JOIN account_tree t ON "          \
-	"t.descendant_id = m.account_id AND t.ancestor_id = ?1 WHERE "        \
+	"t.descendant_id = m.account_id AND t.ancestor_id = ?1 WHERE "         \
 	"m.user_id = u.id)"
 
 struct user_rows {
@@ -72,12 +72,13 @@ int rt_store_user_create(struct rt_store_tx *tx, int64_t scope,
 		err = 0;
 	if (err)
 		return err;
-	err = user_one(tx,
-		       "INSERT INTO users (email, name, password_hash, status, "
-		       "created_at, updated_at) VALUES (?1, ?2, ?3, 'active', ?4, "
-		       "?4) RETURNING id, email, name, status, created_at, "
-		       "updated_at, last_login_at",
-		       args, RT_ARRAY_SIZE(args), u, NULL, 0);
+	err = user_one(
+		tx,
+		"INSERT INTO users (email, name, password_hash, status, "
+		"created_at, updated_at) VALUES (?1, ?2, ?3, 'active', ?4, "
+		"?4) RETURNING id, email, name, status, created_at, "
+		"updated_at, last_login_at",
+		args, RT_ARRAY_SIZE(args), u, NULL, 0);
 	if (err)
 		return err;
 	m.user_id = u->id;
@@ -91,8 +92,8 @@ int rt_store_user_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 	struct rt_val args[] = {RT_VINT(scope), RT_VINT(id)};
 
 	return user_one(tx,
-			"SELECT " USER_COLS " FROM users u WHERE u.id = ?2 AND "
-			USER_IN_SCOPE,
+			"SELECT " USER_COLS
+			" FROM users u WHERE u.id = ?2 AND " USER_IN_SCOPE,
 			args, 2, u, NULL, 0);
 }
 
@@ -123,7 +124,8 @@ int rt_store_user_list(struct rt_store_tx *tx, int64_t scope,
 	struct user_rows r = {.h = h, .arg = arg};
 
 	return rt_store_query(tx,
-			      "SELECT " USER_COLS " FROM users u WHERE u.id > ?2 "
+			      "SELECT " USER_COLS
+			      " FROM users u WHERE u.id > ?2 "
 			      "AND " USER_IN_SCOPE " ORDER BY u.id LIMIT ?3",
 			      args, 3, user_row, &r, NULL);
 }
@@ -136,7 +138,8 @@ int rt_store_user_list_all(struct rt_store_tx *tx, const struct rt_page *pg,
 	struct user_rows r = {.h = h, .arg = arg};
 
 	return rt_store_query(tx,
-			      "SELECT " USER_COLS " FROM users u WHERE u.id > ?1 "
+			      "SELECT " USER_COLS
+			      " FROM users u WHERE u.id > ?1 "
 			      "ORDER BY u.id LIMIT ?2",
 			      args, 2, user_row, &r, NULL);
 }
@@ -156,13 +159,14 @@ int rt_store_user_update(struct rt_store_tx *tx, int64_t scope,
 		return err;
 	/* A login is shared by every account the user belongs to, so only a
 	 * scope that holds all of them may change it. */
-	err = rt_store_query(tx,
-			     "UPDATE users SET name = ?3, status = ?4, "
-			     "password_hash = COALESCE(?5, password_hash), "
-			     "updated_at = ?6 WHERE id = ?2 AND NOT EXISTS (SELECT "
-			     "1 FROM memberships m WHERE m.user_id = users.id AND "
-			     "NOT " RT_IN_SCOPE("m.account_id") ")",
-			     args, RT_ARRAY_SIZE(args), NULL, NULL, &changes);
+	err = rt_store_query(
+		tx,
+		"UPDATE users SET name = ?3, status = ?4, "
+		"password_hash = COALESCE(?5, password_hash), "
+		"updated_at = ?6 WHERE id = ?2 AND NOT EXISTS (SELECT "
+		"1 FROM memberships m WHERE m.user_id = users.id AND "
+		"NOT " RT_IN_SCOPE("m.account_id") ")",
+		args, RT_ARRAY_SIZE(args), NULL, NULL, &changes);
 	if (!err && changes == 0)
 		err = EPERM;
 	return err;
@@ -172,8 +176,9 @@ int rt_store_user_touch_login(struct rt_store_tx *tx, int64_t id, int64_t now)
 {
 	struct rt_val args[] = {RT_VINT(id), RT_VINT(now)};
 
-	return rt_store_query(tx, "UPDATE users SET last_login_at = ?2 WHERE id = ?1",
-			      args, 2, NULL, NULL, NULL);
+	return rt_store_query(
+		tx, "UPDATE users SET last_login_at = ?2 WHERE id = ?1", args,
+		2, NULL, NULL, NULL);
 }
 
 /* ---- memberships ------------------------------------------------------ */
@@ -232,11 +237,12 @@ int rt_store_membership_create(struct rt_store_tx *tx, int64_t scope,
 		if (err)
 			return err;
 	}
-	return membership_one(tx,
-			      "INSERT INTO memberships (user_id, account_id, "
-			      "role, created_at) VALUES (?1, ?2, ?3, ?4) "
-			      "RETURNING id, user_id, account_id, role, created_at",
-			      args, RT_ARRAY_SIZE(args), m);
+	return membership_one(
+		tx,
+		"INSERT INTO memberships (user_id, account_id, "
+		"role, created_at) VALUES (?1, ?2, ?3, ?4) "
+		"RETURNING id, user_id, account_id, role, created_at",
+		args, RT_ARRAY_SIZE(args), m);
 }
 
 int rt_store_membership_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
@@ -245,7 +251,8 @@ int rt_store_membership_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 	struct rt_val args[] = {RT_VINT(scope), RT_VINT(id)};
 
 	return membership_one(tx,
-			      "SELECT " MEMBERSHIP_COLS " FROM memberships m WHERE "
+			      "SELECT " MEMBERSHIP_COLS
+			      " FROM memberships m WHERE "
 			      "m.id = ?2 AND " RT_IN_SCOPE("m.account_id"),
 			      args, 2, m);
 }
@@ -255,17 +262,18 @@ int rt_store_membership_list(struct rt_store_tx *tx, int64_t scope,
 			     const struct rt_page *pg, rt_membership_h *h,
 			     void *arg)
 {
-	struct rt_val args[] = {RT_VINT(scope),	    RT_VINT(pg->after),
+	struct rt_val args[] = {RT_VINT(scope), RT_VINT(pg->after),
 				RT_VINT(rt_store_page_limit(pg)),
 				RT_VINT(user_id), RT_VINT(account_id)};
 	struct membership_rows r = {.h = h, .arg = arg};
 
-	return rt_store_query(tx,
-			      "SELECT " MEMBERSHIP_COLS " FROM memberships m WHERE "
-			      "m.id > ?2 AND (?4 = 0 OR m.user_id = ?4) AND (?5 = "
-			      "0 OR m.account_id = ?5) AND "
-			      RT_IN_SCOPE("m.account_id") " ORDER BY m.id LIMIT ?3",
-			      args, RT_ARRAY_SIZE(args), membership_row, &r, NULL);
+	return rt_store_query(
+		tx,
+		"SELECT " MEMBERSHIP_COLS " FROM memberships m WHERE "
+		"m.id > ?2 AND (?4 = 0 OR m.user_id = ?4) AND (?5 = "
+		"0 OR m.account_id = ?5) AND " RT_IN_SCOPE(
+			"m.account_id") " ORDER BY m.id LIMIT ?3",
+		args, RT_ARRAY_SIZE(args), membership_row, &r, NULL);
 }
 
 int rt_store_membership_update(struct rt_store_tx *tx, int64_t scope,
@@ -274,11 +282,14 @@ int rt_store_membership_update(struct rt_store_tx *tx, int64_t scope,
 	struct rt_val args[] = {RT_VINT(scope), RT_VINT(m->id),
 				RT_VTEXT(m->role)};
 
-	return membership_one(tx,
-			      "UPDATE memberships SET role = ?3 WHERE id = ?2 AND "
-			      RT_IN_SCOPE("memberships.account_id")
-			      " RETURNING id, user_id, account_id, role, created_at",
-			      args, 3, m);
+	return membership_one(
+		tx,
+		"UPDATE memberships SET role = ?3 WHERE id = ?2 "
+		"AND " RT_IN_SCOPE(
+			"memberships.account_id") " RETURNING id, user_id, "
+						  "account_id, role, "
+						  "created_at",
+		args, 3, m);
 }
 
 int rt_store_membership_delete(struct rt_store_tx *tx, int64_t scope,
@@ -288,10 +299,11 @@ int rt_store_membership_delete(struct rt_store_tx *tx, int64_t scope,
 	int64_t changes = 0;
 	int err;
 
-	err = rt_store_query(tx,
-			     "DELETE FROM memberships WHERE id = ?2 AND "
-			     RT_IN_SCOPE("memberships.account_id"),
-			     args, 2, NULL, NULL, &changes);
+	err = rt_store_query(
+		tx,
+		"DELETE FROM memberships WHERE id = ?2 AND " RT_IN_SCOPE(
+			"memberships.account_id"),
+		args, 2, NULL, NULL, &changes);
 	if (!err && changes == 0)
 		err = ENOENT;
 	return err;
@@ -305,20 +317,22 @@ int rt_store_membership_for_login(struct rt_store_tx *tx, int64_t user_id,
 	if (account_id == 0) {
 		/* The membership closest to a root reaches the most
 		 * accounts. */
-		return membership_one(tx,
-				      "SELECT " MEMBERSHIP_COLS " FROM memberships m "
-				      "JOIN account_tree t ON t.descendant_id = "
-				      "m.account_id WHERE m.user_id = ?1 AND ?2 = 0 "
-				      "GROUP BY m.id, m.user_id, m.account_id, m.role, "
-				      "m.created_at ORDER BY MAX(t.depth), m.id LIMIT 1",
-				      args, 2, m);
+		return membership_one(
+			tx,
+			"SELECT " MEMBERSHIP_COLS " FROM memberships m "
+			"JOIN account_tree t ON t.descendant_id = "
+			"m.account_id WHERE m.user_id = ?1 AND ?2 = 0 "
+			"GROUP BY m.id, m.user_id, m.account_id, m.role, "
+			"m.created_at ORDER BY MAX(t.depth), m.id LIMIT 1",
+			args, 2, m);
 	}
 	/* An agency's membership reaches its clients: the nearest
 	 * membership at or above the account asked for. */
-	return membership_one(tx,
-			      "SELECT " MEMBERSHIP_COLS " FROM memberships m JOIN "
-			      "account_tree t ON t.ancestor_id = m.account_id AND "
-			      "t.descendant_id = ?2 WHERE m.user_id = ?1 ORDER BY "
-			      "t.depth, m.id LIMIT 1",
-			      args, 2, m);
+	return membership_one(
+		tx,
+		"SELECT " MEMBERSHIP_COLS " FROM memberships m JOIN "
+		"account_tree t ON t.ancestor_id = m.account_id AND "
+		"t.descendant_id = ?2 WHERE m.user_id = ?1 ORDER BY "
+		"t.depth, m.id LIMIT 1",
+		args, 2, m);
 }

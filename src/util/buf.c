@@ -88,8 +88,8 @@ char *rt_buf_detach(struct rt_buf *b, size_t *lenp)
 
 /* Upper bounds in microseconds: 100us .. 10s, roughly x2.5 apart. */
 static const uint64_t hist_le_us[RT_HIST_BUCKETS] = {
-	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 500000,
-	2500000, 10000000,
+	100,   250,   500,    1000,   2500,    5000,
+	10000, 25000, 100000, 500000, 2500000, 10000000,
 };
 
 void rt_hist_observe(struct rt_hist *h, uint64_t us)
@@ -111,14 +111,17 @@ void rt_hist_write(const struct rt_hist *h, struct rt_buf *b, const char *name,
 
 	labels = labels ? labels : "";
 	for (size_t i = 0; i <= RT_HIST_BUCKETS; i++) {
-		cum += atomic_load_explicit(&h->bucket[i], memory_order_relaxed);
+		cum += atomic_load_explicit(&h->bucket[i],
+					    memory_order_relaxed);
 		if (i < RT_HIST_BUCKETS)
-			rt_buf_printf(b, "%s_bucket{%s%sle=\"%g\"} %llu\n", name,
-				      labels, sep, (double)hist_le_us[i] / 1e6,
+			rt_buf_printf(b, "%s_bucket{%s%sle=\"%g\"} %llu\n",
+				      name, labels, sep,
+				      (double)hist_le_us[i] / 1e6,
 				      (unsigned long long)cum);
 		else
 			rt_buf_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n",
-				      name, labels, sep, (unsigned long long)cum);
+				      name, labels, sep,
+				      (unsigned long long)cum);
 	}
 	rt_buf_printf(b, "%s_sum{%s} %.6f\n", name, labels,
 		      (double)atomic_load(&h->sum_us) / 1e6);

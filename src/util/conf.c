@@ -23,7 +23,10 @@ struct conf_key {
 	const char *help;
 };
 
-#define K(n, t, mn, mx, d, h) {#n, t, offsetof(struct rt_conf, n), mn, mx, d, h}
+#define K(n, t, mn, mx, d, h)                                                  \
+	{                                                                      \
+#n, t, offsetof(struct rt_conf, n), mn, mx, d, h               \
+	}
 
 static const struct conf_key keys[] = {
 	K(db, T_STR, 0, 0, "./data/ringtrail.db",
@@ -49,7 +52,8 @@ static const struct conf_key keys[] = {
 	  "failed logins per address or email within login_window before 429"),
 	K(login_window, T_DURATION, 1000, 86400000, "15m",
 	  "window over which failed logins are counted"),
-	K(store_pool_size, T_UINT, 1, 256, "8", "database connections kept open"),
+	K(store_pool_size, T_UINT, 1, 256, "8",
+	  "database connections kept open"),
 	K(store_busy_timeout, T_DURATION, 0, 600000, "5s",
 	  "how long a database write waits for a lock"),
 	K(cookie_secure, T_BOOL, 0, 0, "false",
@@ -64,7 +68,9 @@ static const struct conf_key *find_key(const char *name)
 	size_t i;
 
 	for (i = 0; name[i] && i < sizeof(norm) - 1; i++)
-		norm[i] = name[i] == '-' ? '_' : (char)tolower((unsigned char)name[i]);
+		norm[i] = name[i] == '-'
+				  ? '_'
+				  : (char)tolower((unsigned char)name[i]);
 	norm[i] = '\0';
 	if (name[i])
 		return NULL;
@@ -137,7 +143,8 @@ int rt_conf_set(struct rt_conf *c, const char *key, const char *value,
 	int e;
 
 	if (!k) {
-		snprintf(err, errsz, "%s: unknown config key '%s'", origin, key);
+		snprintf(err, errsz, "%s: unknown config key '%s'", origin,
+			 key);
 		return EINVAL;
 	}
 	if (k->type == T_STR && !k->min && value[0] == '\0') {
@@ -154,11 +161,13 @@ int rt_conf_set(struct rt_conf *c, const char *key, const char *value,
 		if (e == ERANGE && k->max)
 			snprintf(err, errsz,
 				 "%s: bad value '%.64s' for config key '%s' "
-				 "(out of range)", origin, value, k->name);
+				 "(out of range)",
+				 origin, value, k->name);
 		else
 			snprintf(err, errsz,
 				 "%s: bad value '%.64s' for config key '%s' "
-				 "(want %s)", origin, value, k->name, want);
+				 "(want %s)",
+				 origin, value, k->name, want);
 		return EINVAL;
 	}
 	return 0;
@@ -178,7 +187,8 @@ int rt_conf_init(struct rt_conf *c)
 			return ENOMEM;
 		}
 		if (e) {
-			snprintf(err, sizeof(err), "default of '%s'", keys[i].name);
+			snprintf(err, sizeof(err), "default of '%s'",
+				 keys[i].name);
 			RT_BUG("%s does not parse", err);
 		}
 	}
@@ -217,7 +227,8 @@ int rt_conf_parse(struct rt_conf *c, const char *text, size_t len,
 	int e = 0;
 
 	if (memchr(text, '\0', len)) {
-		snprintf(err, errsz, "%s: config file contains a NUL byte", name);
+		snprintf(err, errsz, "%s: config file contains a NUL byte",
+			 name);
 		return EINVAL;
 	}
 	buf = malloc(len + 1);
@@ -239,7 +250,8 @@ int rt_conf_parse(struct rt_conf *c, const char *text, size_t len,
 			continue;
 		eq = strchr(line, '=');
 		if (!eq) {
-			snprintf(err, errsz, "%s: expected 'key = value'", origin);
+			snprintf(err, errsz, "%s: expected 'key = value'",
+				 origin);
 			e = EINVAL;
 			break;
 		}
@@ -253,7 +265,8 @@ int rt_conf_parse(struct rt_conf *c, const char *text, size_t len,
 
 			if (!close) {
 				snprintf(err, errsz,
-					 "%s: unterminated quote in value of '%s'",
+					 "%s: unterminated quote in value of "
+					 "'%s'",
 					 origin, key);
 				e = EINVAL;
 				break;
@@ -263,8 +276,10 @@ int rt_conf_parse(struct rt_conf *c, const char *text, size_t len,
 				rest++;
 			if (*rest && *rest != '#') {
 				snprintf(err, errsz,
-					 "%s: unexpected text after the quoted value "
-					 "of '%s'", origin, key);
+					 "%s: unexpected text after the quoted "
+					 "value "
+					 "of '%s'",
+					 origin, key);
 				e = EINVAL;
 				break;
 			}
@@ -308,7 +323,8 @@ int rt_conf_load_file(struct rt_conf *c, const char *path, char *err,
 
 			cap = cap ? cap * 2 : 8192;
 			if (cap > (1u << 20)) {
-				snprintf(err, errsz, "config file '%s' is over 1 MiB",
+				snprintf(err, errsz,
+					 "config file '%s' is over 1 MiB",
 					 path);
 				free(text);
 				fclose(f);
@@ -353,10 +369,12 @@ int rt_conf_load_env(struct rt_conf *c, char *const *envp, char *err,
 			continue;
 		klen = (size_t)(eq - var) - (sizeof(prefix) - 1);
 		/* RINGTRAIL_CONFIG names the file; it is read before this. */
-		if (klen == 6 && strncmp(var + sizeof(prefix) - 1, "CONFIG", 6) == 0)
+		if (klen == 6 &&
+		    strncmp(var + sizeof(prefix) - 1, "CONFIG", 6) == 0)
 			continue;
 		if (klen >= sizeof(key)) {
-			snprintf(err, errsz, "unknown environment variable '%.*s'",
+			snprintf(err, errsz,
+				 "unknown environment variable '%.*s'",
 				 (int)(eq - var), var);
 			return EINVAL;
 		}
@@ -365,8 +383,8 @@ int rt_conf_load_env(struct rt_conf *c, char *const *envp, char *err,
 		{
 			char origin[96];
 
-			snprintf(origin, sizeof(origin), "%.*s", (int)(eq - var),
-				 var);
+			snprintf(origin, sizeof(origin), "%.*s",
+				 (int)(eq - var), var);
 			e = rt_conf_set(c, key, eq + 1, origin, err, errsz);
 		}
 		if (e)
@@ -412,16 +430,20 @@ void rt_conf_print(const struct rt_conf *c, FILE *f)
 			if (*(const uint64_t *)p == 0)
 				fprintf(f, "0s\n");
 			else
-				print_scaled(f, *(const uint64_t *)p, dur_u, dur_d, 5);
+				print_scaled(f, *(const uint64_t *)p, dur_u,
+					     dur_d, 5);
 			break;
 		case T_SIZE:
-			print_scaled(f, *(const uint64_t *)p, size_u, size_d, 4);
+			print_scaled(f, *(const uint64_t *)p, size_u, size_d,
+				     4);
 			break;
 		case T_BOOL:
 			fprintf(f, "%s\n", *(const bool *)p ? "true" : "false");
 			break;
 		case T_LEVEL:
-			fprintf(f, "%s\n", rt_log_level_name(*(const enum rt_log_level *)p));
+			fprintf(f, "%s\n",
+				rt_log_level_name(
+					*(const enum rt_log_level *)p));
 			break;
 		}
 	}

@@ -118,8 +118,8 @@ int rt_parse_duration_ms(const char *s, uint64_t *msp)
 		const char *unit;
 		uint64_t ms;
 	} units[] = {
-		{"", 1000},	    {"ms", 1},		{"s", 1000},
-		{"m", 60000},	    {"h", 3600000},	{"d", 86400000},
+		{"", 1000},   {"ms", 1},      {"s", 1000},
+		{"m", 60000}, {"h", 3600000}, {"d", 86400000},
 	};
 	const char *unit;
 	uint64_t v;
@@ -141,10 +141,17 @@ int rt_parse_size(const char *s, uint64_t *bytesp)
 		const char *unit;
 		uint64_t mul;
 	} units[] = {
-		{"", 1},	 {"b", 1},	   {"k", 1024},
-		{"kib", 1024},	 {"kb", 1024},	   {"m", 1048576},
-		{"mib", 1048576}, {"mb", 1048576}, {"g", 1073741824},
-		{"gib", 1073741824}, {"gb", 1073741824},
+		{"", 1},
+		{"b", 1},
+		{"k", 1024},
+		{"kib", 1024},
+		{"kb", 1024},
+		{"m", 1048576},
+		{"mib", 1048576},
+		{"mb", 1048576},
+		{"g", 1073741824},
+		{"gib", 1073741824},
+		{"gb", 1073741824},
 	};
 	const char *unit;
 	uint64_t v;
@@ -272,8 +279,8 @@ int rt_time_parse(const char *s, int64_t *msp)
 		int sign = *s == '-' ? -1 : 1, oh, om;
 
 		s++;
-		if (digits(&s, 2, &oh) || expect(&s, ':') || digits(&s, 2, &om) ||
-		    oh > 23 || om > 59)
+		if (digits(&s, 2, &oh) || expect(&s, ':') ||
+		    digits(&s, 2, &om) || oh > 23 || om > 59)
 			return EINVAL;
 		off = sign * (oh * 60 + om);
 	} else {

@@ -16,11 +16,12 @@
 #include <stdio.h>
 
 #define RT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define RT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define RT_PRINTF(f, a)	 __attribute__((format(printf, f, a)))
 
 /* A programmer error: prints where and aborts.  Never for bad input. */
 #define RT_BUG(...) rt_bug(__FILE__, __LINE__, __VA_ARGS__)
-_Noreturn void rt_bug(const char *file, int line, const char *fmt, ...) RT_PRINTF(3, 4);
+_Noreturn void rt_bug(const char *file, int line, const char *fmt, ...)
+	RT_PRINTF(3, 4);
 
 /* ---- logging ---------------------------------------------------------- */
 
@@ -54,10 +55,11 @@ void rt_log_write(enum rt_log_level l, const char *module, const char *msg,
 #define rt_debug(...)                                                          \
 	do {                                                                   \
 		if (rt_log_enabled(RT_LOG_DEBUG))                              \
-			rt_log_write(RT_LOG_DEBUG, RT_LOG_MODULE, __VA_ARGS__); \
+			rt_log_write(RT_LOG_DEBUG, RT_LOG_MODULE,              \
+				     __VA_ARGS__);                             \
 	} while (0)
-#define rt_info(...) rt_log_write(RT_LOG_INFO, RT_LOG_MODULE, __VA_ARGS__)
-#define rt_warn(...) rt_log_write(RT_LOG_WARN, RT_LOG_MODULE, __VA_ARGS__)
+#define rt_info(...)  rt_log_write(RT_LOG_INFO, RT_LOG_MODULE, __VA_ARGS__)
+#define rt_warn(...)  rt_log_write(RT_LOG_WARN, RT_LOG_MODULE, __VA_ARGS__)
 #define rt_error(...) rt_log_write(RT_LOG_ERROR, RT_LOG_MODULE, __VA_ARGS__)
 
 /* Quotes and escapes s as a logfmt value into buf; returns buf. */
@@ -71,17 +73,18 @@ uint64_t rt_mono_us(void); /* monotonic clock, microseconds */
 /* Formats ms since the epoch as RFC 3339 UTC "2026-11-24T19:00:00.123Z". */
 #define RT_TIME_LEN 32
 const char *rt_time_fmt(int64_t ms, char buf[RT_TIME_LEN]);
-/* Parses RFC 3339 ("...Z" or "...+hh:mm", optional fraction).  EINVAL if bad. */
+/* Parses RFC 3339 ("...Z" or "...+hh:mm", optional fraction).  EINVAL if bad.
+ */
 int rt_time_parse(const char *s, int64_t *msp);
 
 /* ---- strings and numbers ---------------------------------------------- */
 
 /* Copies at most size-1 bytes and terminates; returns strlen(src). */
 size_t rt_strlcpy(char *dst, const char *src, size_t size);
-char *rt_strdup(const char *s);			     /* NULL on ENOMEM */
+char *rt_strdup(const char *s);				 /* NULL on ENOMEM */
 char *rt_asprintf(const char *fmt, ...) RT_PRINTF(1, 2); /* NULL on ENOMEM */
-bool rt_streq(const char *a, const char *b);		     /* NULL-safe */
-bool rt_strcaseeq(const char *a, const char *b);	     /* ASCII, NULL-safe */
+bool rt_streq(const char *a, const char *b);		 /* NULL-safe */
+bool rt_strcaseeq(const char *a, const char *b);	 /* ASCII, NULL-safe */
 
 /* Whole-string decimal parse within [min, max].  EINVAL or ERANGE. */
 int rt_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *vp);
@@ -132,9 +135,9 @@ void rt_hist_write(const struct rt_hist *h, struct rt_buf *b, const char *name,
  * afterwards.  Strings are owned by the struct.
  */
 struct rt_conf {
-	char *db;	  /* SQLite path (later a postgres:// URL) */
-	char *listen;	  /* HOST:PORT for HTTP; port 0 picks a free one */
-	char *web_root;	  /* folder of the web app's static files */
+	char *db;	   /* SQLite path (later a postgres:// URL) */
+	char *listen;	   /* HOST:PORT for HTTP; port 0 picks a free one */
+	char *web_root;	   /* folder of the web app's static files */
 	char *secret_file; /* server secret for keyed hashes; "" = beside db */
 	enum rt_log_level log_level;
 	/* Durations are in milliseconds, sizes in bytes. */
@@ -148,7 +151,8 @@ struct rt_conf {
 	unsigned store_pool_size;
 	uint64_t store_busy_timeout;
 	bool cookie_secure; /* mark the session cookie Secure (behind TLS) */
-	bool demo; /* create the demo account, admin user and key on an empty db */
+	bool demo; /* create the demo account, admin user and key on an empty db
+		    */
 };
 
 /* Fills in the defaults.  Returns ENOMEM or 0. */

@@ -48,7 +48,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(0);
 	}
 	if (!sp) {
-		fprintf(stderr, "RT_FUZZ_ROUTE '%s' is not 'METHOD /pattern'\n", want);
+		fprintf(stderr, "RT_FUZZ_ROUTE '%s' is not 'METHOD /pattern'\n",
+			want);
 		exit(2);
 	}
 	for (size_t i = 0; i < rt_http_route_count(); i++) {
@@ -59,7 +60,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		    strcmp(ri->pattern, sp + 1) == 0) {
 			check_body = ri->check_body;
 			if (!check_body) {
-				fprintf(stderr, "route '%s' has no body check\n", want);
+				fprintf(stderr,
+					"route '%s' has no body check\n", want);
 				exit(2);
 			}
 			return 0;
@@ -75,7 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* A bad body is the client's fault: 400 or 422, never a 5xx. */
 	if (st != 0 && st != 400 && st != 422) {
-		fprintf(stderr, "%s: body check answered %d\n", RT_FUZZ_ROUTE, st);
+		fprintf(stderr, "%s: body check answered %d\n", RT_FUZZ_ROUTE,
+			st);
 		abort();
 	}
 	/* Nothing outside the request may change the verdict. */

@@ -32,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e = rt_conf_parse(&c, (const char *)data, size, "fuzz.conf", err,
 			  sizeof(err));
 	if (e && e != ENOMEM && strncmp(err, "fuzz.conf", 9) != 0) {
-		fprintf(stderr, "refused (%d) without naming the file: '%s'\n", e,
-			err);
+		fprintf(stderr, "refused (%d) without naming the file: '%s'\n",
+			e, err);
 		abort();
 	}
 	rt_conf_release(&c);

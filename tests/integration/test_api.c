@@ -207,11 +207,12 @@ static void test_account_update(void **state)
 				(long long)agency));
 	RT_EXPECT_STATUS(&r, 201);
 	id = rt_test_json_id(&r, "id");
-	assert_string_equal(
-		json_string_value(json_object_get(r.json, "time_zone")),
-		"America/New_York");
-	assert_string_equal(
-		json_string_value(json_object_get(r.json, "currency")), "CAD");
+	assert_string_equal(json_string_value(
+				    json_object_get(r.json, "time_zone")),
+			    "America/New_York");
+	assert_string_equal(json_string_value(
+				    json_object_get(r.json, "currency")),
+			    "CAD");
 	rt_test_resp_free(&r);
 
 	/* A client cannot have clients. */
@@ -233,11 +234,12 @@ static void test_account_update(void **state)
 	RT_EXPECT_STATUS(&r, 200);
 	assert_string_equal(json_string_value(json_object_get(r.json, "name")),
 			    "Renamed");
-	assert_string_equal(
-		json_string_value(json_object_get(r.json, "time_zone")),
-		"Europe/Berlin");
-	assert_string_equal(
-		json_string_value(json_object_get(r.json, "currency")), "EUR");
+	assert_string_equal(json_string_value(
+				    json_object_get(r.json, "time_zone")),
+			    "Europe/Berlin");
+	assert_string_equal(json_string_value(
+				    json_object_get(r.json, "currency")),
+			    "EUR");
 	rt_test_resp_free(&r);
 
 	rt_test_api(&srv, &r, srv.key, "PATCH", path,
@@ -280,13 +282,14 @@ static void test_account_update(void **state)
 
 		sub = make_account(srv.key, "{\"name\":\"Sub Agency\","
 					    "\"kind\":\"agency\"}");
-		client = make_account(
-			srv.key, rt_test_fmt("{\"name\":\"Sub Client\","
-					     "\"parent_id\":%lld}",
-					     (long long)sub));
+		client = make_account(srv.key,
+				      rt_test_fmt("{\"name\":\"Sub Client\","
+						  "\"parent_id\":%lld}",
+						  (long long)sub));
 		make_key(srv.key,
-			 rt_test_fmt("{\"account_id\":%lld,\"scopes\":[\"read\"]}",
-				     (long long)client),
+			 rt_test_fmt(
+				 "{\"account_id\":%lld,\"scopes\":[\"read\"]}",
+				 (long long)client),
 			 csecret, sizeof(csecret));
 		expect_get(csecret, "/v1/me", 200);
 		subpath = rt_test_fmt("/v1/accounts/%lld", (long long)sub);
@@ -355,12 +358,12 @@ static void test_users_and_memberships(void **state)
 	{
 		json_t *m = json_array_get(json_object_get(r.json, "data"), 0);
 
-		assert_int_equal(
-			json_integer_value(json_object_get(m, "account_id")),
-			srv.account_id);
-		assert_string_equal(
-			json_string_value(json_object_get(m, "role")),
-			"analyst");
+		assert_int_equal(json_integer_value(
+					 json_object_get(m, "account_id")),
+				 srv.account_id);
+		assert_string_equal(json_string_value(
+					    json_object_get(m, "role")),
+				    "analyst");
 	}
 	rt_test_resp_free(&r);
 
@@ -498,8 +501,7 @@ static void test_keys_list_and_revoke(void **state)
 
 	rt_test_api(&srv, &r, srv.key, "GET", "/v1/api-keys?limit=200", NULL);
 	RT_EXPECT_STATUS(&r, 200);
-	json_array_foreach(json_object_get(r.json, "data"), i, k)
-	{
+	json_array_foreach (json_object_get(r.json, "data"), i, k) {
 		if (json_integer_value(json_object_get(k, "id")) == kid) {
 			found = true;
 			/* Using a key records when. */
@@ -510,8 +512,9 @@ static void test_keys_list_and_revoke(void **state)
 					json_string_value(
 						json_object_get(k, "prefix")),
 					strlen(json_string_value(
-						json_object_get(
-							k, "prefix")))) == 0);
+						json_object_get(k,
+								"prefix")))) ==
+				0);
 		}
 	}
 	assert_true(found);
@@ -625,8 +628,9 @@ static void test_pagination(void **state)
 	(void)state;
 
 	for (int i = 0; i < 5; i++)
-		made[i] = make_account(
-			srv.key, rt_test_fmt("{\"name\":\"Page %d\"}", i));
+		made[i] =
+			make_account(srv.key,
+				     rt_test_fmt("{\"name\":\"Page %d\"}", i));
 	for (;;) {
 		struct rt_test_resp r;
 		json_t *data, *item, *next;
@@ -643,8 +647,7 @@ static void test_pagination(void **state)
 		data = json_object_get(r.json, "data");
 		assert_true(json_is_array(data));
 		assert_true(json_array_size(data) <= 2);
-		json_array_foreach(data, i, item)
-		{
+		json_array_foreach (data, i, item) {
 			int64_t id =
 				json_integer_value(json_object_get(item, "id"));
 
@@ -763,10 +766,13 @@ static void test_audit_log(void **state)
 {
 	const char *hdr[] = {NULL, "Content-Type: application/json",
 			     "X-Request-Id: audit-check-1", NULL};
-	static const char *const want[] = {
-		"account.create",   "account.update", "api_key.create",
-		"api_key.revoke",   "user.create",    "membership.create",
-		"membership.delete"};
+	static const char *const want[] = {"account.create",
+					   "account.update",
+					   "api_key.create",
+					   "api_key.revoke",
+					   "user.create",
+					   "membership.create",
+					   "membership.delete"};
 	bool have[7] = {false};
 	struct rt_test_resp r;
 	char auth[200], cursor[128] = "", secret[128];
@@ -820,8 +826,7 @@ static void test_audit_log(void **state)
 				  : "/v1/audit-log?limit=50",
 			NULL);
 		RT_EXPECT_STATUS(&r, 200);
-		json_array_foreach(json_object_get(r.json, "data"), i, item)
-		{
+		json_array_foreach (json_object_get(r.json, "data"), i, item) {
 			const char *action = json_string_value(
 				json_object_get(item, "action"));
 			json_t *actor = json_object_get(item, "actor");
@@ -841,10 +846,10 @@ static void test_audit_log(void **state)
 					json_string_value(
 						json_object_get(actor, "type")),
 					"api_key");
-				assert_int_equal(
-					json_integer_value(
-						json_object_get(actor, "id")),
-					1);
+				assert_int_equal(json_integer_value(
+							 json_object_get(actor,
+									 "id")),
+						 1);
 				assert_string_equal(
 					json_string_value(
 						json_object_get(obj, "type")),
@@ -854,8 +859,9 @@ static void test_audit_log(void **state)
 						json_object_get(item, "ip")),
 					"127.0.0.1");
 				assert_string_equal(
-					json_string_value(json_object_get(
-						item, "request_id")),
+					json_string_value(
+						json_object_get(item,
+								"request_id")),
 					"audit-check-1");
 				assert_string_equal(
 					json_string_value(json_object_get(
@@ -894,8 +900,9 @@ static void test_health_and_metrics(void **state)
 	rt_test_resp_free(&r);
 	rt_test_request(&srv, &r, "GET", "/readyz", NULL, NULL, 0);
 	RT_EXPECT_STATUS(&r, 200);
-	assert_string_equal(
-		json_string_value(json_object_get(r.json, "status")), "ready");
+	assert_string_equal(json_string_value(
+				    json_object_get(r.json, "status")),
+			    "ready");
 	rt_test_resp_free(&r);
 
 	expect_get(srv.key, "/v1/me", 200);

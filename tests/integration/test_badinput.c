@@ -237,23 +237,23 @@ static void test_bad_utf8_and_control(void **state)
 
 static void test_cursors_and_limits(void **state)
 {
-	static const char *const bad_limits[] = {
-		"0", "201", "abc", "-1", "", "1e2", "99999999999999999999"};
-	static const char *const bad_cursors[] = {
-		"garbage", "c1.", "c1.%25%25%25", "c1.MA",
-		"c2.MQ",   "",	  "c1.LTE",	  "c1.MQ%3D%3D"};
+	static const char *const bad_limits[] =
+		{"0", "201", "abc", "-1", "", "1e2", "99999999999999999999"};
+	static const char *const bad_cursors[] =
+		{"garbage", "c1.", "c1.%25%25%25", "c1.MA",
+		 "c2.MQ",   "",	   "c1.LTE",	   "c1.MQ%3D%3D"};
 	struct rt_test_resp r;
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(bad_limits) / sizeof(bad_limits[0]); i++)
-		expect_get_error(
-			rt_test_fmt("/v1/accounts?limit=%s", bad_limits[i]),
-			400, "invalid_parameter", "limit");
+		expect_get_error(rt_test_fmt("/v1/accounts?limit=%s",
+					     bad_limits[i]),
+				 400, "invalid_parameter", "limit");
 	for (size_t i = 0; i < sizeof(bad_cursors) / sizeof(bad_cursors[0]);
 	     i++)
-		expect_get_error(
-			rt_test_fmt("/v1/users?cursor=%s", bad_cursors[i]), 400,
-			"invalid_parameter", "cursor");
+		expect_get_error(rt_test_fmt("/v1/users?cursor=%s",
+					     bad_cursors[i]),
+				 400, "invalid_parameter", "cursor");
 	expect_get_error("/v1/api-keys?account_id=abc", 400,
 			 "invalid_parameter", "account_id");
 	expect_get_error("/v1/memberships?user_id=-1", 400, "invalid_parameter",
@@ -278,10 +278,10 @@ static void test_cursors_and_limits(void **state)
 
 static void test_content_type(void **state)
 {
-	static const char *const bad[] = {
-		"Content-Type: text/plain", "Content-Type: application/jsonx",
-		"Content-Type: application/x-www-form-urlencoded",
-		"Content-Type: multipart/form-data; boundary=x"};
+	static const char *const bad[] =
+		{"Content-Type: text/plain", "Content-Type: application/jsonx",
+		 "Content-Type: application/x-www-form-urlencoded",
+		 "Content-Type: multipart/form-data; boundary=x"};
 	const char *body = "{\"name\":\"typed\"}";
 	char auth[200];
 	struct rt_test_resp r;
@@ -305,9 +305,9 @@ static void test_content_type(void **state)
 		rt_test_resp_free(&r);
 	}
 	{
-		const char *h[] = {
-			auth, "Content-Type: application/json; charset=utf-8",
-			NULL};
+		const char *h[] =
+			{auth, "Content-Type: application/json; charset=utf-8",
+			 NULL};
 
 		rt_test_request(&srv, &r, "POST", "/v1/accounts", h, body,
 				strlen(body));
@@ -318,17 +318,17 @@ static void test_content_type(void **state)
 
 static void test_unknown_route_and_method(void **state)
 {
-	static const char *const missing[] = {
-		"/v1/nope",
-		"/v1/accounts/abc",
-		"/v1/accounts/0",
-		"/v1/accounts/01",
-		"/v1/accounts/1/extra",
-		"/v1/accounts/99999999999999999999",
-		"/v1",
-		"/v1/",
-		"/v2/accounts",
-		"/no-such-file.html"};
+	static const char *const missing[] =
+		{"/v1/nope",
+		 "/v1/accounts/abc",
+		 "/v1/accounts/0",
+		 "/v1/accounts/01",
+		 "/v1/accounts/1/extra",
+		 "/v1/accounts/99999999999999999999",
+		 "/v1",
+		 "/v1/",
+		 "/v2/accounts",
+		 "/no-such-file.html"};
 	struct rt_test_resp r;
 	char allow[128];
 	(void)state;
@@ -517,10 +517,12 @@ static void test_still_up(void **state)
 
 static void expect_no_internals(const struct rt_test_resp *r)
 {
-	static const char *const leaks[] = {
-		"SELECT",	"INSERT", "UPDATE", "sqlite",
-		"SQLITE",	"/tmp",	  ".db",    "rt-integ",
-		"Input/output", "errno",  ".c:",    "store_"};
+	static const char *const leaks[] = {"SELECT",	    "INSERT",
+					    "UPDATE",	    "sqlite",
+					    "SQLITE",	    "/tmp",
+					    ".db",	    "rt-integ",
+					    "Input/output", "errno",
+					    ".c:",	    "store_"};
 	char rid[128];
 
 	for (size_t i = 0; i < sizeof(leaks) / sizeof(leaks[0]); i++) {

@@ -263,9 +263,9 @@ static void test_config_precedence(void **state)
 		snprintf(cf, sizeof(cf), "RINGTRAIL_CONFIG=%s", path);
 		RUN(c, e2, NULL, "config");
 		EXPECT_RC(c, 0);
-		assert_string_equal(
-			config_value(c->out, "http_threads", v, sizeof(v)),
-			"3");
+		assert_string_equal(config_value(c->out, "http_threads", v,
+						 sizeof(v)),
+				    "3");
 	}
 
 	/* What `config` prints is itself a config file that reads back. */
@@ -278,12 +278,12 @@ static void test_config_precedence(void **state)
 		write_file(copy, c->out);
 		RUN(c, NULL, NULL, "config", "--config", copy);
 		EXPECT_RC(c, 0);
-		assert_string_equal(
-			config_value(c->out, "http_threads", v, sizeof(v)),
-			"7");
-		assert_string_equal(
-			config_value(c->out, "log_level", v, sizeof(v)),
-			"error");
+		assert_string_equal(config_value(c->out, "http_threads", v,
+						 sizeof(v)),
+				    "7");
+		assert_string_equal(config_value(c->out, "log_level", v,
+						 sizeof(v)),
+				    "error");
 	}
 }
 

@@ -87,18 +87,18 @@ static void test_login_cookie_csrf_logout(void **state)
 	h[1] = NULL;
 	rt_test_request(&srv, &r, "GET", "/v1/me", h, NULL, 0);
 	RT_EXPECT_STATUS(&r, 200);
-	assert_string_equal(
-		json_string_value(json_object_get(
-			json_object_get(r.json, "principal"), "type")),
-		"user");
-	assert_string_equal(
-		json_string_value(json_object_get(
-			json_object_get(r.json, "principal"), "email")),
-		srv.email);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(r.json, "principal"),
+				    "type")),
+			    "user");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(r.json, "principal"),
+				    "email")),
+			    srv.email);
 	/* The page reloads its token from here; it is the login's. */
-	assert_string_equal(
-		json_string_value(json_object_get(r.json, "csrf_token")),
-		ss.csrf + strlen("X-CSRF-Token: "));
+	assert_string_equal(json_string_value(
+				    json_object_get(r.json, "csrf_token")),
+			    ss.csrf + strlen("X-CSRF-Token: "));
 	rt_test_resp_free(&r);
 
 	/* A change with the cookie alone could come from any page. */
@@ -244,8 +244,10 @@ static void test_changes_reach_open_sessions(void **state)
 		    rt_test_fmt("/v1/memberships?user_id=%lld", (long long)uid),
 		    NULL);
 	RT_EXPECT_STATUS(&r, 200);
-	mid = json_integer_value(json_object_get(
-		json_array_get(json_object_get(r.json, "data"), 0), "id"));
+	mid = json_integer_value(
+		json_object_get(json_array_get(json_object_get(r.json, "data"),
+					       0),
+				"id"));
 	rt_test_resp_free(&r);
 	assert_true(mid > 0);
 

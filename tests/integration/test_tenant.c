@@ -41,10 +41,12 @@ struct world {
 /* Strings only tenant A's objects contain: none may reach B.  The demo
  * account's name and admin email are also in the public documents (the
  * OpenAPI examples), so only answers with tenant data are checked for them. */
-static const char *const a_markers[] = {
-	"A-Child-Marker", "a-user-marker@tenant-a.example",
-	"A User Marker",  "A Key Marker",
-	"Demo Agency",	  "admin@example.com"};
+static const char *const a_markers[] = {"A-Child-Marker",
+					"a-user-marker@tenant-a.example",
+					"A User Marker",
+					"A Key Marker",
+					"Demo Agency",
+					"admin@example.com"};
 #define N_UNIQUE_MARKERS 4
 
 static struct world W;
@@ -281,8 +283,7 @@ static void case_list(const struct rt_http_route_info *ri)
 		}
 		RT_EXPECT_STATUS(&r, 200);
 		no_markers(&r, path);
-		json_array_foreach(json_object_get(r.json, "data"), i, item)
-		{
+		json_array_foreach (json_object_get(r.json, "data"), i, item) {
 			int64_t id =
 				json_integer_value(json_object_get(item, "id"));
 			int64_t acc = json_integer_value(
@@ -503,10 +504,11 @@ static int64_t cli_account(const char *name)
 static void cli_key(int64_t account, char *secret, size_t size)
 {
 	char acc[32];
-	const char *argv[] = {
-		"apikey",	    "create", "--account", acc,	   "--scopes",
-		"read,write,admin", "--name", "B admin",   "--db", W.srv.db,
-		"--log-level",	    "warn",   NULL};
+	const char *argv[] = {"apikey", "create",      "--account",
+			      acc,	"--scopes",    "read,write,admin",
+			      "--name", "B admin",     "--db",
+			      W.srv.db, "--log-level", "warn",
+			      NULL};
 	char *out = NULL, *err = NULL;
 	int rc;
 
@@ -567,8 +569,7 @@ static int setup(void **state)
 	/* Everything A can see of users and memberships is A's. */
 	rt_test_api(&W.srv, &r, W.srv.key, "GET", "/v1/users?limit=200", NULL);
 	RT_EXPECT_STATUS(&r, 200);
-	json_array_foreach(json_object_get(r.json, "data"), i, item)
-	{
+	json_array_foreach (json_object_get(r.json, "data"), i, item) {
 		int64_t id = json_integer_value(json_object_get(item, "id"));
 
 		if (id != W.a_user) {
@@ -581,8 +582,7 @@ static int setup(void **state)
 	rt_test_api(&W.srv, &r, W.srv.key, "GET", "/v1/memberships?limit=200",
 		    NULL);
 	RT_EXPECT_STATUS(&r, 200);
-	json_array_foreach(json_object_get(r.json, "data"), i, item)
-	{
+	json_array_foreach (json_object_get(r.json, "data"), i, item) {
 		int64_t id = json_integer_value(json_object_get(item, "id"));
 
 		if (!is_a_id(K_MEMBERSHIPS, id))

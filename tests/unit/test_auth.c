@@ -67,8 +67,9 @@ static void mk_user(struct rt_store_tx *tx, const char *email, int64_t account,
 
 	rt_strlcpy(u.email, email, sizeof(u.email));
 	rt_strlcpy(u.name, email, sizeof(u.name));
-	assert_int_equal(
-		rt_store_user_create(tx, 0, &u, pw_hash, account, role), 0);
+	assert_int_equal(rt_store_user_create(tx, 0, &u, pw_hash, account,
+					      role),
+			 0);
 	*idp = u.id;
 }
 
@@ -140,8 +141,9 @@ static int64_t mk_key(struct fx *f, int64_t account, unsigned scopes,
 	struct rt_store_tx *tx;
 
 	rt_strlcpy(k.name, "unit key", sizeof(k.name));
-	assert_int_equal(
-		rt_auth_apikey_generate(f->auth, secret, k.prefix, hash), 0);
+	assert_int_equal(rt_auth_apikey_generate(f->auth, secret, k.prefix,
+						 hash),
+			 0);
 	assert_int_equal(rt_store_begin(f->store, true, &tx), 0);
 	assert_int_equal(rt_store_apikey_create(tx, account, &k, hash), 0);
 	assert_int_equal(rt_store_commit(tx), 0);
@@ -189,8 +191,9 @@ static void test_scopes(void **state)
 	assert_string_equal(names[0], "read");
 	assert_string_equal(names[1], "write");
 	assert_string_equal(names[2], "admin");
-	assert_int_equal(
-		rt_auth_scope_names(RT_SCOPE_ADMIN | RT_SCOPE_READ, names), 2);
+	assert_int_equal(rt_auth_scope_names(RT_SCOPE_ADMIN | RT_SCOPE_READ,
+					     names),
+			 2);
 	assert_string_equal(names[0], "read");
 	assert_string_equal(names[1], "admin");
 	assert_int_equal(rt_auth_scope_names(0, names), 0);
@@ -397,9 +400,9 @@ static void test_bearer_rejects(void **state)
 				      .scopes = RT_SCOPE_READ};
 		char other_secret[RT_APIKEY_MAX];
 
-		assert_int_equal(
-			rt_auth_alloc(&other, &f->conf, f->store, other_key),
-			0);
+		assert_int_equal(rt_auth_alloc(&other, &f->conf, f->store,
+					       other_key),
+				 0);
 		assert_int_equal(rt_auth_apikey_generate(other, other_secret,
 							 k.prefix, hash),
 				 0);
@@ -670,8 +673,9 @@ static void test_bootstrap_once(void **state)
 	assert_true(bs.account_id > 0);
 	assert_string_equal(bs.email, "admin@example.com");
 	assert_true(strncmp(bs.api_key, "rt_live_", 8) == 0);
-	assert_int_equal(
-		rt_auth_password_check(bs.password, &(const char *){NULL}), 0);
+	assert_int_equal(rt_auth_password_check(bs.password,
+						&(const char *){NULL}),
+			 0);
 
 	/* The printed key works, with every scope, on the demo account. */
 	assert_int_equal(rt_auth_bearer(f->auth, bs.api_key, &p), 0);
@@ -792,9 +796,9 @@ static void test_secret_path(void **state)
 
 	(void)state;
 	assert_int_equal(rt_conf_init(&c), 0);
-	assert_int_equal(
-		rt_conf_set(&c, "db", "/srv/rt/data.db", "t", err, sizeof(err)),
-		0);
+	assert_int_equal(rt_conf_set(&c, "db", "/srv/rt/data.db", "t", err,
+				     sizeof(err)),
+			 0);
 	p = rt_auth_secret_path(&c);
 	assert_string_equal(p, "/srv/rt/ringtrail.key");
 	free(p);

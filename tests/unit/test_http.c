@@ -269,9 +269,12 @@ static void test_match_405(void **state)
 
 static void test_match_static_never_under_v1(void **state)
 {
-	static const char *const api_404[] = {
-		"/v1",	      "/v1/",	"/v1/nope", "/v1/accounts/7/keys",
-		"/v1/x.html", "/v1/me/"};
+	static const char *const api_404[] = {"/v1",
+					      "/v1/",
+					      "/v1/nope",
+					      "/v1/accounts/7/keys",
+					      "/v1/x.html",
+					      "/v1/me/"};
 	struct rt_req r;
 	bool method_ok;
 	size_t i;
@@ -321,8 +324,9 @@ static void test_match_static_never_under_v1(void **state)
 
 static void test_cursor_round_trip(void **state)
 {
-	static const int64_t ids[] = {
-		1, 9, 10, 42, 1000000, 123456789012345, INT64_MAX};
+	static const int64_t ids[] = {1,	9,	 10,
+				      42,	1000000, 123456789012345,
+				      INT64_MAX};
 	char c[32];
 	int64_t back;
 
@@ -439,8 +443,9 @@ static void test_check_fields_accepts(void **state)
 			       &e),
 			 0);
 	/* Nullable fields may be null. */
-	assert_int_equal(
-		check("{\"name\":\"a\",\"when\":null,\"note\":null}", &e), 0);
+	assert_int_equal(check("{\"name\":\"a\",\"when\":null,\"note\":null}",
+			       &e),
+			 0);
 	/* Lengths count bytes: 2 x 2-byte characters fit in 5. */
 	assert_int_equal(check("{\"name\":\"\\u00e9\\u00e9\"}", &e), 0);
 	assert_int_equal(check("{\"name\":\"\"}", &e), 0);
@@ -849,8 +854,9 @@ static void test_json_shapes(void **state)
 	assert_true(json_is_null(json_object_get(j, "expires_at")));
 	assert_true(json_is_null(json_object_get(j, "created_by_user")));
 	assert_int_equal(json_array_size(json_object_get(j, "scopes")), 2);
-	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(j, "scopes"), 1)),
+	assert_string_equal(json_string_value(
+				    json_array_get(json_object_get(j, "scopes"),
+						   1)),
 			    "admin");
 	json_decref(j);
 }

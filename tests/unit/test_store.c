@@ -295,9 +295,9 @@ static void test_open_errors(void **state)
 	(void)state;
 	assert_int_equal(rt_store_open(&s, "postgres://localhost/rt", &opts),
 			 EPROTONOSUPPORT);
-	assert_int_equal(
-		rt_store_open(&s, "/nonexistent-dir-rt/sub/rt.db", &opts),
-		ENOENT);
+	assert_int_equal(rt_store_open(&s, "/nonexistent-dir-rt/sub/rt.db",
+				       &opts),
+			 ENOENT);
 	assert_null(s);
 }
 
@@ -364,8 +364,9 @@ static void test_write_lock_times_out_with_ebusy(void **state)
 	assert_true(rt_mono_us() - t0 >= 50000);
 	/* Readers are not blocked by a writer (WAL). */
 	assert_int_equal(rt_store_begin(s, false, &r), 0);
-	assert_int_equal(
-		rt_store_query(r, "SELECT 1", NULL, 0, NULL, NULL, NULL), 0);
+	assert_int_equal(rt_store_query(r, "SELECT 1", NULL, 0, NULL, NULL,
+					NULL),
+			 0);
 	rt_store_rollback(r);
 	assert_int_equal(rt_store_commit(w1), 0);
 	assert_int_equal(rt_store_begin(s, true, &w2), 0);
@@ -499,30 +500,33 @@ static void test_account_list_scope(void **state)
 	struct rt_page pg = {0, 0};
 	struct ids ids = {0};
 
-	assert_int_equal(
-		rt_store_account_list(f->tx, f->a, &pg, account_id_h, &ids), 0);
+	assert_int_equal(rt_store_account_list(f->tx, f->a, &pg, account_id_h,
+					       &ids),
+			 0);
 	assert_int_equal(ids.n, 4);
 	assert_true(has(&ids, f->a) && has(&ids, f->a1) && has(&ids, f->a2) &&
 		    has(&ids, f->a21));
 	assert_false(has(&ids, f->b));
 
 	ids.n = 0;
-	assert_int_equal(
-		rt_store_account_list(f->tx, f->a2, &pg, account_id_h, &ids),
-		0);
+	assert_int_equal(rt_store_account_list(f->tx, f->a2, &pg, account_id_h,
+					       &ids),
+			 0);
 	assert_int_equal(ids.n, 2);
 	assert_true(has(&ids, f->a2) && has(&ids, f->a21));
 
 	ids.n = 0;
-	assert_int_equal(
-		rt_store_account_list(f->tx, f->b, &pg, account_id_h, &ids), 0);
+	assert_int_equal(rt_store_account_list(f->tx, f->b, &pg, account_id_h,
+					       &ids),
+			 0);
 	assert_int_equal(ids.n, 1);
 	assert_true(ids.v[0] == f->b);
 
 	/* The operator's list sees everything. */
 	ids.n = 0;
-	assert_int_equal(
-		rt_store_account_list_all(f->tx, &pg, account_id_h, &ids), 0);
+	assert_int_equal(rt_store_account_list_all(f->tx, &pg, account_id_h,
+						   &ids),
+			 0);
 	assert_int_equal(ids.n, 5);
 }
 
@@ -542,13 +546,15 @@ static void test_pagination(void **state)
 	}
 
 	/* Default limit is 50. */
-	assert_int_equal(
-		rt_store_account_list(f->tx, f->a, &pg, account_id_h, &ids), 0);
+	assert_int_equal(rt_store_account_list(f->tx, f->a, &pg, account_id_h,
+					       &ids),
+			 0);
 	assert_int_equal(ids.n, 2);
 	ids.n = 0;
 	pg.limit = 0;
-	assert_int_equal(
-		rt_store_account_list(f->tx, f->a, &pg, account_id_h, &ids), 0);
+	assert_int_equal(rt_store_account_list(f->tx, f->a, &pg, account_id_h,
+					       &ids),
+			 0);
 	assert_int_equal(ids.n, 50);
 
 	/* Walking with after/limit sees every account once, in id order. */
@@ -576,8 +582,9 @@ static void test_pagination(void **state)
 	ids.n = 0;
 	pg.after = 0;
 	pg.limit = 200;
-	assert_int_equal(
-		rt_store_account_list(f->tx, f->b, &pg, account_id_h, &ids), 0);
+	assert_int_equal(rt_store_account_list(f->tx, f->b, &pg, account_id_h,
+					       &ids),
+			 0);
 	assert_int_equal(ids.n, 1);
 }
 
@@ -637,23 +644,24 @@ static void test_user_create_rules(void **state)
 	struct rt_user u;
 
 	/* Emails are unique across tenants. */
-	assert_int_equal(
-		mk_user(f->tx, f->b, "ua@example.com", f->b, "admin", &id),
-		EEXIST);
+	assert_int_equal(mk_user(f->tx, f->b, "ua@example.com", f->b, "admin",
+				 &id),
+			 EEXIST);
 	/* Only into an account in scope. */
-	assert_int_equal(
-		mk_user(f->tx, f->a1, "new@example.com", f->a, "agent", &id),
-		ENOENT);
-	assert_int_equal(
-		mk_user(f->tx, f->a, "new@example.com", f->b, "agent", &id),
-		ENOENT);
+	assert_int_equal(mk_user(f->tx, f->a1, "new@example.com", f->a, "agent",
+				 &id),
+			 ENOENT);
+	assert_int_equal(mk_user(f->tx, f->a, "new@example.com", f->b, "agent",
+				 &id),
+			 ENOENT);
 	/* An unknown role is refused. */
-	assert_int_equal(
-		mk_user(f->tx, f->a, "new@example.com", f->a1, "god", &id),
-		EINVAL);
+	assert_int_equal(mk_user(f->tx, f->a, "new@example.com", f->a1, "god",
+				 &id),
+			 EINVAL);
 	/* The operator's CLI (scope 0) places users anywhere. */
-	assert_int_equal(
-		mk_user(f->tx, 0, "op@example.com", f->b, "agent", &id), 0);
+	assert_int_equal(mk_user(f->tx, 0, "op@example.com", f->b, "agent",
+				 &id),
+			 0);
 	assert_int_equal(rt_store_user_get(f->tx, f->b, id, &u), 0);
 }
 
@@ -684,10 +692,12 @@ static void test_user_update_refused_outside_scope(void **state)
 	assert_int_equal(rt_store_membership_create(f->tx, 0, &m), 0);
 	rt_strlcpy(u.name, "Taken Over", sizeof(u.name));
 	rt_strlcpy(u.status, "disabled", sizeof(u.status));
-	assert_int_equal(
-		rt_store_user_update(f->tx, f->a, &u, "$argon2id$evil"), EPERM);
-	assert_int_equal(
-		rt_store_user_update(f->tx, f->b, &u, "$argon2id$evil"), EPERM);
+	assert_int_equal(rt_store_user_update(f->tx, f->a, &u,
+					      "$argon2id$evil"),
+			 EPERM);
+	assert_int_equal(rt_store_user_update(f->tx, f->b, &u,
+					      "$argon2id$evil"),
+			 EPERM);
 	assert_int_equal(rt_store_user_by_email(f->tx, "ua1@example.com",
 						&check, pw, sizeof(pw)),
 			 0);
@@ -798,27 +808,30 @@ static void test_membership_for_login_prefers_top(void **state)
 			 0);
 	assert_true(got.account_id == f->a);
 	assert_string_equal(got.role, "agent");
-	assert_int_equal(
-		rt_store_membership_for_login(f->tx, f->ua1, f->a1, &got), 0);
+	assert_int_equal(rt_store_membership_for_login(f->tx, f->ua1, f->a1,
+						       &got),
+			 0);
 	assert_true(got.account_id == f->a1);
 	assert_string_equal(got.role, "analyst");
-	assert_int_equal(
-		rt_store_membership_for_login(f->tx, f->ua1, f->b, &got),
-		ENOENT);
+	assert_int_equal(rt_store_membership_for_login(f->tx, f->ua1, f->b,
+						       &got),
+			 ENOENT);
 	/* An agency membership reaches the client accounts below it, and
 	 * the nearest membership wins. */
-	assert_int_equal(
-		rt_store_membership_for_login(f->tx, f->ua, f->a21, &got), 0);
+	assert_int_equal(rt_store_membership_for_login(f->tx, f->ua, f->a21,
+						       &got),
+			 0);
 	assert_true(got.account_id == f->a);
 	assert_string_equal(got.role, "owner");
-	assert_int_equal(
-		rt_store_membership_for_login(f->tx, f->ua1, f->a21, &got), 0);
+	assert_int_equal(rt_store_membership_for_login(f->tx, f->ua1, f->a21,
+						       &got),
+			 0);
 	assert_true(got.account_id == f->a);
 	assert_string_equal(got.role, "agent");
 	/* But nothing upwards: a client membership does not reach A. */
-	assert_int_equal(
-		rt_store_membership_for_login(f->tx, f->ub, f->a, &got),
-		ENOENT);
+	assert_int_equal(rt_store_membership_for_login(f->tx, f->ub, f->a,
+						       &got),
+			 ENOENT);
 }
 
 /* ---- API keys ----------------------------------------------------------- */
@@ -867,9 +880,9 @@ static void test_apikeys(void **state)
 	assert_int_equal(rt_store_apikey_get(f->tx, f->b, k1, &k), ENOENT);
 	assert_int_equal(rt_store_apikey_get_any(f->tx, kb, &k), 0);
 
-	assert_int_equal(
-		rt_store_apikey_list(f->tx, f->a, 0, &pg, apikey_id_h, &ids),
-		0);
+	assert_int_equal(rt_store_apikey_list(f->tx, f->a, 0, &pg, apikey_id_h,
+					      &ids),
+			 0);
 	assert_int_equal(ids.n, 2);
 	assert_false(has(&ids, kb));
 	ids.n = 0;
@@ -879,13 +892,14 @@ static void test_apikeys(void **state)
 	assert_int_equal(ids.n, 1);
 	assert_true(ids.v[0] == k1);
 	ids.n = 0;
-	assert_int_equal(
-		rt_store_apikey_list(f->tx, f->a, f->b, &pg, apikey_id_h, &ids),
-		0);
+	assert_int_equal(rt_store_apikey_list(f->tx, f->a, f->b, &pg,
+					      apikey_id_h, &ids),
+			 0);
 	assert_int_equal(ids.n, 0);
 	ids.n = 0;
-	assert_int_equal(
-		rt_store_apikey_list_all(f->tx, &pg, apikey_id_h, &ids), 0);
+	assert_int_equal(rt_store_apikey_list_all(f->tx, &pg, apikey_id_h,
+						  &ids),
+			 0);
 	assert_int_equal(ids.n, 3);
 
 	assert_int_equal(rt_store_apikey_touch(f->tx, k1, 777), 0);
@@ -1093,41 +1107,44 @@ static void test_audit_scoped(void **state)
 	add_audit(f, f->a21, 103);
 	add_audit(f, f->b, 104);
 
-	assert_int_equal(
-		rt_store_audit_list(f->tx, f->a, 0, &pg, audit_id_h, &ids), 0);
+	assert_int_equal(rt_store_audit_list(f->tx, f->a, 0, &pg, audit_id_h,
+					     &ids),
+			 0);
 	assert_int_equal(ids.n, 3);
 	assert_false(has(&ids, 104));
 	ids.n = 0;
-	assert_int_equal(
-		rt_store_audit_list(f->tx, f->a1, 0, &pg, audit_id_h, &ids), 0);
+	assert_int_equal(rt_store_audit_list(f->tx, f->a1, 0, &pg, audit_id_h,
+					     &ids),
+			 0);
 	assert_int_equal(ids.n, 1);
 	assert_true(ids.v[0] == 102);
 	ids.n = 0;
-	assert_int_equal(
-		rt_store_audit_list(f->tx, f->a, f->a21, &pg, audit_id_h, &ids),
-		0);
+	assert_int_equal(rt_store_audit_list(f->tx, f->a, f->a21, &pg,
+					     audit_id_h, &ids),
+			 0);
 	assert_int_equal(ids.n, 1);
 	assert_true(ids.v[0] == 103);
 	/* Filtering on another tenant's account shows nothing. */
 	ids.n = 0;
-	assert_int_equal(
-		rt_store_audit_list(f->tx, f->a, f->b, &pg, audit_id_h, &ids),
-		0);
+	assert_int_equal(rt_store_audit_list(f->tx, f->a, f->b, &pg, audit_id_h,
+					     &ids),
+			 0);
 	assert_int_equal(ids.n, 0);
 	ids.n = 0;
-	assert_int_equal(
-		rt_store_audit_list(f->tx, f->a1, f->a, &pg, audit_id_h, &ids),
-		0);
+	assert_int_equal(rt_store_audit_list(f->tx, f->a1, f->a, &pg,
+					     audit_id_h, &ids),
+			 0);
 	assert_int_equal(ids.n, 0);
 	/* Pages. */
 	ids.n = 0;
 	pg.limit = 2;
-	assert_int_equal(
-		rt_store_audit_list(f->tx, f->a, 0, &pg, audit_id_h, &ids), 0);
+	assert_int_equal(rt_store_audit_list(f->tx, f->a, 0, &pg, audit_id_h,
+					     &ids),
+			 0);
 	assert_int_equal(ids.n, 2);
-	assert_int_equal(
-		rt_store_audit_list(f->tx, f->b, 0, &pg, audit_check_h, NULL),
-		0);
+	assert_int_equal(rt_store_audit_list(f->tx, f->b, 0, &pg, audit_check_h,
+					     NULL),
+			 0);
 }
 
 /* ---- idempotency keys --------------------------------------------------- */
@@ -1149,9 +1166,9 @@ static void test_idempotency(void **state)
 	assert_int_equal(status, 0);
 	assert_null(body);
 
-	assert_int_equal(
-		rt_store_idem_finish(f->tx, "key:1", "k1", 201, "{\"id\":5}"),
-		0);
+	assert_int_equal(rt_store_idem_finish(f->tx, "key:1", "k1", 201,
+					      "{\"id\":5}"),
+			 0);
 	/* A replay gets the stored answer. */
 	assert_int_equal(rt_store_idem_begin(f->tx, "key:1", "k1", "h1",
 					     now + 1000, &status, &body),

@@ -173,15 +173,16 @@ static void test_parse_u64(void **state)
 	(void)state;
 	assert_int_equal(rt_parse_u64("0", 0, 10, &v), 0);
 	assert_int_equal(v, 0);
-	assert_int_equal(
-		rt_parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
+	assert_int_equal(rt_parse_u64("18446744073709551615", 0, UINT64_MAX,
+				      &v),
+			 0);
 	assert_true(v == UINT64_MAX);
-	assert_int_equal(
-		rt_parse_u64("18446744073709551616", 0, UINT64_MAX, &v),
-		ERANGE);
-	assert_int_equal(
-		rt_parse_u64("99999999999999999999999", 0, UINT64_MAX, &v),
-		ERANGE);
+	assert_int_equal(rt_parse_u64("18446744073709551616", 0, UINT64_MAX,
+				      &v),
+			 ERANGE);
+	assert_int_equal(rt_parse_u64("99999999999999999999999", 0, UINT64_MAX,
+				      &v),
+			 ERANGE);
 	assert_int_equal(rt_parse_u64("5", 10, 20, &v), ERANGE);
 	assert_int_equal(rt_parse_u64("21", 10, 20, &v), ERANGE);
 	assert_int_equal(rt_parse_u64("20", 10, 20, &v), 0);
@@ -520,8 +521,9 @@ static void test_hist_prometheus(void **state)
 	assert_int_equal(b.err, 0);
 	assert_non_null(
 		strstr(b.s, "rt_x_bucket{route=\"/v1/me\",le=\"0.0001\"} 2\n"));
-	assert_non_null(strstr(
-		b.s, "rt_x_bucket{route=\"/v1/me\",le=\"0.00025\"} 2\n"));
+	assert_non_null(
+		strstr(b.s,
+		       "rt_x_bucket{route=\"/v1/me\",le=\"0.00025\"} 2\n"));
 	assert_non_null(
 		strstr(b.s, "rt_x_bucket{route=\"/v1/me\",le=\"0.0005\"} 3\n"));
 	assert_non_null(
@@ -728,9 +730,9 @@ static void test_conf_set_overrides_and_names_origin(void **state)
 	char err[256];
 
 	/* Each later source overrides: the caller applies file, env, flags. */
-	assert_int_equal(
-		rt_conf_set(c, "db", "/file.db", "f.conf:1", err, sizeof(err)),
-		0);
+	assert_int_equal(rt_conf_set(c, "db", "/file.db", "f.conf:1", err,
+				     sizeof(err)),
+			 0);
 	assert_int_equal(rt_conf_set(c, "DB", "/env.db", "RINGTRAIL_DB", err,
 				     sizeof(err)),
 			 0);
@@ -749,9 +751,9 @@ static void test_conf_set_overrides_and_names_origin(void **state)
 	assert_non_null(strstr(err, "'http_threads'"));
 	assert_non_null(strstr(err, "'-3'"));
 
-	assert_int_equal(
-		rt_conf_set(c, "colour", "blue", "--colour", err, sizeof(err)),
-		EINVAL);
+	assert_int_equal(rt_conf_set(c, "colour", "blue", "--colour", err,
+				     sizeof(err)),
+			 EINVAL);
 	assert_string_equal(err, "--colour: unknown config key 'colour'");
 
 	/* A value is quoted in the message but not without bound. */
@@ -840,16 +842,18 @@ static void test_conf_file_and_print_round_trip(void **state)
 
 	/* `ringtrail config` output is itself a valid config file that
 	 * reproduces the configuration. */
-	assert_int_equal(
-		rt_conf_set(c, "db", "/srv/a b/rt.db", "t", err, sizeof(err)),
-		0);
-	assert_int_equal(
-		rt_conf_set(c, "session_ttl", "3h", "t", err, sizeof(err)), 0);
-	assert_int_equal(
-		rt_conf_set(c, "http_max_body", "64k", "t", err, sizeof(err)),
-		0);
-	assert_int_equal(
-		rt_conf_set(c, "log_level", "error", "t", err, sizeof(err)), 0);
+	assert_int_equal(rt_conf_set(c, "db", "/srv/a b/rt.db", "t", err,
+				     sizeof(err)),
+			 0);
+	assert_int_equal(rt_conf_set(c, "session_ttl", "3h", "t", err,
+				     sizeof(err)),
+			 0);
+	assert_int_equal(rt_conf_set(c, "http_max_body", "64k", "t", err,
+				     sizeof(err)),
+			 0);
+	assert_int_equal(rt_conf_set(c, "log_level", "error", "t", err,
+				     sizeof(err)),
+			 0);
 	assert_int_equal(rt_conf_set(c, "demo", "no", "t", err, sizeof(err)),
 			 0);
 	f = fopen(path, "w");
