@@ -48,6 +48,31 @@ bool rt_api_email_normalize(char *email)
 	return true;
 }
 
+/* Logins and logouts go to the audit log like every other change; a
+ * failure to record one is logged but does not undo the sign-in. */
+static void audit_session(struct rt_req *r, const char *action)
+{
+	struct rt_store_tx *tx;
+	int err;
+
+	err = rt_store_begin(r->srv->store, true, &tx);
+	if (err)
+		goto fail;
+	err = rt_http_audit(r, tx, r->principal.account.id, action, "user",
+			    r->principal.id,
+			    json_pack("{s:I}", "session_id",
+				      (json_int_t)r->principal.session_id));
+	if (err) {
+		rt_store_rollback(tx);
+		goto fail;
+	}
+	err = rt_store_commit(tx);
+	if (!err)
+		return;
+fail:
+	rt_error("cannot audit a session", "action=%s err=%d", action, err);
+}
+
 struct login_in {
 	char email[RT_EMAIL_MAX];
 	const char *password;
@@ -137,6 +162,9 @@ void rt_api_login(struct rt_req *r)
 		 (unsigned long long)(r->srv->conf->session_ttl / 1000),
 		 r->srv->conf->cookie_secure ? "; Secure" : "");
 	rt_http_header(r, "Set-Cookie", cookie);
+	r->principal = lg->principal;
+	r->authed = true;
+	audit_session(r, "session.create");
 	j = json_pack("{s:o,s:o,s:s,s:o,s:s,s:o}", "user",
 		      rt_json_user(&lg->user), "account",
 		      rt_json_account(&lg->principal.account), "role",
@@ -159,6 +187,7 @@ void rt_api_logout(struct rt_req *r)
 		rt_http_fail(r, err, "logging out");
 		return;
 	}
+	audit_session(r, "session.delete");
 	rt_http_header(
 		r, "Set-Cookie",
 		"rt_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "util/util.h"
 
 struct session {
 	char cookie[256]; /* "Cookie: rt_session=..." */
@@ -141,6 +142,34 @@ static void test_login_cookie_csrf_logout(void **state)
 	rt_test_request(&srv, &r, "GET", "/v1/me", h, NULL, 0);
 	RT_EXPECT_ERROR(&r, 401, "unauthenticated", NULL);
 	rt_test_resp_free(&r);
+
+	/* The sign-in and the sign-out are in the audit log, as the user. */
+	{
+		bool in = false, out = false;
+		size_t i;
+		json_t *e;
+
+		rt_test_api(&srv, &r, srv.key, "GET", "/v1/audit-log?limit=200",
+			    NULL);
+		RT_EXPECT_STATUS(&r, 200);
+		json_array_foreach (json_object_get(r.json, "data"), i, e) {
+			const char *action =
+				json_string_value(json_object_get(e, "action"));
+			json_t *actor = json_object_get(e, "actor");
+
+			if (!rt_streq(json_string_value(
+					      json_object_get(actor, "type")),
+				      "user"))
+				continue;
+			in = in || rt_streq(action, "session.create");
+			out = out || rt_streq(action, "session.delete");
+			assert_non_null(
+				json_string_value(json_object_get(e, "ip")));
+		}
+		assert_true(in);
+		assert_true(out);
+		rt_test_resp_free(&r);
+	}
 }
 
 static void test_cookie_attacks(void **state)
