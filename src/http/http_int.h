@@ -51,6 +51,7 @@ struct rt_req {
 
 	/* Request body. */
 	struct rt_buf body;
+	uint64_t body_seen; /* bytes received, kept or not */
 	bool body_too_large;
 	json_t *json; /* parsed body; NULL for routes without one */
 

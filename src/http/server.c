@@ -461,6 +461,25 @@ static void handle(struct rt_req *r)
 		idem_finish(r, principal);
 }
 
+/*
+ * A body over http_max_body is read and thrown away, up to this much, and
+ * then answered 413: a client still sending when the server answers and
+ * closes may see a reset instead of the answer.  Past this the server
+ * answers at once and closes.
+ */
+#define DRAIN_MAX ((uint64_t)16 << 20)
+
+static enum MHD_Result answer_now(struct rt_req *r)
+{
+	enum MHD_Result ret;
+
+	rt_log_ctx_set("req", r->request_id);
+	handle(r);
+	ret = send_response(r);
+	rt_log_ctx_clear();
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -483,14 +502,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 						 "Content-Length");
 		if (cl && rt_parse_u64(cl, 0, UINT64_MAX, &len) == 0 &&
 		    len > srv->conf->http_max_body) {
-			/* Answer before reading a byte of it; MHD then closes
-			 * the connection instead of draining the body. */
+			const char *expect =
+				MHD_lookup_connection_value(conn,
+							    MHD_HEADER_KIND,
+							    "Expect");
+
 			r->body_too_large = true;
-			rt_log_ctx_set("req", r->request_id);
-			handle(r);
-			ret = send_response(r);
-			rt_log_ctx_clear();
-			return ret;
+			/* A client waiting for 100-continue has sent nothing
+			 * yet: answer before it does. */
+			if ((expect &&
+			     strcasecmp(expect, "100-continue") == 0) ||
+			    len > DRAIN_MAX)
+				return answer_now(r);
 		}
 		return MHD_YES;
 	}
@@ -498,27 +521,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		*upload_data_size = 0; /* an early answer is on its way */
 		return MHD_YES;
 	}
-	rt_log_ctx_set("req", r->request_id);
 	if (*upload_data_size) {
-		if (!r->body_too_large && r->body.len + *upload_data_size >
-						  srv->conf->http_max_body) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		r->body_seen += n;
+		if (!r->body_too_large &&
+		    r->body.len + n > srv->conf->http_max_body) {
 			r->body_too_large = true;
 			rt_buf_release(&r->body);
 		}
 		if (!r->body_too_large)
-			rt_buf_append(&r->body, upload_data, *upload_data_size);
-		*upload_data_size = 0;
-		rt_log_ctx_clear();
+			rt_buf_append(&r->body, upload_data, n);
+		else if (r->body_seen > DRAIN_MAX)
+			return answer_now(r);
 		return MHD_YES;
 	}
 	if (r->body.err) {
+		rt_log_ctx_set("req", r->request_id);
 		rt_http_error(r, 500, "internal", NULL, "out of memory");
-	} else {
-		handle(r);
+		ret = send_response(r);
+		rt_log_ctx_clear();
+		return ret;
 	}
-	ret = send_response(r);
-	rt_log_ctx_clear();
-	return ret;
+	return answer_now(r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
