@@ -50,6 +50,13 @@ static const struct rt_cmd commands[] = {
 	 "        apikey revoke ID",
 	 "create, list and revoke API keys",
 	 "create prints the secret once, on a line 'api key: rt_live_...'.\n"},
+	{"classify", rt_cmd_classify, 0,
+	 "classify --url URL [--referrer URL]",
+	 "classify a visit's traffic source",
+	 "Prints one JSON object: source, medium, campaign, term, content, the\n"
+	 "GA4 default channel group in channel, ad group, keyword, click ids and\n"
+	 "the landing page, as a visit with that landing URL and referrer gets\n"
+	 "them.  docs/attribution.md has the rules.  A bad URL exits with 2.\n"},
 	{"config", rt_cmd_config, 0, "config",
 	 "print the configuration in effect, in config-file syntax",
 	 "Shows every key with its value after the config file, the "

@@ -86,6 +86,12 @@ char *rt_asprintf(const char *fmt, ...) RT_PRINTF(1, 2); /* NULL on ENOMEM */
 bool rt_streq(const char *a, const char *b);		 /* NULL-safe */
 bool rt_strcaseeq(const char *a, const char *b);	 /* ASCII, NULL-safe */
 
+/* In place: every byte that is not part of well-formed UTF-8 (overlongs,
+ * surrogates and all), and every control character, becomes '?'. */
+void rt_utf8_clean(char *s);
+/* Cuts s to at most max bytes without splitting a character. */
+void rt_utf8_cut(char *s, size_t max);
+
 /* Whole-string decimal parse within [min, max].  EINVAL or ERANGE. */
 int rt_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *vp);
 int rt_parse_i64(const char *s, int64_t *vp);
