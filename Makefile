@@ -32,6 +32,7 @@ run: build
 # the fuzz targets (their short smoke runs are CTest tests labelled "fuzz").
 $(TEST_BUILD)/build.ninja: CMakeLists.txt
 	@cmake -S . -B $(TEST_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+		-DCMAKE_CXX_COMPILER=clang++ \
 		-DRT_WERROR=ON -DRT_SANITIZE=ON -DRT_TESTS=ON -DRT_FUZZ=ON >/dev/null
 
 test-build: test-deps $(TEST_BUILD)/build.ninja
@@ -57,6 +58,7 @@ format:
 
 tsan: test-deps
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+		-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS=-fsanitize=thread \
 		-DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread \
 		-DRT_TESTS=ON >/dev/null
 	@ninja -C build-tsan -j $(JOBS)

@@ -57,6 +57,17 @@ static const struct rt_cmd commands[] = {
 	 "GA4 default channel group in channel, ad group, keyword, click ids and\n"
 	 "the landing page, as a visit with that landing URL and referrer gets\n"
 	 "them.  docs/attribution.md has the rules.  A bad URL exits with 2.\n"},
+	{"numbers", rt_cmd_numbers, RT_CMD_STORE,
+	 "numbers import --account ID [--country CC] FILE\n"
+	 "        numbers list --account ID [--all]",
+	 "import and list tracking numbers",
+	 "import reads CSV (FILE, or - for standard input) whose first line\n"
+	 "names the columns: number, and any of label, kind (pool, source,\n"
+	 "offline), source, medium, campaign, destination, status.  Numbers in\n"
+	 "national format are read for --country (default US).  Every row is\n"
+	 "checked first: on any error nothing is imported and each bad line is\n"
+	 "listed.  list shows the account's numbers and its clients'; --all\n"
+	 "includes released ones.\n"},
 	{"config", rt_cmd_config, 0, "config",
 	 "print the configuration in effect, in config-file syntax",
 	 "Shows every key with its value after the config file, the "
@@ -131,7 +142,8 @@ static bool opt_name(const char *arg, char *name, size_t size,
 
 static bool is_bool_opt(const char *name)
 {
-	static const char *const bools[] = {"status", "password-stdin", "help"};
+	static const char *const bools[] = {"status", "password-stdin", "help",
+					    "all"};
 
 	for (size_t i = 0; i < RT_ARRAY_SIZE(bools); i++) {
 		if (strcmp(name, bools[i]) == 0)

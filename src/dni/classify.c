@@ -180,8 +180,16 @@ static int url_parse(const char *s, bool http_only, struct url *out)
 		*p = (char)tolower((unsigned char)*p);
 	if (out->host[strlen(out->host) - 1] == '.')
 		out->host[strlen(out->host) - 1] = '\0';
+	if (!out->host[0]) /* "." alone is no host */
+		goto out;
+	/* curl decodes %XX in a host and lets any byte above 0x7f through:
+	 * clean and cut here, before a copy could split a character. */
+	rt_utf8_clean(out->host);
+	rt_utf8_cut(out->host, RT_DNI_VALUE_MAX);
 	if (curl_url_get(h, CURLUPART_PATH, &out->path, 0) != CURLUE_OK)
 		goto out;
+	rt_utf8_clean(out->path);
+	rt_utf8_cut(out->path, RT_DNI_PATH_MAX - 1);
 	if (curl_url_get(h, CURLUPART_QUERY, &out->query, 0) != CURLUE_OK)
 		out->query = NULL;
 	err = 0;
@@ -210,11 +218,12 @@ static void decode_into(char *dst, size_t size, const char *s, size_t len)
 	free(copy);
 	if (!dec)
 		return;
-	/* A %00 ends the value: it cannot travel further as a C string. */
+	/* A %00 ends the value: it cannot travel further as a C string.  The
+	 * cut comes before the copy, which would split a character. */
 	rt_utf8_clean(dec);
+	rt_utf8_cut(dec, size - 1);
 	rt_strlcpy(dst, dec, size);
 	curl_free(dec);
-	rt_utf8_cut(dst, size - 1);
 }
 
 /* The value of the first parameter called name (any case); false if none. */
@@ -242,9 +251,11 @@ static bool query_get(const char *query, const char *name, char *dst,
 	return false;
 }
 
+/* "www.example.com" -> "example.com"; a host "www." stays itself, so that
+ * a source is never empty. */
 static const char *strip_www(const char *host)
 {
-	return strncmp(host, "www.", 4) == 0 ? host + 4 : host;
+	return strncmp(host, "www.", 4) == 0 && host[4] ? host + 4 : host;
 }
 
 /* ---- classification ----------------------------------------------------- */

@@ -15,6 +15,8 @@
 
 #include <jansson.h>
 
+#include "store/store.h"
+
 /* Longest value kept of a tag or click id, in bytes; longer ones are cut
  * at a character boundary.  Longest URL accepted. */
 #define RT_DNI_VALUE_MAX 255
@@ -102,5 +104,34 @@ json_t *rt_dni_source_json(const struct rt_visit_source *v);
  * first rule that matches, in GA4's order; "Unassigned" when none does. */
 const char *rt_dni_channel(const struct rt_dni_sites *sites, const char *source,
 			   const char *medium, const char *campaign);
+
+/* ---- the number inventory ----------------------------------------------- */
+
+#define RT_DNI_IMPORT_MAX 10000 /* rows in one CSV import */
+
+/*
+ * Checks a number for the inventory and fills in what follows from the
+ * number itself.  text is the number as written (E.164, or national for
+ * country, an ISO 3166-1 code); n holds the rest (kind, label, source,
+ * medium, campaign, destination, status).  On success n->e164,
+ * number_type, country are set, destination is normalised to E.164 when it
+ * is a phone number, and an empty label becomes the national format.
+ * Returns 0, or EINVAL with *fieldp naming the field and msg saying why.
+ */
+int rt_dni_number_check(struct rt_number *n, const char *text,
+			const char *country, const char **fieldp, char *msg,
+			size_t msgsz);
+
+/*
+ * Imports CSV (a header line naming the columns: number, and any of label,
+ * kind, source, medium, campaign, destination, status) into account_id,
+ * inside tx.  Every row is checked before anything is written; when any
+ * row fails, nothing is, and EINVAL is returned with errors (a JSON array
+ * it appends {line, field, message} objects to) saying what and where.
+ * *createdp gets the number of rows written.  Other errors are the store's.
+ */
+int rt_dni_numbers_import(struct rt_store_tx *tx, int64_t scope,
+			  int64_t account_id, const char *csv, size_t len,
+			  const char *country, json_t *errors, size_t *createdp);
 
 #endif

@@ -33,29 +33,32 @@ static bool is_wild(const char *pat)
 	return n > 2 && pat[n - 2] == '.' && pat[n - 1] == '*';
 }
 
-/* "name.*": a label equal to name, followed by one or two short labels (a
- * country or generic top-level domain: com, de, co.uk, com.br). */
+/* "name.*": the name as the first label (or after "www." or "m."),
+ * followed by one or two short labels: a country or generic top-level
+ * domain (google.com, www.google.co.uk, m.google.de).  Other subdomains
+ * are other services: mail.google.com is a referral, not a search. */
 static bool wild_match(const char *host, const char *pat)
 {
 	size_t nl = strlen(pat) - 2;
+	const char *rest;
+	int labels = 0;
 
-	for (const char *l = host; l;
-	     l = strchr(l, '.') ? strchr(l, '.') + 1 : NULL) {
-		const char *rest = l + nl;
-		int labels = 0;
+	if (strncasecmp(host, "www.", 4) == 0)
+		host += 4;
+	else if (strncasecmp(host, "m.", 2) == 0)
+		host += 2;
+	rest = host + nl;
+	if (strncasecmp(host, pat, nl) != 0 || *rest != '.')
+		return false;
+	for (const char *p = rest; *p == '.';) {
+		size_t len = strcspn(p + 1, ".");
 
-		if (strncasecmp(l, pat, nl) != 0 || *rest != '.')
-			continue;
-		for (const char *p = rest; *p == '.';) {
-			size_t len = strcspn(p + 1, ".");
-
-			if (len == 0 || len > 3)
-				break;
-			labels++;
-			p += 1 + len;
-			if (*p == '\0')
-				return labels <= 2;
-		}
+		if (len == 0 || len > 3)
+			return false;
+		labels++;
+		p += 1 + len;
+		if (*p == '\0')
+			return labels <= 2;
 	}
 	return false;
 }

@@ -39,6 +39,8 @@ void rt_http_stop(struct rt_http *h);
 /* Route flags. */
 #define RT_ROUTE_PUBLIC	     0x1u /* no credentials needed */
 #define RT_ROUTE_COOKIE_ONLY 0x2u /* only a dashboard session makes sense */
+#define RT_ROUTE_RAW_BODY 0x4u /* a body that is not JSON (CSV): the handler
+				  checks its type and reads r->body itself */
 
 /* What tests, docs and the fuzz targets see of the route table. */
 struct rt_http_route_info {

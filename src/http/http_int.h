@@ -241,6 +241,16 @@ int rt_api_keys_create_check(const char *data, size_t len);
 
 void rt_api_audit_list(struct rt_req *r);
 
+void rt_api_numbers_list(struct rt_req *r);
+void rt_api_numbers_create(struct rt_req *r);
+void rt_api_numbers_import(struct rt_req *r);
+void rt_api_numbers_get(struct rt_req *r);
+void rt_api_numbers_update(struct rt_req *r);
+void rt_api_numbers_release(struct rt_req *r);
+int rt_api_numbers_create_check(const char *data, size_t len);
+int rt_api_numbers_update_check(const char *data, size_t len);
+json_t *rt_json_number(const struct rt_number *n);
+
 /* Lower-cases and checks the shape of an email address in place. */
 bool rt_api_email_normalize(char *email);
 

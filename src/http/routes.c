@@ -12,6 +12,7 @@
 #include "http/http_int.h"
 
 #define R   RT_SCOPE_READ
+#define W   RT_SCOPE_WRITE
 #define A   RT_SCOPE_ADMIN
 #define PUB RT_ROUTE_PUBLIC
 
@@ -57,6 +58,16 @@ static const struct rt_route routes[] = {
 	{{"DELETE", "/v1/api-keys/{id}", A, 0, NULL}, rt_api_keys_revoke},
 
 	{{"GET", "/v1/audit-log", A, 0, NULL}, rt_api_audit_list},
+
+	{{"GET", "/v1/numbers", R, 0, NULL}, rt_api_numbers_list},
+	{{"POST", "/v1/numbers", W, 0, rt_api_numbers_create_check},
+	 rt_api_numbers_create},
+	{{"POST", "/v1/numbers/import", W, RT_ROUTE_RAW_BODY, NULL},
+	 rt_api_numbers_import},
+	{{"GET", "/v1/numbers/{id}", R, 0, NULL}, rt_api_numbers_get},
+	{{"PATCH", "/v1/numbers/{id}", W, 0, rt_api_numbers_update_check},
+	 rt_api_numbers_update},
+	{{"DELETE", "/v1/numbers/{id}", W, 0, NULL}, rt_api_numbers_release},
 
 	/* The web app; last, so that it only gets what nothing else took. */
 	{{"GET", "/{path*}", 0, PUB, NULL}, rt_api_static},

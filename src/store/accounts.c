@@ -37,13 +37,17 @@ static int get_one(struct rt_store_tx *tx, const char *sql,
 		   const struct rt_val *args, size_t nargs,
 		   struct rt_account *a)
 {
-	struct account_rows r = {.one = a};
+	struct rt_account tmp;
+	struct account_rows r = {.one = &tmp};
 	int err;
 
-	a->id = 0;
+	/* Into a copy: a call that finds no row leaves *a as it was. */
+	tmp.id = 0;
 	err = rt_store_query(tx, sql, args, nargs, account_row, &r, NULL);
-	if (!err && a->id == 0)
+	if (!err && tmp.id == 0)
 		err = ENOENT;
+	if (!err)
+		*a = tmp;
 	return err;
 }
 

@@ -42,13 +42,17 @@ static int key_row(const struct rt_val *c, size_t n, void *arg)
 static int key_one(struct rt_store_tx *tx, const char *sql,
 		   const struct rt_val *args, size_t nargs, struct rt_apikey *k)
 {
-	struct key_rows r = {.one = k};
+	struct rt_apikey tmp;
+	struct key_rows r = {.one = &tmp};
 	int err;
 
-	k->id = 0;
+	/* Into a copy: a call that finds no row leaves *k as it was. */
+	tmp.id = 0;
 	err = rt_store_query(tx, sql, args, nargs, key_row, &r, NULL);
-	if (!err && k->id == 0)
+	if (!err && tmp.id == 0)
 		err = ENOENT;
+	if (!err)
+		*k = tmp;
 	return err;
 }
 

@@ -97,6 +97,28 @@ static const struct rt_migration migrations[] = {
 	 " body TEXT,"
 	 " created_at BIGINT NOT NULL,"
 	 " PRIMARY KEY (principal, idem_key));"},
+	{2, "tracking number inventory",
+	 "CREATE TABLE numbers ("
+	 " id {pk},"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " e164 TEXT NOT NULL,"
+	 " label TEXT NOT NULL,"
+	 " kind TEXT NOT NULL CHECK (kind IN ('pool', 'source', 'offline')),"
+	 " source TEXT NOT NULL,"   /* kind source: the traffic source it is for */
+	 " medium TEXT NOT NULL,"   /* kind source: and the medium, "" for any */
+	 " campaign TEXT NOT NULL," /* kind offline: the named campaign */
+	 " destination TEXT NOT NULL,"
+	 " status TEXT NOT NULL CHECK (status IN ('active', 'inactive', 'released')),"
+	 " number_type TEXT NOT NULL,"
+	 " country TEXT NOT NULL,"
+	 " created_at BIGINT NOT NULL,"
+	 " updated_at BIGINT NOT NULL,"
+	 " released_at BIGINT);"
+	 /* A number routes to one account at a time; a released number may
+	  * be bought again, by anyone. */
+	 "CREATE UNIQUE INDEX numbers_e164 ON numbers (e164) WHERE status <> "
+	 "'released';"
+	 "CREATE INDEX numbers_account ON numbers (account_id, id);"},
 };
 
 const struct rt_migration *rt_store_migrations(size_t *np)

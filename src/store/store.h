@@ -271,6 +271,44 @@ int rt_store_audit_list(struct rt_store_tx *tx, int64_t scope,
 			int64_t account_id, const struct rt_page *pg,
 			rt_audit_h *h, void *arg);
 
+/* ---- tracking numbers ---------------------------------------------------- */
+
+struct rt_number {
+	int64_t id;
+	int64_t account_id;
+	char e164[20];
+	char label[RT_NAME_MAX];
+	char kind[16];		    /* pool, source, offline */
+	char source[RT_NAME_MAX];   /* kind source: the source it stands for */
+	char medium[64];	    /* kind source: its medium, "" for any */
+	char campaign[RT_NAME_MAX]; /* kind offline: the campaign */
+	char destination[256];	    /* E.164 or a sip: URI; "" for none yet */
+	char status[16];	    /* active, inactive, released */
+	char number_type[16];	    /* local, mobile, toll_free, ... */
+	char country[3];	    /* ISO 3166-1 alpha-2 */
+	int64_t created_at, updated_at, released_at;
+};
+typedef int(rt_number_h)(const struct rt_number *n, void *arg);
+
+/* EEXIST when the number is in someone's inventory already. */
+int rt_store_number_create(struct rt_store_tx *tx, int64_t scope,
+			   struct rt_number *n);
+int rt_store_number_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
+			struct rt_number *n);
+/* Writes label, kind, source, medium, campaign, destination, status. */
+int rt_store_number_update(struct rt_store_tx *tx, int64_t scope,
+			   struct rt_number *n);
+/* account_id 0 for every account in scope; released ones only on ask. */
+int rt_store_number_list(struct rt_store_tx *tx, int64_t scope,
+			 int64_t account_id, bool released,
+			 const struct rt_page *pg, rt_number_h *h, void *arg);
+/* Takes a number out of the inventory; EALREADY when it was before. */
+int rt_store_number_release(struct rt_store_tx *tx, int64_t scope, int64_t id,
+			    int64_t now);
+/* Unscoped, for the call path: the live number with this E.164. */
+int rt_store_number_by_e164(struct rt_store_tx *tx, const char *e164,
+			    struct rt_number *n);
+
 /*
  * Idempotency keys for POST.  begin claims (principal, key): 0 when claimed,
  * EEXIST with *statusp and *bodyp (caller frees) of the stored response

@@ -45,13 +45,17 @@ static int user_one(struct rt_store_tx *tx, const char *sql,
 		    const struct rt_val *args, size_t nargs, struct rt_user *u,
 		    char *pw, size_t pw_size)
 {
-	struct user_rows r = {.one = u, .pw = pw, .pw_size = pw_size};
+	struct rt_user tmp;
+	struct user_rows r = {.one = &tmp, .pw = pw, .pw_size = pw_size};
 	int err;
 
-	u->id = 0;
+	/* Into a copy: a call that finds no row leaves *u as it was. */
+	tmp.id = 0;
 	err = rt_store_query(tx, sql, args, nargs, user_row, &r, NULL);
-	if (!err && u->id == 0)
+	if (!err && tmp.id == 0)
 		err = ENOENT;
+	if (!err)
+		*u = tmp;
 	return err;
 }
 
@@ -209,13 +213,17 @@ static int membership_one(struct rt_store_tx *tx, const char *sql,
 			  const struct rt_val *args, size_t nargs,
 			  struct rt_membership *m)
 {
-	struct membership_rows r = {.one = m};
+	struct rt_membership tmp;
+	struct membership_rows r = {.one = &tmp};
 	int err;
 
-	m->id = 0;
+	/* Into a copy: a call that finds no row leaves *m as it was. */
+	tmp.id = 0;
 	err = rt_store_query(tx, sql, args, nargs, membership_row, &r, NULL);
-	if (!err && m->id == 0)
+	if (!err && tmp.id == 0)
 		err = ENOENT;
+	if (!err)
+		*m = tmp;
 	return err;
 }
 

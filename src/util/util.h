@@ -133,6 +133,26 @@ void rt_hist_observe(struct rt_hist *h, uint64_t us);
 void rt_hist_write(const struct rt_hist *h, struct rt_buf *b, const char *name,
 		   const char *labels);
 
+/* ---- CSV (RFC 4180) ------------------------------------------------------ */
+
+/* A reader over a buffer of CSV text: comma-separated fields, fields in
+ * double quotes may hold commas, newlines and "" for a quote; CRLF or LF. */
+struct rt_csv {
+	const char *p, *end;
+	unsigned line;	     /* line the last record started on (1-based) */
+	unsigned at;	     /* line of p */
+	struct rt_buf field; /* the record's fields, NUL-separated */
+};
+void rt_csv_init(struct rt_csv *c, const char *data, size_t len);
+void rt_csv_release(struct rt_csv *c);
+/*
+ * Reads the next record.  Returns 1 with up to max fields in fields
+ * (borrowed until the next call; *np may exceed max: the count in the
+ * record), 0 at the end, EINVAL for a quote that is never closed or text
+ * after a closing quote, ENOMEM.  Blank lines are skipped.
+ */
+int rt_csv_next(struct rt_csv *c, const char **fields, size_t max, size_t *np);
+
 /* ---- configuration ---------------------------------------------------- */
 
 /*

@@ -2,7 +2,8 @@
  * The operator's command line: help, usage errors and their exit status 2,
  * configuration from file, environment and flags in that order, migrations,
  * and the account, user and apikey commands, whose work a server started on
- * the same database then honours.
+ * the same database then honours, and classify, the traffic source of a
+ * visit as JSON.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -456,6 +457,59 @@ static void test_accounts_users_keys(void **state)
 	assert_int_equal(rt_test_server_stop(&s), 0);
 }
 
+/* ringtrail classify: one JSON object with GA4's channel name; bad input is
+ * a usage error, exit 2, with a message on stderr. */
+static void test_classify(void **state)
+{
+	struct cli *c = *state;
+	json_error_t jerr;
+	json_t *j;
+
+	RUN(c, NULL, NULL, "classify", "--url",
+	    "https://www.example.com/plumbing?gclid=abc&keyword=boiler+repair",
+	    "--referrer", "https://www.google.co.uk/");
+	EXPECT_RC(c, 0);
+	j = json_loads(c->out, 0, &jerr);
+	if (!j || !json_is_object(j))
+		fail_msg("not one JSON object (%s): %s", jerr.text, c->out);
+	assert_string_equal(json_string_value(json_object_get(j, "channel")),
+			    "Paid Search");
+	assert_string_equal(json_string_value(json_object_get(j, "source")),
+			    "google");
+	assert_string_equal(json_string_value(json_object_get(j, "medium")),
+			    "cpc");
+	assert_string_equal(json_string_value(json_object_get(j, "keyword")),
+			    "boiler repair");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(j, "click_ids"), "gclid")),
+			    "abc");
+	json_decref(j);
+
+	RUN(c, NULL, NULL, "classify", "--url", "https://www.example.com/",
+	    "--referrer", "https://m.facebook.com/");
+	EXPECT_RC(c, 0);
+	EXPECT_IN(c->out, "\"channel\": \"Organic Social\"");
+	RUN(c, NULL, NULL, "classify", "--url",
+	    "https://www.example.com/?utm_source=news&utm_medium=Email");
+	EXPECT_RC(c, 0);
+	EXPECT_IN(c->out, "\"channel\": \"Email\"");
+
+	RUN(c, NULL, NULL, "classify", "--url", "ftp://www.example.com/");
+	EXPECT_RC(c, 2);
+	EXPECT_IN(c->err, "landing URL");
+	assert_true(!c->out || !strchr(c->out, '{'));
+	RUN(c, NULL, NULL, "classify", "--url", "https://www.example.com/",
+	    "--referrer", "not a url");
+	EXPECT_RC(c, 2);
+	EXPECT_IN(c->err, "referrer");
+	RUN(c, NULL, NULL, "classify");
+	EXPECT_RC(c, 2);
+	EXPECT_IN(c->err, "--url");
+	RUN(c, NULL, NULL, "classify", "--referrer", "https://www.google.com/");
+	EXPECT_RC(c, 2);
+	EXPECT_IN(c->err, "--url");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_config_precedence),
 		cmocka_unit_test(test_migrate),
 		cmocka_unit_test(test_accounts_users_keys),
+		cmocka_unit_test(test_classify),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, setup, teardown);

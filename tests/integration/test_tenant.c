@@ -17,10 +17,18 @@
 #include "harness.h"
 #include "http/http.h"
 
-enum kind { K_ACCOUNTS, K_USERS, K_MEMBERSHIPS, K_KEYS, K_AUDIT, K__N };
-static const char *const kind_paths[K__N] = {"/v1/accounts", "/v1/users",
+enum kind {
+	K_ACCOUNTS,
+	K_USERS,
+	K_MEMBERSHIPS,
+	K_KEYS,
+	K_AUDIT,
+	K_NUMBERS,
+	K__N
+};
+static const char *const kind_paths[K__N] = {"/v1/accounts",	"/v1/users",
 					     "/v1/memberships", "/v1/api-keys",
-					     "/v1/audit-log"};
+					     "/v1/audit-log",	"/v1/numbers"};
 
 #define MAX_IDS 8
 
@@ -45,9 +53,11 @@ static const char *const a_markers[] = {"A-Child-Marker",
 					"a-user-marker@tenant-a.example",
 					"A User Marker",
 					"A Key Marker",
+					"A Number Marker",
+					"A Campaign Marker",
 					"Demo Agency",
 					"admin@example.com"};
-#define N_UNIQUE_MARKERS 4
+#define N_UNIQUE_MARKERS 6
 
 static struct world W;
 
@@ -334,6 +344,9 @@ static const char *patch_body(enum kind k)
 		       "now\"}";
 	case K_MEMBERSHIPS:
 		return "{\"role\":\"agent\"}";
+	case K_NUMBERS:
+		return "{\"label\":\"Taken By B\",\"status\":\"inactive\","
+		       "\"destination\":\"+14155550123\"}";
 	default:
 		fail_msg("no PATCH body for kind %d", (int)k);
 		return NULL;
@@ -357,6 +370,7 @@ static void case_patch(const struct rt_http_route_info *ri)
 		RT_EXPECT_STATUS(&r, 200);
 		assert_null(strstr(r.body, "Taken By B"));
 		assert_null(strstr(r.body, "suspended"));
+		assert_null(strstr(r.body, "inactive"));
 		if (k == K_MEMBERSHIPS)
 			assert_null(strstr(r.body, "\"agent\""));
 		rt_test_resp_free(&r);
@@ -379,6 +393,11 @@ static void case_delete(const struct rt_http_route_info *ri)
 		if (k == K_KEYS)
 			assert_true(json_is_null(
 				json_object_get(r.json, "revoked_at")));
+		if (k == K_NUMBERS)
+			assert_string_equal(json_string_value(
+						    json_object_get(r.json,
+								    "status")),
+					    "active");
 		rt_test_resp_free(&r);
 	}
 }
@@ -436,6 +455,14 @@ static void case_create(const struct rt_http_route_info *ri)
 					"[\"read\",\"write\",\"admin\"]}",
 					(long long)W.a_child);
 		break;
+	case K_NUMBERS:
+		bodies[0] = rt_test_fmt(
+			"{\"account_id\":%lld,\"number\":\"+13125550190\"}",
+			(long long)W.a_root);
+		bodies[1] = rt_test_fmt(
+			"{\"account_id\":%lld,\"number\":\"+13125550191\"}",
+			(long long)W.a_child);
+		break;
 	default:
 		fail_msg("no POST bodies for %s", ri->pattern);
 	}
@@ -447,6 +474,32 @@ static void case_create(const struct rt_http_route_info *ri)
 		expect_denied(&r, bodies[i]);
 		rt_test_resp_free(&r);
 	}
+}
+
+/* A CSV import into A's accounts: refused, and no number appears. */
+static void case_import(const struct rt_http_route_info *ri)
+{
+	static const char csv[] = "number,label\n+13125550192,B import\n";
+	int64_t targets[] = {W.a_root, W.a_child};
+
+	for (size_t i = 0; i < 2; i++) {
+		const char *path =
+			rt_test_fmt("%s?account_id=%lld", ri->pattern,
+				    (long long)targets[i]);
+		const char *h[3] = {NULL, "Content-Type: text/csv", NULL};
+		char auth[200];
+		struct rt_test_resp r;
+
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+			 W.b_key);
+		h[0] = auth;
+		rt_test_request(&W.srv, &r, ri->method, path, h, csv,
+				sizeof(csv) - 1);
+		expect_denied(&r, path);
+		rt_test_resp_free(&r);
+	}
+	assert_int_equal(list_count(W.srv.key, "/v1/numbers"),
+			 W.a_counts[K_NUMBERS]);
 }
 
 static const struct {
@@ -478,6 +531,12 @@ static const struct {
 	{"GET", "/v1/api-keys/{id}", case_get},
 	{"DELETE", "/v1/api-keys/{id}", case_delete},
 	{"GET", "/v1/audit-log", case_list},
+	{"GET", "/v1/numbers", case_list},
+	{"POST", "/v1/numbers", case_create},
+	{"POST", "/v1/numbers/import", case_import},
+	{"GET", "/v1/numbers/{id}", case_get},
+	{"PATCH", "/v1/numbers/{id}", case_patch},
+	{"DELETE", "/v1/numbers/{id}", case_delete},
 	{"GET", "/{path*}", case_public},
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -565,6 +624,18 @@ static int setup(void **state)
 	rt_test_resp_free(&r);
 	add_id(K_KEYS, W.a_key);
 	add_id(K_KEYS, 1); /* the bootstrap key */
+
+	/* Numbers: one in A's root, one in A's client. */
+	add_id(K_NUMBERS, post_id(W.srv.key, "/v1/numbers",
+				  "{\"number\":\"+13125550180\","
+				  "\"label\":\"A Number Marker\"}"));
+	add_id(K_NUMBERS,
+	       post_id(W.srv.key, "/v1/numbers",
+		       rt_test_fmt(
+			       "{\"number\":\"+13125550181\",\"account_id\":"
+			       "%lld,\"kind\":\"offline\",\"campaign\":"
+			       "\"A Campaign Marker\"}",
+			       (long long)W.a_child)));
 
 	/* Everything A can see of users and memberships is A's. */
 	rt_test_api(&W.srv, &r, W.srv.key, "GET", "/v1/users?limit=200", NULL);
