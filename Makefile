@@ -49,6 +49,7 @@ fuzz: test-build
 
 bench: build test-deps
 	@bench/http/run $(BUILD)/ringtrail
+	@$(BUILD)/bench_leases
 
 check-src:
 	@scripts/check-src

@@ -134,4 +134,115 @@ int rt_dni_numbers_import(struct rt_store_tx *tx, int64_t scope,
 			  int64_t account_id, const char *csv, size_t len,
 			  const char *country, json_t *errors, size_t *createdp);
 
+/* ---- leases: which visitor holds which tracking number -------------------
+ *
+ * The lease engine is in memory, for the hot path of a page view and of an
+ * INVITE; one mutex guards it.  Every change it makes is also queued as an
+ * event (rt_lease_drain) for a writer to persist in batches, and a restart
+ * puts open leases back with rt_lease_restore.  Times are ms since the
+ * epoch, passed in by the caller so that tests control the clock.
+ */
+
+struct rt_lease_engine;
+
+struct rt_lease_pool_conf {
+	int64_t pool_id;
+	uint64_t ttl_ms;      /* a lease ends after this long without activity */
+	uint64_t cooldown_ms; /* a released number rests this long */
+};
+
+/* grace_ms: how long after a lease ends a call still goes to it. */
+int rt_lease_engine_alloc(struct rt_lease_engine **ep, uint64_t grace_ms);
+void rt_lease_engine_free(struct rt_lease_engine *e);
+
+/* Sets a pool's settings and numbers (ids of numbers of kind pool).  A
+ * number that leaves the pool keeps its live leases until they end. */
+int rt_lease_pool_set(struct rt_lease_engine *e,
+		      const struct rt_lease_pool_conf *conf,
+		      const int64_t *number_ids, size_t n);
+
+#define RT_LEASE_HOLDERS_MAX 4 /* sessions sharing one number at most */
+#define RT_LEASE_SHARED 0x1u /* another live session holds the number too */
+#define RT_LEASE_EARLY 0x2u  /* handed out before its cool-down ended */
+#define RT_LEASE_NEW 0x4u    /* made by this call, not renewed */
+
+struct rt_lease {
+	int64_t number_id;
+	int64_t session_id;
+	int64_t pool_id;
+	int64_t started_at;
+	unsigned flags;
+};
+
+/*
+ * The number of a session in a pool at now.  A session keeps the number it
+ * was first given for as long as its lease lives (renewed here).  A new
+ * lease takes the free number released longest ago whose cool-down is over;
+ * when every number is taken, the least recently active one, and then the
+ * lease is SHARED (both sessions are marked) or, when that number was only
+ * cooling down, EARLY.  ENOENT for an unknown pool or one without numbers;
+ * ENOSPC when every number already has RT_LEASE_HOLDERS_MAX sharers (the
+ * visitor then sees the business's own number).
+ */
+int rt_lease_acquire(struct rt_lease_engine *e, int64_t pool_id,
+		     int64_t session_id, int64_t now, struct rt_lease *out);
+/* Keeps a session's lease alive (page view, heartbeat); ENOENT if none. */
+int rt_lease_touch(struct rt_lease_engine *e, int64_t session_id, int64_t now);
+/* Ends a session's lease now; ENOENT if none. */
+int rt_lease_end(struct rt_lease_engine *e, int64_t session_id, int64_t now);
+/* Ends every lease idle past its pool's ttl; returns how many. */
+size_t rt_lease_sweep(struct rt_lease_engine *e, int64_t now);
+/* The live lease of a session; ENOENT if none. */
+int rt_lease_get(struct rt_lease_engine *e, int64_t session_id,
+		 struct rt_lease *out);
+
+enum rt_lease_confidence {
+	RT_WHO_NONE,   /* nobody held the number then */
+	RT_WHO_EXACT,  /* one session held it */
+	RT_WHO_GRACE,  /* nobody; one had just let it go (within grace) */
+	RT_WHO_SHARED, /* two or more held it: all are listed */
+};
+#define RT_LEASE_WHO_MAX 8
+
+struct rt_lease_who {
+	enum rt_lease_confidence confidence;
+	size_t n; /* sessions listed, the most recent first */
+	int64_t sessions[RT_LEASE_WHO_MAX];
+};
+
+/* Who held a number at time t: what a call to it at t is attributed to. */
+int rt_lease_who(struct rt_lease_engine *e, int64_t number_id, int64_t t,
+		 struct rt_lease_who *w);
+const char *rt_lease_confidence_name(enum rt_lease_confidence c);
+
+struct rt_lease_health {
+	size_t numbers;	    /* in the pool */
+	size_t live;	    /* leases now */
+	size_t peak;	    /* most leases at once since start */
+	uint64_t leases;    /* leases made since start */
+	uint64_t overflows; /* of those, SHARED or EARLY */
+	size_t recommended; /* numbers for the peak, with room to cool down */
+};
+int rt_lease_health(struct rt_lease_engine *e, int64_t pool_id,
+		    struct rt_lease_health *h);
+
+/* A change, for the writer that persists leases. */
+enum rt_lease_event_kind {
+	RT_LEASE_EV_START,
+	RT_LEASE_EV_TOUCH, /* at most one a minute per lease */
+	RT_LEASE_EV_END,
+	RT_LEASE_EV_SHARED, /* an existing lease became shared */
+};
+struct rt_lease_event {
+	enum rt_lease_event_kind kind;
+	struct rt_lease lease;
+	int64_t at;
+};
+/* Moves up to max queued events into out, oldest first; returns how many. */
+size_t rt_lease_drain(struct rt_lease_engine *e, struct rt_lease_event *out,
+		      size_t max);
+/* Puts back an open lease read from the store at start (no event). */
+int rt_lease_restore(struct rt_lease_engine *e, const struct rt_lease *l,
+		     int64_t last_seen);
+
 #endif
