@@ -8,15 +8,21 @@
 
 static void print_header(void)
 {
-	printf("%-6s %-8s %-14s %-8s %-10s %-9s %-16s %s\n", "ID", "ACCOUNT",
-	       "NUMBER", "KIND", "TYPE", "STATUS", "DESTINATION", "LABEL");
+	printf("%-6s %-8s %-14s %-8s %-10s %-9s %-6s %-16s %s\n", "ID",
+	       "ACCOUNT", "NUMBER", "KIND", "TYPE", "STATUS", "POOL",
+	       "DESTINATION", "LABEL");
 }
 
 static int print_row(const struct rt_number *n, void *arg)
 {
-	printf("%-6lld %-8lld %-14s %-8s %-10s %-9s %-16s %s\n",
+	char pool[24] = "-";
+
+	(void)arg;
+	if (n->pool_id)
+		snprintf(pool, sizeof(pool), "%lld", (long long)n->pool_id);
+	printf("%-6lld %-8lld %-14s %-8s %-10s %-9s %-6s %-16s %s\n",
 	       (long long)n->id, (long long)n->account_id, n->e164, n->kind,
-	       n->number_type, n->status,
+	       n->number_type, n->status, pool,
 	       n->destination[0] ? n->destination : "-", n->label);
 	return 0;
 }

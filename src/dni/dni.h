@@ -132,7 +132,37 @@ int rt_dni_number_check(struct rt_number *n, const char *text,
  */
 int rt_dni_numbers_import(struct rt_store_tx *tx, int64_t scope,
 			  int64_t account_id, const char *csv, size_t len,
-			  const char *country, json_t *errors, size_t *createdp);
+			  const char *country, json_t *errors,
+			  size_t *createdp);
+
+/* ---- number pools -------------------------------------------------------- */
+
+#define RT_DNI_POOL_TTL_DEFAULT	     (30 * 60 * 1000) /* ms */
+#define RT_DNI_POOL_COOLDOWN_DEFAULT (5 * 60 * 1000)
+#define RT_DNI_POOL_DURATION_MAX     (24 * 60 * 60 * 1000)
+
+/* Fills p with the defaults of a new pool: every field but account_id,
+ * name and the swap targets. */
+void rt_dni_pool_defaults(struct rt_pool *p);
+
+/*
+ * Checks a pool as a whole; the one place the rules of pools live.  targets
+ * (ntargets of them, as written: E.164, or national for country, default
+ * US) replace p's swap targets when not NULL; otherwise p's are checked.
+ * On success the swap targets are in E.164.  Returns 0, or EINVAL with
+ * *fieldp naming the field and msg saying why.
+ */
+int rt_dni_pool_check(struct rt_pool *p, const char *const *targets,
+		      size_t ntargets, const char *country, const char **fieldp,
+		      char *msg, size_t msgsz);
+
+/* Whether number n may be in pool p (borrowed; NULL: no pool): a number of
+ * kind pool, of the pool's own account.  0 or EINVAL as above. */
+int rt_dni_number_pool_check(const struct rt_number *n, const struct rt_pool *p,
+			     const char **fieldp, char *msg, size_t msgsz);
+
+/* The URL parameter names a pool reads, pointing into p (borrowed). */
+void rt_dni_pool_params(const struct rt_pool *p, struct rt_dni_params *params);
 
 /* ---- leases: which visitor holds which tracking number -------------------
  *
@@ -147,7 +177,7 @@ struct rt_lease_engine;
 
 struct rt_lease_pool_conf {
 	int64_t pool_id;
-	uint64_t ttl_ms;      /* a lease ends after this long without activity */
+	uint64_t ttl_ms; /* a lease ends after this long without activity */
 	uint64_t cooldown_ms; /* a released number rests this long */
 };
 
@@ -161,10 +191,10 @@ int rt_lease_pool_set(struct rt_lease_engine *e,
 		      const struct rt_lease_pool_conf *conf,
 		      const int64_t *number_ids, size_t n);
 
-#define RT_LEASE_HOLDERS_MAX 4 /* sessions sharing one number at most */
-#define RT_LEASE_SHARED 0x1u /* another live session holds the number too */
-#define RT_LEASE_EARLY 0x2u  /* handed out before its cool-down ended */
-#define RT_LEASE_NEW 0x4u    /* made by this call, not renewed */
+#define RT_LEASE_HOLDERS_MAX 4	  /* sessions sharing one number at most */
+#define RT_LEASE_SHARED	     0x1u /* another live session holds the number too */
+#define RT_LEASE_EARLY	     0x2u /* handed out before its cool-down ended */
+#define RT_LEASE_NEW	     0x4u /* made by this call, not renewed */
 
 struct rt_lease {
 	int64_t number_id;

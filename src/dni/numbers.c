@@ -79,6 +79,8 @@ int rt_dni_number_check(struct rt_number *n, const char *text,
 				 "'campaign' it is printed for");
 	if (strcmp(n->kind, "offline") != 0 && n->campaign[0])
 		FAIL("campaign", "'campaign' is for numbers of kind 'offline'");
+	if (strcmp(n->kind, "pool") != 0 && n->pool_id)
+		FAIL("pool_id", "only numbers of kind 'pool' can be in a pool");
 
 	if (!n->status[0])
 		rt_strlcpy(n->status, "active", sizeof(n->status));

@@ -149,21 +149,8 @@ void rt_api_accounts_list(struct rt_req *r)
 		    "listing accounts");
 }
 
-void rt_api_accounts_get(struct rt_req *r)
-{
-	struct rt_store_tx *tx;
-	struct rt_account a;
-	int err;
-
-	if (rt_http_begin(r, false, &tx))
-		return;
-	err = rt_store_account_get(tx, rt_req_scope(r), r->id, &a);
-	rt_store_rollback(tx);
-	if (err)
-		rt_http_fail(r, err, "reading an account");
-	else
-		rt_http_json(r, 200, rt_json_account(&a));
-}
+RT_API_GET(accounts, struct rt_account, rt_store_account_get, rt_json_account,
+	   "reading an account")
 
 void rt_api_accounts_create(struct rt_req *r)
 {

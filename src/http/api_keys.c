@@ -86,21 +86,8 @@ void rt_api_keys_list(struct rt_req *r)
 		    "listing keys");
 }
 
-void rt_api_keys_get(struct rt_req *r)
-{
-	struct rt_store_tx *tx;
-	struct rt_apikey k;
-	int err;
-
-	if (rt_http_begin(r, false, &tx))
-		return;
-	err = rt_store_apikey_get(tx, rt_req_scope(r), r->id, &k);
-	rt_store_rollback(tx);
-	if (err)
-		rt_http_fail(r, err, "reading a key");
-	else
-		rt_http_json(r, 200, rt_json_apikey(&k));
-}
+RT_API_GET(keys, struct rt_apikey, rt_store_apikey_get, rt_json_apikey,
+	   "reading a key")
 
 void rt_api_keys_create(struct rt_req *r)
 {

@@ -30,6 +30,10 @@ json_t *rt_json_number(const struct rt_number *n)
 		      "created_at", rt_json_time(n->created_at), "updated_at",
 		      rt_json_time(n->updated_at), "released_at",
 		      rt_json_time(n->released_at));
+	if (j)
+		json_object_set_new(j, "pool_id",
+				    n->pool_id ? json_integer(n->pool_id)
+					       : json_null());
 	/* How the number is written where it is dialled. */
 	if (j && rt_phone_parse(n->e164, NULL, &ph) == 0) {
 		json_object_set_new(j, "national", json_string(ph.national));
@@ -83,7 +87,23 @@ static const struct rt_field create_fields[] = {
 	{"campaign", RT_F_STRING, RT_F_NULLABLE, 200},
 	{"destination", RT_F_STRING, RT_F_NULLABLE, 255},
 	{"status", RT_F_STRING, 0, 16},
+	{"pool_id", RT_F_INT, RT_F_NULLABLE, 0},
 };
+
+/* pool_id, when sent: a positive id, or null for none. */
+static int take_pool_id(const json_t *b, struct rt_number *n,
+			struct rt_http_err *e)
+{
+	if (!json_object_get(b, "pool_id"))
+		return 0;
+	n->pool_id = rt_json_int(b, "pool_id", 0);
+	if (rt_json_has(b, "pool_id") && n->pool_id <= 0) {
+		rt_http_err_set(e, 400, "invalid_field", "pool_id",
+				"'pool_id' must be a positive id or null");
+		return EINVAL;
+	}
+	return 0;
+}
 
 static int create_parse(const json_t *b, struct number_in *in,
 			struct rt_http_err *e)
@@ -100,6 +120,8 @@ static int create_parse(const json_t *b, struct number_in *in,
 				"'account_id' must be a positive id");
 		return EINVAL;
 	}
+	if (take_pool_id(b, &in->n, e))
+		return EINVAL;
 	take_fields(b, &in->n);
 	in->number = rt_json_str(b, "number");
 	in->country = rt_json_str(b, "country");
@@ -120,13 +142,15 @@ static const struct rt_field update_fields[] = {
 	{"campaign", RT_F_STRING, RT_F_NULLABLE, 200},
 	{"destination", RT_F_STRING, RT_F_NULLABLE, 255},
 	{"status", RT_F_STRING, 0, 16},
+	{"pool_id", RT_F_INT, RT_F_NULLABLE, 0},
 };
 
 static int update_parse(const json_t *b, struct number_in *in,
 			struct rt_http_err *e)
 {
 	if (rt_http_check_fields(b, update_fields, RT_ARRAY_SIZE(update_fields),
-				 e))
+				 e) ||
+	    take_pool_id(b, &in->n, e))
 		return EINVAL;
 	if (json_object_size(b) == 0) {
 		rt_http_err_set(e, 400, "missing_field", NULL,
@@ -167,21 +191,8 @@ void rt_api_numbers_list(struct rt_req *r)
 		    "listing numbers");
 }
 
-void rt_api_numbers_get(struct rt_req *r)
-{
-	struct rt_store_tx *tx;
-	struct rt_number n;
-	int err;
-
-	if (rt_http_begin(r, false, &tx))
-		return;
-	err = rt_store_number_get(tx, rt_req_scope(r), r->id, &n);
-	rt_store_rollback(tx);
-	if (err)
-		rt_http_fail(r, err, "reading a number");
-	else
-		rt_http_json(r, 200, rt_json_number(&n));
-}
+RT_API_GET(numbers, struct rt_number, rt_store_number_get, rt_json_number,
+	   "reading a number")
 
 /* Writes a number change and its audit entry, and answers. */
 static void finish(struct rt_req *r, struct rt_store_tx *tx, int err,
@@ -208,6 +219,9 @@ static void finish(struct rt_req *r, struct rt_store_tx *tx, int err,
 		else if (err == EALREADY)
 			rt_http_error(r, 409, "already_released", NULL,
 				      "this number was released before");
+		else if (err == EPERM)
+			rt_http_error(r, 422, "invalid_field", "pool_id",
+				      "the pool belongs to another account");
 		else
 			rt_http_fail(r, err, action);
 		return;
@@ -215,6 +229,36 @@ static void finish(struct rt_req *r, struct rt_store_tx *tx, int err,
 	if (rt_http_commit(r, tx))
 		return;
 	rt_http_json(r, status, rt_json_number(n));
+}
+
+/* The pool a number names, if any, exists in the caller's tree (404) and
+ * may hold it (422); on failure rolls back, answers and returns nonzero. */
+static int pool_fits(struct rt_req *r, struct rt_store_tx *tx,
+		     const struct rt_number *n)
+{
+	const char *field;
+	struct rt_pool p;
+	char msg[160];
+	int err;
+
+	if (!n->pool_id)
+		return 0;
+	err = rt_store_pool_get(tx, rt_req_scope(r), n->pool_id, &p);
+	if (err) {
+		rt_store_rollback(tx);
+		if (err == ENOENT)
+			rt_http_error(r, 404, "not_found", "pool_id",
+				      "no such pool");
+		else
+			rt_http_fail(r, err, "reading a pool");
+		return err;
+	}
+	if (rt_dni_number_pool_check(n, &p, &field, msg, sizeof(msg))) {
+		rt_store_rollback(tx);
+		rt_http_error(r, 422, "invalid_field", field, "%s", msg);
+		return EINVAL;
+	}
+	return 0;
 }
 
 void rt_api_numbers_create(struct rt_req *r)
@@ -232,13 +276,17 @@ void rt_api_numbers_create(struct rt_req *r)
 		in.n.account_id = rt_req_scope(r);
 	if (rt_http_begin(r, true, &tx))
 		return;
-	err = rt_store_number_create(tx, rt_req_scope(r), &in.n);
+	err = rt_store_account_in_scope(tx, rt_req_scope(r), in.n.account_id);
 	if (err == ENOENT) {
 		rt_store_rollback(tx);
 		rt_http_error(r, 404, "not_found", "account_id",
 			      "no such account");
 		return;
 	}
+	if (!err && pool_fits(r, tx, &in.n))
+		return;
+	if (!err)
+		err = rt_store_number_create(tx, rt_req_scope(r), &in.n);
 	finish(r, tx, err, &in.n, "number.create", 201);
 }
 
@@ -266,6 +314,7 @@ void rt_api_numbers_update(struct rt_req *r)
 	}
 	/* The changed fields over the stored ones, checked as a whole. */
 	take_fields(r->json, &in.n);
+	take_pool_id(r->json, &in.n, &e); /* checked by update_parse */
 	rt_strlcpy(number, in.n.e164, sizeof(number));
 	rt_strlcpy(country, in.n.country, sizeof(country));
 	if (rt_dni_number_check(&in.n, number, country, &field, msg,
@@ -274,6 +323,8 @@ void rt_api_numbers_update(struct rt_req *r)
 		rt_http_error(r, 422, "invalid_field", field, "%s", msg);
 		return;
 	}
+	if (pool_fits(r, tx, &in.n))
+		return;
 	err = rt_store_number_update(tx, rt_req_scope(r), &in.n);
 	finish(r, tx, err, &in.n, "number.update", 200);
 }

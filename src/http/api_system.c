@@ -161,3 +161,18 @@ void rt_api_static(struct rt_req *r)
 	/* The app is small and changes with each release: revalidate. */
 	r->cache_control = "no-cache";
 }
+
+/*
+ * The DNI script that customers' sites load: public, readable from any
+ * origin, and cached for a few minutes since every page view asks for it.
+ * Sites pin a version with "?v=1"; there is only one version so far, and
+ * the query is ignored.
+ */
+void rt_api_dni_js(struct rt_req *r)
+{
+	r->tail = "dni/dni.js";
+	rt_api_static(r);
+	rt_http_header(r, "Access-Control-Allow-Origin", "*");
+	if (r->status == 200)
+		r->cache_control = "public, max-age=300";
+}

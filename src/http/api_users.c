@@ -165,21 +165,8 @@ void rt_api_users_list(struct rt_req *r)
 		    "listing users");
 }
 
-void rt_api_users_get(struct rt_req *r)
-{
-	struct rt_store_tx *tx;
-	struct rt_user u;
-	int err;
-
-	if (rt_http_begin(r, false, &tx))
-		return;
-	err = rt_store_user_get(tx, rt_req_scope(r), r->id, &u);
-	rt_store_rollback(tx);
-	if (err)
-		rt_http_fail(r, err, "reading a user");
-	else
-		rt_http_json(r, 200, rt_json_user(&u));
-}
+RT_API_GET(users, struct rt_user, rt_store_user_get, rt_json_user,
+	   "reading a user")
 
 void rt_api_users_create(struct rt_req *r)
 {
@@ -368,21 +355,8 @@ void rt_api_memberships_list(struct rt_req *r)
 		    "listing memberships");
 }
 
-void rt_api_memberships_get(struct rt_req *r)
-{
-	struct rt_membership m;
-	struct rt_store_tx *tx;
-	int err;
-
-	if (rt_http_begin(r, false, &tx))
-		return;
-	err = rt_store_membership_get(tx, rt_req_scope(r), r->id, &m);
-	rt_store_rollback(tx);
-	if (err)
-		rt_http_fail(r, err, "reading a membership");
-	else
-		rt_http_json(r, 200, rt_json_membership(&m));
-}
+RT_API_GET(memberships, struct rt_membership, rt_store_membership_get,
+	   rt_json_membership, "reading a membership")
 
 void rt_api_memberships_create(struct rt_req *r)
 {

@@ -196,8 +196,6 @@ void rt_http_metrics_observe(struct rt_http_metrics *m, size_t route,
 			     int status, uint64_t us);
 void rt_http_metrics_write(struct rt_http_metrics *m, struct rt_buf *b);
 
-#endif
-
 /* ---- handlers, one file per resource (api_*.c) -------------------------- */
 
 void rt_api_healthz(struct rt_req *r);
@@ -205,6 +203,7 @@ void rt_api_readyz(struct rt_req *r);
 void rt_api_metrics(struct rt_req *r);
 void rt_api_openapi(struct rt_req *r);
 void rt_api_static(struct rt_req *r);
+void rt_api_dni_js(struct rt_req *r);
 
 void rt_api_me(struct rt_req *r);
 void rt_api_login(struct rt_req *r);
@@ -251,8 +250,39 @@ int rt_api_numbers_create_check(const char *data, size_t len);
 int rt_api_numbers_update_check(const char *data, size_t len);
 json_t *rt_json_number(const struct rt_number *n);
 
+void rt_api_pools_list(struct rt_req *r);
+void rt_api_pools_create(struct rt_req *r);
+void rt_api_pools_get(struct rt_req *r);
+void rt_api_pools_update(struct rt_req *r);
+void rt_api_pools_deactivate(struct rt_req *r);
+void rt_api_pools_numbers(struct rt_req *r);
+int rt_api_pools_create_check(const char *data, size_t len);
+int rt_api_pools_update_check(const char *data, size_t len);
+json_t *rt_json_pool(const struct rt_pool *p);
+
 /* Lower-cases and checks the shape of an email address in place. */
 bool rt_api_email_normalize(char *email);
+
+/*
+ * Defines rt_api_<name>_get(), the handler of GET /v1/<things>/{id}: reads
+ * object r->id in the caller's scope with getter and answers to_json of it.
+ * Outside the scope it is 404, the same as missing.
+ */
+#define RT_API_GET(name, type, getter, to_json, what)                          \
+	void rt_api_##name##_get(struct rt_req *r)                             \
+	{                                                                      \
+		struct rt_store_tx *tx;                                        \
+		type obj;                                                      \
+		int err;                                                       \
+		if (rt_http_begin(r, false, &tx))                              \
+			return;                                                \
+		err = getter(tx, rt_req_scope(r), r->id, &obj);                \
+		rt_store_rollback(tx);                                         \
+		if (err)                                                       \
+			rt_http_fail(r, err, what);                            \
+		else                                                           \
+			rt_http_json(r, 200, to_json(&obj));                   \
+	}
 
 /*
  * Defines rt_api_<name>_check() for the route table and the fuzz targets
@@ -272,3 +302,5 @@ bool rt_api_email_normalize(char *email);
 		json_decref(j);                                                \
 		return st;                                                     \
 	}
+
+#endif

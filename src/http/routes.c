@@ -21,6 +21,7 @@ static const struct rt_route routes[] = {
 	{{"GET", "/readyz", 0, PUB, NULL}, rt_api_readyz},
 	{{"GET", "/metrics", 0, PUB, NULL}, rt_api_metrics},
 	{{"GET", "/v1/openapi.yaml", 0, PUB, NULL}, rt_api_openapi},
+	{{"GET", "/dni.js", 0, PUB, NULL}, rt_api_dni_js},
 
 	{{"POST", "/v1/sessions", 0, PUB, rt_api_login_check}, rt_api_login},
 	{{"DELETE", "/v1/sessions/current", R, RT_ROUTE_COOKIE_ONLY, NULL},
@@ -68,6 +69,15 @@ static const struct rt_route routes[] = {
 	{{"PATCH", "/v1/numbers/{id}", W, 0, rt_api_numbers_update_check},
 	 rt_api_numbers_update},
 	{{"DELETE", "/v1/numbers/{id}", W, 0, NULL}, rt_api_numbers_release},
+
+	{{"GET", "/v1/pools", R, 0, NULL}, rt_api_pools_list},
+	{{"POST", "/v1/pools", W, 0, rt_api_pools_create_check},
+	 rt_api_pools_create},
+	{{"GET", "/v1/pools/{id}", R, 0, NULL}, rt_api_pools_get},
+	{{"PATCH", "/v1/pools/{id}", W, 0, rt_api_pools_update_check},
+	 rt_api_pools_update},
+	{{"DELETE", "/v1/pools/{id}", W, 0, NULL}, rt_api_pools_deactivate},
+	{{"GET", "/v1/pools/{id}/numbers", R, 0, NULL}, rt_api_pools_numbers},
 
 	/* The web app; last, so that it only gets what nothing else took. */
 	{{"GET", "/{path*}", 0, PUB, NULL}, rt_api_static},

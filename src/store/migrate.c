@@ -104,11 +104,13 @@ static const struct rt_migration migrations[] = {
 	 " e164 TEXT NOT NULL,"
 	 " label TEXT NOT NULL,"
 	 " kind TEXT NOT NULL CHECK (kind IN ('pool', 'source', 'offline')),"
-	 " source TEXT NOT NULL,"   /* kind source: the traffic source it is for */
-	 " medium TEXT NOT NULL,"   /* kind source: and the medium, "" for any */
+	 " source TEXT NOT NULL," /* kind source: the traffic source it is for
+				   */
+	 " medium TEXT NOT NULL," /* kind source: and the medium, "" for any */
 	 " campaign TEXT NOT NULL," /* kind offline: the named campaign */
 	 " destination TEXT NOT NULL,"
-	 " status TEXT NOT NULL CHECK (status IN ('active', 'inactive', 'released')),"
+	 " status TEXT NOT NULL CHECK (status IN ('active', 'inactive', "
+	 "'released')),"
 	 " number_type TEXT NOT NULL,"
 	 " country TEXT NOT NULL,"
 	 " created_at BIGINT NOT NULL,"
@@ -119,6 +121,39 @@ static const struct rt_migration migrations[] = {
 	 "CREATE UNIQUE INDEX numbers_e164 ON numbers (e164) WHERE status <> "
 	 "'released';"
 	 "CREATE INDEX numbers_account ON numbers (account_id, id);"},
+	{3, "number pools",
+	 "CREATE TABLE pools ("
+	 " id {pk},"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " name TEXT NOT NULL,"
+	 /* The business numbers to replace on the site: a JSON array of
+	  * E.164 strings. */
+	 " swap_targets TEXT NOT NULL,"
+	 /* Which traffic the pool serves; 'rule': a custom source rule
+	  * picks it. */
+	 " sources TEXT NOT NULL CHECK (sources IN ('all', 'paid_search', "
+	 "'paid_social', 'organic', 'rule')),"
+	 " session_ttl BIGINT NOT NULL DEFAULT 1800000," /* ms idle */
+	 " cooldown BIGINT NOT NULL DEFAULT 300000,"	 /* ms after release */
+	 " policy TEXT NOT NULL DEFAULT 'least_recently_released' CHECK "
+	 "(policy IN ('least_recently_released')),"
+	 " on_exhausted TEXT NOT NULL DEFAULT 'share_least_recent' CHECK "
+	 "(on_exhausted IN ('share_least_recent')),"
+	 /* The URL parameters the pool reads ad data from (ValueTrack). */
+	 " keyword_param TEXT NOT NULL DEFAULT 'keyword',"
+	 " ad_group_param TEXT NOT NULL DEFAULT 'adgroupid',"
+	 " campaign_param TEXT NOT NULL DEFAULT 'campaignid',"
+	 " matchtype_param TEXT NOT NULL DEFAULT 'matchtype',"
+	 " network_param TEXT NOT NULL DEFAULT 'network',"
+	 " device_param TEXT NOT NULL DEFAULT 'device',"
+	 " status TEXT NOT NULL CHECK (status IN ('active', 'inactive')),"
+	 " created_at BIGINT NOT NULL,"
+	 " updated_at BIGINT NOT NULL);"
+	 "CREATE INDEX pools_account ON pools (account_id, id);"
+	 /* A number of kind 'pool' belongs to at most one pool of its own
+	  * account (the data layer and rt_dni_number_check hold the rest). */
+	 "ALTER TABLE numbers ADD COLUMN pool_id BIGINT REFERENCES pools(id);"
+	 "CREATE INDEX numbers_pool ON numbers (pool_id, id);"},
 };
 
 const struct rt_migration *rt_store_migrations(size_t *np)

@@ -7,11 +7,11 @@
 #define NUMBER_COLS                                                            \
 	"n.id, n.account_id, n.e164, n.label, n.kind, n.source, n.medium, "    \
 	"n.campaign, n.destination, n.status, n.number_type, n.country, "      \
-	"n.created_at, n.updated_at, n.released_at"
+	"n.created_at, n.updated_at, n.released_at, n.pool_id"
 #define NUMBER_RETURNING                                                       \
 	" RETURNING id, account_id, e164, label, kind, source, medium, "       \
 	"campaign, destination, status, number_type, country, created_at, "    \
-	"updated_at, released_at"
+	"updated_at, released_at, pool_id"
 
 struct number_rows {
 	rt_number_h *h;
@@ -40,6 +40,7 @@ static int number_row(const struct rt_val *c, size_t ncols, void *arg)
 	d->created_at = rt_col_int(&c[12]);
 	d->updated_at = rt_col_int(&c[13]);
 	d->released_at = rt_col_int(&c[14]);
+	d->pool_id = rt_col_int(&c[15]);
 	return r->h ? r->h(d, r->arg) : 0;
 }
 
@@ -78,6 +79,7 @@ int rt_store_number_create(struct rt_store_tx *tx, int64_t scope,
 		RT_VTEXT(n->number_type),
 		RT_VTEXT(n->country),
 		RT_VINT(now),
+		n->pool_id ? RT_VINT(n->pool_id) : RT_VNULL,
 	};
 	int err;
 
@@ -86,13 +88,16 @@ int rt_store_number_create(struct rt_store_tx *tx, int64_t scope,
 		if (err)
 			return err;
 	}
+	err = rt_store_pool_fits(tx, scope, n->pool_id, n->account_id);
+	if (err)
+		return err;
 	return number_one(
 		tx,
 		"INSERT INTO numbers (account_id, e164, label, kind, "
 		"source, medium, campaign, destination, status, "
-		"number_type, country, created_at, updated_at) VALUES "
-		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-		"?12)" NUMBER_RETURNING,
+		"number_type, country, created_at, updated_at, pool_id) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+		"?12, ?12, ?13)" NUMBER_RETURNING,
 		args, RT_ARRAY_SIZE(args), n);
 }
 
@@ -112,17 +117,36 @@ int rt_store_number_update(struct rt_store_tx *tx, int64_t scope,
 			   struct rt_number *n)
 {
 	struct rt_val args[] = {
-		RT_VINT(scope),	       RT_VINT(n->id),
-		RT_VTEXT(n->label),    RT_VTEXT(n->kind),
-		RT_VTEXT(n->source),   RT_VTEXT(n->medium),
-		RT_VTEXT(n->campaign), RT_VTEXT(n->destination),
-		RT_VTEXT(n->status),   RT_VINT(rt_now_ms()),
+		RT_VINT(scope),
+		RT_VINT(n->id),
+		RT_VTEXT(n->label),
+		RT_VTEXT(n->kind),
+		RT_VTEXT(n->source),
+		RT_VTEXT(n->medium),
+		RT_VTEXT(n->campaign),
+		RT_VTEXT(n->destination),
+		RT_VTEXT(n->status),
+		RT_VINT(rt_now_ms()),
+		n->pool_id ? RT_VINT(n->pool_id) : RT_VNULL,
 	};
+	int err;
 
+	/* The pool must be the number's own account's, as stored. */
+	if (n->pool_id) {
+		struct rt_number cur;
+
+		err = rt_store_number_get(tx, scope, n->id, &cur);
+		if (!err)
+			err = rt_store_pool_fits(tx, scope, n->pool_id,
+						 cur.account_id);
+		if (err)
+			return err;
+	}
 	return number_one(tx,
 			  "UPDATE numbers SET label = ?3, kind = ?4, source = "
 			  "?5, medium = ?6, campaign = ?7, destination = ?8, "
-			  "status = ?9, updated_at = ?10 WHERE id = ?2 AND "
+			  "status = ?9, updated_at = ?10, pool_id = ?11 WHERE "
+			  "id = ?2 AND "
 			  "status <> 'released' AND " RT_IN_SCOPE(
 				  "numbers.account_id") NUMBER_RETURNING,
 			  args, RT_ARRAY_SIZE(args), n);
@@ -142,6 +166,29 @@ int rt_store_number_list(struct rt_store_tx *tx, int64_t scope,
 		"SELECT " NUMBER_COLS " FROM numbers n WHERE n.id > "
 		"?2 AND (?4 = 0 OR n.account_id = ?4) AND (?5 = 1 OR "
 		"n.status <> 'released') AND " RT_IN_SCOPE(
+			"n.account_id") " ORDER BY n.id LIMIT ?3",
+		args, RT_ARRAY_SIZE(args), number_row, &r, NULL);
+}
+
+int rt_store_pool_numbers(struct rt_store_tx *tx, int64_t scope,
+			  int64_t pool_id, const struct rt_page *pg,
+			  rt_number_h *h, void *arg)
+{
+	struct rt_val args[] = {RT_VINT(scope), RT_VINT(pg->after),
+				RT_VINT(rt_store_page_limit(pg)),
+				RT_VINT(pool_id)};
+	struct number_rows r = {.h = h, .arg = arg};
+	struct rt_pool p;
+	int err;
+
+	/* An empty pool lists nothing; one out of scope is not there. */
+	err = rt_store_pool_get(tx, scope, pool_id, &p);
+	if (err)
+		return err;
+	return rt_store_query(
+		tx,
+		"SELECT " NUMBER_COLS " FROM numbers n WHERE n.id > ?2 AND "
+		"n.pool_id = ?4 AND n.status <> 'released' AND " RT_IN_SCOPE(
 			"n.account_id") " ORDER BY n.id LIMIT ?3",
 		args, RT_ARRAY_SIZE(args), number_row, &r, NULL);
 }

@@ -286,16 +286,20 @@ struct rt_number {
 	char status[16];	    /* active, inactive, released */
 	char number_type[16];	    /* local, mobile, toll_free, ... */
 	char country[3];	    /* ISO 3166-1 alpha-2 */
+	int64_t pool_id;	    /* kind pool: its pool, 0 for none */
 	int64_t created_at, updated_at, released_at;
 };
 typedef int(rt_number_h)(const struct rt_number *n, void *arg);
 
-/* EEXIST when the number is in someone's inventory already. */
+/* EEXIST when the number is in someone's inventory already; with
+ * n->pool_id set, ENOENT when that pool is not in scope and EPERM when it
+ * belongs to another account than the number. */
 int rt_store_number_create(struct rt_store_tx *tx, int64_t scope,
 			   struct rt_number *n);
 int rt_store_number_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 			struct rt_number *n);
-/* Writes label, kind, source, medium, campaign, destination, status. */
+/* Writes label, kind, source, medium, campaign, destination, status and
+ * pool_id (ENOENT / EPERM for the pool as rt_store_number_create). */
 int rt_store_number_update(struct rt_store_tx *tx, int64_t scope,
 			   struct rt_number *n);
 /* account_id 0 for every account in scope; released ones only on ask. */
@@ -308,6 +312,59 @@ int rt_store_number_release(struct rt_store_tx *tx, int64_t scope, int64_t id,
 /* Unscoped, for the call path: the live number with this E.164. */
 int rt_store_number_by_e164(struct rt_store_tx *tx, const char *e164,
 			    struct rt_number *n);
+
+/* ---- number pools -------------------------------------------------------- */
+
+#define RT_POOL_TARGETS_MAX 20 /* swap targets of one pool */
+#define RT_POOL_PARAM_MAX   64 /* a URL parameter name: up to 63 bytes */
+
+/*
+ * A pool: the numbers (of kind pool) that visitors of a site are shown in
+ * turn, in place of the swap targets, the business numbers written on it.
+ * Durations are milliseconds.
+ */
+struct rt_pool {
+	int64_t id;
+	int64_t account_id;
+	char name[RT_NAME_MAX];
+	char swap_targets[RT_POOL_TARGETS_MAX][20]; /* E.164 */
+	unsigned nswap_targets;
+	char sources[16];    /* all, paid_search, paid_social, organic, rule */
+	int64_t session_ttl; /* a session's idle timeout */
+	int64_t cooldown;    /* a number rests this long after release */
+	char policy[32];     /* least_recently_released */
+	char on_exhausted[32];		       /* share_least_recent */
+	char keyword_param[RT_POOL_PARAM_MAX]; /* ValueTrack names read */
+	char ad_group_param[RT_POOL_PARAM_MAX];
+	char campaign_param[RT_POOL_PARAM_MAX];
+	char matchtype_param[RT_POOL_PARAM_MAX];
+	char network_param[RT_POOL_PARAM_MAX];
+	char device_param[RT_POOL_PARAM_MAX];
+	char status[16];      /* active, inactive */
+	int64_t number_count; /* read only: live numbers in the pool */
+	int64_t created_at, updated_at;
+};
+typedef int(rt_pool_h)(const struct rt_pool *p, void *arg);
+
+/* Creates p in p->account_id (in scope, else ENOENT); p is filled from the
+ * stored row. */
+int rt_store_pool_create(struct rt_store_tx *tx, int64_t scope,
+			 struct rt_pool *p);
+/* On ENOENT *p is left as it was. */
+int rt_store_pool_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
+		      struct rt_pool *p);
+/* Writes every field but the account (by p->id); p is filled again. */
+int rt_store_pool_update(struct rt_store_tx *tx, int64_t scope,
+			 struct rt_pool *p);
+/* account_id 0 for every account in scope. */
+int rt_store_pool_list(struct rt_store_tx *tx, int64_t scope,
+		       int64_t account_id, const struct rt_page *pg,
+		       rt_pool_h *h, void *arg);
+/* The live (not released) numbers of a pool, by id; ENOENT when the pool
+ * is not in scope. */
+int rt_store_pool_numbers(struct rt_store_tx *tx, int64_t scope,
+			  int64_t pool_id, const struct rt_page *pg,
+			  rt_number_h *h, void *arg);
 
 /*
  * Idempotency keys for POST.  begin claims (principal, key): 0 when claimed,

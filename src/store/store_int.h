@@ -61,6 +61,12 @@ void rt_store_account_fill(const struct rt_val *c, struct rt_account *a);
 /* Clamps a page's limit; 0 means the default. */
 unsigned rt_store_page_limit(const struct rt_page *pg);
 
+/* 0 when pool_id is 0, or a pool in scope that belongs to account_id;
+ * ENOENT when it is not in scope (scope 0: exists), EPERM when it is
+ * another account's. */
+int rt_store_pool_fits(struct rt_store_tx *tx, int64_t scope, int64_t pool_id,
+		       int64_t account_id);
+
 /* `account_id` is scope or below it: the SQL that every tenant query uses.
  * ?1 is always the scope. */
 #define RT_IN_SCOPE(col)                                                       \

@@ -24,11 +24,13 @@ enum kind {
 	K_KEYS,
 	K_AUDIT,
 	K_NUMBERS,
+	K_POOLS,
 	K__N
 };
 static const char *const kind_paths[K__N] = {"/v1/accounts",	"/v1/users",
 					     "/v1/memberships", "/v1/api-keys",
-					     "/v1/audit-log",	"/v1/numbers"};
+					     "/v1/audit-log",	"/v1/numbers",
+					     "/v1/pools"};
 
 #define MAX_IDS 8
 
@@ -41,7 +43,7 @@ struct world {
 	size_t nids[K__N];
 	int64_t a_counts[K__N]; /* what A's key lists before the cases */
 	/* Tenant B. */
-	int64_t b_root, b_user;
+	int64_t b_root, b_user, b_pool, b_number;
 	char b_key[128];
 	unsigned cases_run;
 };
@@ -55,9 +57,10 @@ static const char *const a_markers[] = {"A-Child-Marker",
 					"A Key Marker",
 					"A Number Marker",
 					"A Campaign Marker",
+					"A Pool Marker",
 					"Demo Agency",
 					"admin@example.com"};
-#define N_UNIQUE_MARKERS 6
+#define N_UNIQUE_MARKERS 7
 
 static struct world W;
 
@@ -347,10 +350,58 @@ static const char *patch_body(enum kind k)
 	case K_NUMBERS:
 		return "{\"label\":\"Taken By B\",\"status\":\"inactive\","
 		       "\"destination\":\"+14155550123\"}";
+	case K_POOLS:
+		return "{\"name\":\"Taken By B\",\"status\":\"inactive\","
+		       "\"swap_targets\":[\"+14155550123\"]}";
 	default:
 		fail_msg("no PATCH body for kind %d", (int)k);
 		return NULL;
 	}
+}
+
+/* Numbers cross no tenant line into or out of a pool: B's number into A's
+ * pool, A's number into B's pool (with either key), all 404. */
+static void pool_crossings(const struct rt_http_route_info *ri)
+{
+	struct rt_test_resp r;
+
+	for (size_t i = 0; i < W.nids[K_POOLS]; i++) {
+		rt_test_api(&W.srv, &r, W.b_key, ri->method,
+			    with_id(ri->pattern, W.b_number),
+			    rt_test_fmt("{\"pool_id\":%lld}",
+					(long long)W.ids[K_POOLS][i]));
+		expect_denied(&r, "B's number into A's pool");
+		rt_test_resp_free(&r);
+	}
+	for (size_t i = 0; i < W.nids[K_NUMBERS]; i++) {
+		const char *path = with_id(ri->pattern, W.ids[K_NUMBERS][i]);
+		const char *body =
+			rt_test_fmt("{\"pool_id\":%lld}", (long long)W.b_pool);
+
+		rt_test_api(&W.srv, &r, W.b_key, ri->method, path, body);
+		expect_denied(&r, "A's number into B's pool, by B");
+		rt_test_resp_free(&r);
+		/* A's own key: no such pool (A's first number is a pool
+		 * number; the other is refused for its kind first). */
+		rt_test_api(&W.srv, &r, W.srv.key, ri->method, path, body);
+		if (i == 0)
+			RT_EXPECT_ERROR(&r, 404, "not_found", "pool_id");
+		else
+			RT_EXPECT_ERROR(&r, 422, "invalid_field", "pool_id");
+		rt_test_resp_free(&r);
+	}
+	/* B's number is still in none, B's pool holds nothing of A's. */
+	rt_test_api(&W.srv, &r, W.b_key, "GET",
+		    with_id(ri->pattern, W.b_number), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_true(json_is_null(json_object_get(r.json, "pool_id")));
+	rt_test_resp_free(&r);
+	rt_test_api(&W.srv, &r, W.b_key, "GET",
+		    rt_test_fmt("/v1/pools/%lld/numbers", (long long)W.b_pool),
+		    NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_int_equal(json_array_size(json_object_get(r.json, "data")), 0);
+	rt_test_resp_free(&r);
 }
 
 static void case_patch(const struct rt_http_route_info *ri)
@@ -375,6 +426,8 @@ static void case_patch(const struct rt_http_route_info *ri)
 			assert_null(strstr(r.body, "\"agent\""));
 		rt_test_resp_free(&r);
 	}
+	if (k == K_NUMBERS)
+		pool_crossings(ri);
 }
 
 static void case_delete(const struct rt_http_route_info *ri)
@@ -393,7 +446,7 @@ static void case_delete(const struct rt_http_route_info *ri)
 		if (k == K_KEYS)
 			assert_true(json_is_null(
 				json_object_get(r.json, "revoked_at")));
-		if (k == K_NUMBERS)
+		if (k == K_NUMBERS || k == K_POOLS)
 			assert_string_equal(json_string_value(
 						    json_object_get(r.json,
 								    "status")),
@@ -462,6 +515,24 @@ static void case_create(const struct rt_http_route_info *ri)
 		bodies[1] = rt_test_fmt(
 			"{\"account_id\":%lld,\"number\":\"+13125550191\"}",
 			(long long)W.a_child);
+		/* Into A's pool, from B's own account. */
+		bodies[2] = rt_test_fmt(
+			"{\"number\":\"+13125550193\",\"pool_id\":%lld}",
+			(long long)W.ids[K_POOLS][0]);
+		bodies[3] = rt_test_fmt(
+			"{\"account_id\":%lld,\"number\":\"+13125550194\","
+			"\"pool_id\":%lld}",
+			(long long)W.a_child, (long long)W.ids[K_POOLS][1]);
+		break;
+	case K_POOLS:
+		bodies[0] =
+			rt_test_fmt("{\"account_id\":%lld,\"name\":\"B pool\","
+				    "\"swap_targets\":[\"+13125550195\"]}",
+				    (long long)W.a_root);
+		bodies[1] =
+			rt_test_fmt("{\"account_id\":%lld,\"name\":\"B pool\","
+				    "\"swap_targets\":[\"+13125550195\"]}",
+				    (long long)W.a_child);
 		break;
 	default:
 		fail_msg("no POST bodies for %s", ri->pattern);
@@ -510,6 +581,7 @@ static const struct {
 	{"GET", "/readyz", case_public},
 	{"GET", "/metrics", case_public},
 	{"GET", "/v1/openapi.yaml", case_public},
+	{"GET", "/dni.js", case_public},
 	{"POST", "/v1/sessions", case_login},
 	{"DELETE", "/v1/sessions/current", case_logout},
 	{"GET", "/v1/me", case_me},
@@ -537,6 +609,12 @@ static const struct {
 	{"GET", "/v1/numbers/{id}", case_get},
 	{"PATCH", "/v1/numbers/{id}", case_patch},
 	{"DELETE", "/v1/numbers/{id}", case_delete},
+	{"GET", "/v1/pools", case_list},
+	{"POST", "/v1/pools", case_create},
+	{"GET", "/v1/pools/{id}", case_get},
+	{"PATCH", "/v1/pools/{id}", case_patch},
+	{"DELETE", "/v1/pools/{id}", case_delete},
+	{"GET", "/v1/pools/{id}/numbers", case_get},
 	{"GET", "/{path*}", case_public},
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -625,10 +703,23 @@ static int setup(void **state)
 	add_id(K_KEYS, W.a_key);
 	add_id(K_KEYS, 1); /* the bootstrap key */
 
-	/* Numbers: one in A's root, one in A's client. */
+	/* Pools: one in A's root, one in A's client. */
+	add_id(K_POOLS, post_id(W.srv.key, "/v1/pools",
+				"{\"name\":\"A Pool Marker\","
+				"\"swap_targets\":[\"+13125550170\"]}"));
+	add_id(K_POOLS,
+	       post_id(W.srv.key, "/v1/pools",
+		       rt_test_fmt("{\"name\":\"A Pool Marker 2\","
+				   "\"account_id\":%lld,\"swap_targets\":"
+				   "[\"+13125550171\"]}",
+				   (long long)W.a_child)));
+
+	/* Numbers: one in A's root (in A's pool), one in A's client. */
 	add_id(K_NUMBERS, post_id(W.srv.key, "/v1/numbers",
-				  "{\"number\":\"+13125550180\","
-				  "\"label\":\"A Number Marker\"}"));
+				  rt_test_fmt("{\"number\":\"+13125550180\","
+					      "\"label\":\"A Number Marker\","
+					      "\"pool_id\":%lld}",
+					      (long long)W.ids[K_POOLS][0])));
 	add_id(K_NUMBERS,
 	       post_id(W.srv.key, "/v1/numbers",
 		       rt_test_fmt(
@@ -679,6 +770,12 @@ static int setup(void **state)
 			"{\"email\":\"b-user@tenant-b.example\",\"name\":\"B "
 			"User\",\"password\":\"correct horse battery\","
 			"\"role\":\"admin\"}");
+	/* B's own pool and number, for the crossings of pool_crossings. */
+	W.b_pool = post_id(W.b_key, "/v1/pools",
+			   "{\"name\":\"B Pool\",\"swap_targets\":"
+			   "[\"+13125550172\"]}");
+	W.b_number = post_id(W.b_key, "/v1/numbers",
+			     "{\"number\":\"+13125550173\"}");
 
 	for (int k = 0; k < K__N; k++)
 		W.a_counts[k] = list_count(W.srv.key, kind_paths[k]);

@@ -754,9 +754,74 @@ static const struct route_cases route_cases[] = {
 	 "/v1/numbers/{id}",
 	 {{"{\"label\":\"Main line\"}", 0},
 	  {"{\"status\":\"inactive\",\"destination\":null}", 0},
+	  {"{\"pool_id\":3}", 0},
+	  {"{\"pool_id\":null}", 0},
 	  {"{}", 400},
 	  {"{\"number\":\"+13125550100\"}", 400},
 	  {"{\"label\":5}", 400},
+	  {"{\"pool_id\":0}", 400},
+	  {"{\"pool_id\":\"3\"}", 400},
+	  {NULL, 0}}},
+	{"POST",
+	 "/v1/pools",
+	 {{"{\"name\":\"Site\",\"swap_targets\":[\"+13125550100\"]}", 0},
+	  {"{\"name\":\"Site\",\"swap_targets\":[\"(312) 555-0100\","
+	   "\"+1 312 555 0101\"],\"account_id\":4,\"sources\":"
+	   "\"paid_search\",\"session_ttl_seconds\":600,"
+	   "\"cooldown_seconds\":0,\"keyword_param\":\"kw\",\"status\":"
+	   "\"inactive\"}",
+	   0},
+	  {"{\"name\":\"UK\",\"swap_targets\":[\"020 7946 0958\"],"
+	   "\"country\":\"GB\"}",
+	   0},
+	  {"{}", 400},
+	  {"{\"name\":\"Site\"}", 400},
+	  {"{\"swap_targets\":[\"+13125550100\"]}", 400},
+	  {"{\"name\":\"Site\",\"swap_targets\":\"+13125550100\"}", 400},
+	  {"{\"name\":\"Site\",\"swap_targets\":[3125550100]}", 400},
+	  {"{\"name\":\"Site\",\"swap_targets\":[]}", 422},
+	  {"{\"name\":\"\",\"swap_targets\":[\"+13125550100\"]}", 422},
+	  {"{\"name\":\"Site\",\"swap_targets\":[\"12345\"]}", 422},
+	  {"{\"name\":\"Site\",\"swap_targets\":[\"+13125550100\","
+	   "\"312-555-0100\"]}",
+	   422},
+	  {"{\"name\":\"Site\",\"swap_targets\":[\"+13125550100\"],"
+	   "\"sources\":\"tv\"}",
+	   422},
+	  {"{\"name\":\"Site\",\"swap_targets\":[\"+13125550100\"],"
+	   "\"session_ttl_seconds\":30}",
+	   422},
+	  {"{\"name\":\"Site\",\"swap_targets\":[\"+13125550100\"],"
+	   "\"cooldown_seconds\":86401}",
+	   422},
+	  {"{\"name\":\"Site\",\"swap_targets\":[\"+13125550100\"],"
+	   "\"policy\":\"round_robin\"}",
+	   422},
+	  {"{\"name\":\"Site\",\"swap_targets\":[\"+13125550100\"],"
+	   "\"on_exhausted\":\"refuse\"}",
+	   422},
+	  {"{\"name\":\"Site\",\"swap_targets\":[\"+13125550100\"],"
+	   "\"campaign_param\":\"a&b\"}",
+	   422},
+	  {"{\"name\":\"Site\",\"swap_targets\":[\"+13125550100\"],"
+	   "\"country\":\"usa\"}",
+	   400},
+	  {"{\"name\":\"Site\",\"swap_targets\":[\"+13125550100\"],"
+	   "\"account_id\":0}",
+	   400},
+	  {"{\"name\":\"Site\",\"swap_targets\":[\"+13125550100\"],"
+	   "\"session_ttl\":600}",
+	   400},
+	  {NULL, 0}}},
+	{"PATCH",
+	 "/v1/pools/{id}",
+	 {{"{\"name\":\"Renamed\"}", 0},
+	  {"{\"status\":\"inactive\",\"swap_targets\":[\"+13125550100\"]}", 0},
+	  {"{\"status\":\"gone\"}", 0}, /* checked against the stored pool */
+	  {"{}", 400},
+	  {"{\"account_id\":3}", 400},
+	  {"{\"name\":7}", 400},
+	  {"{\"number_count\":3}", 400},
 	  {NULL, 0}}},
 };
 
