@@ -99,6 +99,12 @@ static int create(struct rt_cli *c)
 				   strerror(err));
 	print_header();
 	print_row(&a, NULL);
+	/* What a site owner needs to put dni.js on their pages. */
+	printf("\nsite key: %s\n"
+	       "dni.js:   <script "
+	       "src=\"https://YOUR-RINGTRAIL-HOST/dni.js?v=1\" "
+	       "data-site-key=\"%s\" async></script>\n",
+	       a.site_key, a.site_key);
 	return RT_EXIT_OK;
 }
 
@@ -144,6 +150,12 @@ static int show(struct rt_cli *c)
 		return rt_cli_fail(RT_EXIT_FAIL, "database: %s", strerror(err));
 	print_header();
 	print_row(&a, NULL);
+	/* What a site owner needs to put dni.js on their pages. */
+	printf("\nsite key: %s\n"
+	       "dni.js:   <script "
+	       "src=\"https://YOUR-RINGTRAIL-HOST/dni.js?v=1\" "
+	       "data-site-key=\"%s\" async></script>\n",
+	       a.site_key, a.site_key);
 	return RT_EXIT_OK;
 }
 

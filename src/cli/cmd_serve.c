@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "dni/dni.h"
 #include "http/http.h"
 
 #define RT_LOG_MODULE "serve"
@@ -51,7 +52,9 @@ static void drain(struct rt_http *http, const sigset_t *sigs,
 int rt_cmd_serve(struct rt_cli *c)
 {
 	static const char *const known[] = {NULL};
-	struct rt_http_deps deps = {&c->conf, c->store, c->auth};
+	struct rt_http_deps deps = {&c->conf, c->store, c->auth, NULL};
+	struct rt_dni_conf dconf = {c->conf.dni_grace, c->conf.dni_flush};
+	struct rt_dni *dni;
 	struct rt_bootstrap boot;
 	struct rt_http *http;
 	sigset_t sigs;
@@ -84,7 +87,16 @@ int rt_cmd_serve(struct rt_cli *c)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Before HTTP: open sessions are back before the first page view. */
+	err = rt_dni_start(&dni, c->store, &dconf);
+	if (err)
+		return rt_cli_fail(RT_EXIT_FAIL,
+				   "cannot start number insertion: %s",
+				   strerror(err));
+	deps.dni = dni;
 	err = rt_http_start(&http, &deps);
+	if (err)
+		rt_dni_stop(dni);
 	if (err == EINVAL)
 		return rt_cli_fail(
 			RT_EXIT_USAGE,
@@ -111,6 +123,8 @@ int rt_cmd_serve(struct rt_cli *c)
 	rt_http_quiesce(http);
 	drain(http, &sigs, c->conf.shutdown_timeout);
 	rt_http_stop(http);
+	/* After HTTP: every session and page view it took is written. */
+	rt_dni_stop(dni);
 	rt_info("stopped", "");
 	return RT_EXIT_OK;
 }

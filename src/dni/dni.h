@@ -15,13 +15,8 @@
 
 #include <jansson.h>
 
+#include "dni/device.h"
 #include "store/store.h"
-
-/* Longest value kept of a tag or click id, in bytes; longer ones are cut
- * at a character boundary.  Longest URL accepted. */
-#define RT_DNI_VALUE_MAX 255
-#define RT_DNI_PATH_MAX	 1024
-#define RT_DNI_URL_MAX	 8192
 
 enum rt_site_cat {
 	RT_SITE_SEARCH,
@@ -51,41 +46,6 @@ struct rt_dni_params {
 		*device;
 };
 extern const struct rt_dni_params rt_dni_params_default;
-
-#define RT_DNI_V (RT_DNI_VALUE_MAX + 1)
-
-/* Click ids, in the order they are reported. */
-enum rt_click_id {
-	RT_CLICK_GCLID,
-	RT_CLICK_GBRAID,
-	RT_CLICK_WBRAID,
-	RT_CLICK_MSCLKID,
-	RT_CLICK_FBCLID,
-	RT_CLICK_TTCLID,
-	RT_CLICK_LI_FAT_ID,
-	RT_CLICK__N
-};
-extern const char *const rt_dni_click_names[RT_CLICK__N];
-
-/* A classified visit.  Empty strings are "absent". */
-struct rt_visit_source {
-	char source[RT_DNI_V];
-	char medium[RT_DNI_V];
-	char campaign[RT_DNI_V];
-	char term[RT_DNI_V];
-	char content[RT_DNI_V];
-	char channel[32]; /* the exact GA4 channel name */
-	char ad_group[RT_DNI_V];
-	char keyword[RT_DNI_V];
-	char campaign_id[RT_DNI_V];
-	char matchtype[32];
-	char network[32];
-	char device[32];
-	char click[RT_CLICK__N][RT_DNI_V];
-	char landing_host[RT_DNI_V];
-	char landing_page[RT_DNI_PATH_MAX]; /* path only, no query */
-	char referrer_host[RT_DNI_V];
-};
 
 /*
  * Classifies a visit.  landing_url is the page's absolute http(s) URL;
@@ -274,5 +234,86 @@ size_t rt_lease_drain(struct rt_lease_engine *e, struct rt_lease_event *out,
 /* Puts back an open lease read from the store at start (no event). */
 int rt_lease_restore(struct rt_lease_engine *e, const struct rt_lease *l,
 		     int64_t last_seen);
+
+/* ---- the DNI service: visits, sessions and their numbers (service.c) -----
+ *
+ * What the public endpoints run on: site keys to accounts (cached), the
+ * choice of pool and number, live sessions in memory, and a writer thread
+ * that persists sessions, page views and lease changes in batches.
+ */
+
+struct rt_dni;
+
+struct rt_dni_conf {
+	uint64_t grace_ms; /* who-held grace after a lease ends */
+	uint64_t flush_ms; /* the writer's batching interval */
+};
+
+/* Loads the site lists, reads open sessions back from the store (their
+ * leases too) and starts the writer. */
+int rt_dni_start(struct rt_dni **dp, struct rt_store *store,
+		 const struct rt_dni_conf *conf);
+/* Writes what is queued and stops; NULL is fine. */
+void rt_dni_stop(struct rt_dni *d);
+/* Numbers or pools changed: snapshots are read again before next use. */
+void rt_dni_changed(struct rt_dni *d);
+/* Waits until everything queued before the call is written (EAGAIN past
+ * timeout_ms). */
+int rt_dni_flush(struct rt_dni *d, uint64_t timeout_ms);
+
+/* A visit as the page reports it; NULL for what it did not send. */
+struct rt_dni_visit {
+	const char *site_key, *landing_url, *referrer, *title, *visitor_id,
+		*ga_client_id, *user_agent;
+	const char *consent; /* JSON text */
+	int64_t now;
+};
+
+#define RT_DNI_SWAPS_MAX RT_POOL_TARGETS_MAX
+struct rt_dni_swap {
+	char target[20];  /* the business number on the page, E.164 */
+	char number[20];  /* the tracking number shown instead */
+	char display[48]; /* the tracking number as the target's country
+			     writes it */
+};
+
+struct rt_dni_answer {
+	int64_t session_id; /* 0 for a bot: no session */
+	int64_t account_id, pool_id, number_id;
+	bool returning; /* the visitor's live session, not a new one */
+	bool bot;
+	unsigned lease_flags;
+	uint64_t ttl_ms;
+	char number_kind[16]; /* "pool", "source", "" (the site's own) */
+	char visitor_id[RT_VISITOR_ID_MAX];
+	struct rt_visit_source src;
+	struct rt_device device;
+	size_t nswaps;
+	struct rt_dni_swap swaps[RT_DNI_SWAPS_MAX];
+};
+
+/*
+ * A page view that starts a session (or finds the visitor's live one).
+ * Precedence: a source number matching the visit's source beats the pool;
+ * the pool is the first active one made for the visit's kind of traffic,
+ * else the first for all traffic.  Errors name *fieldp with a message:
+ * ENOENT unknown site key, EPERM suspended account, EINVAL a bad URL,
+ * EAGAIN the writer is too far behind.
+ */
+int rt_dni_visit(struct rt_dni *d, const struct rt_dni_visit *in,
+		 struct rt_dni_answer *out, const char **fieldp, char *errmsg,
+		 size_t errsz);
+/* A later page view, a heartbeat: ENOENT for an unknown or ended session. */
+int rt_dni_pageview(struct rt_dni *d, int64_t session_id, const char *url,
+		    const char *title, int64_t now);
+int rt_dni_heartbeat(struct rt_dni *d, int64_t session_id, int64_t now);
+/* Whether a session is live now. */
+bool rt_dni_live(struct rt_dni *d, int64_t session_id);
+/* A pool's health since the start (rt_dni_started_at). */
+int rt_dni_pool_health(struct rt_dni *d, int64_t account_id, int64_t pool_id,
+		       struct rt_lease_health *h);
+int64_t rt_dni_started_at(const struct rt_dni *d);
+/* The lease engine, for the call path's "who held number N at T". */
+struct rt_lease_engine *rt_dni_leases(struct rt_dni *d);
 
 #endif

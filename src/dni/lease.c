@@ -702,6 +702,10 @@ size_t rt_lease_drain(struct rt_lease_engine *e, struct rt_lease_event *out,
 
 	pthread_mutex_lock(&e->lock);
 	n = e->nevents < max ? e->nevents : max;
+	if (n == 0) {
+		pthread_mutex_unlock(&e->lock);
+		return 0;
+	}
 	memcpy(out, e->events, n * sizeof(*out));
 	memmove(e->events, e->events + n, (e->nevents - n) * sizeof(*out));
 	e->nevents -= n;

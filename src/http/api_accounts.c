@@ -264,3 +264,35 @@ void rt_api_accounts_update(struct rt_req *r)
 		return;
 	rt_http_json(r, 200, rt_json_account(&a));
 }
+
+static int empty_parse(const json_t *b, int *unused, struct rt_http_err *e)
+{
+	(void)unused;
+	return rt_http_check_fields(b, NULL, 0, e);
+}
+
+RT_API_BODY_CHECK(accounts_site_key, int, empty_parse)
+
+/* POST /v1/accounts/{id}/site-key with {}: a new site key; pages with the
+ * old one show their own numbers until they are updated. */
+void rt_api_accounts_site_key(struct rt_req *r)
+{
+	struct rt_store_tx *tx;
+	struct rt_account a;
+	int err;
+
+	if (rt_http_begin(r, true, &tx))
+		return;
+	err = rt_store_account_rotate_site_key(tx, rt_req_scope(r), r->id, &a);
+	if (!err)
+		err = rt_http_audit(r, tx, a.id, "account.site_key_rotate",
+				    "account", a.id, NULL);
+	if (err) {
+		rt_store_rollback(tx);
+		rt_http_fail(r, err, "rotating the site key");
+		return;
+	}
+	if (rt_http_commit(r, tx))
+		return;
+	rt_http_json(r, 200, rt_json_account(&a));
+}

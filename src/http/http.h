@@ -17,11 +17,13 @@
 #include "util/util.h"
 
 struct rt_http;
+struct rt_dni;
 
 struct rt_http_deps {
 	const struct rt_conf *conf;
 	struct rt_store *store;
 	struct rt_auth *auth;
+	struct rt_dni *dni; /* may be NULL (tests of other parts) */
 };
 
 /* Binds conf->listen and starts serving.  EADDRINUSE, EINVAL (bad listen
@@ -39,8 +41,13 @@ void rt_http_stop(struct rt_http *h);
 /* Route flags. */
 #define RT_ROUTE_PUBLIC	     0x1u /* no credentials needed */
 #define RT_ROUTE_COOKIE_ONLY 0x2u /* only a dashboard session makes sense */
-#define RT_ROUTE_RAW_BODY 0x4u /* a body that is not JSON (CSV): the handler
-				  checks its type and reads r->body itself */
+#define RT_ROUTE_CORS                                                          \
+	0x8u		       /* readable from any origin (dni.js):           \
+				  CORS headers and OPTIONS preflight */
+#define RT_ROUTE_LIMITED 0x10u /* rate limited per client address */
+#define RT_ROUTE_RAW_BODY                                                      \
+	0x4u /* a body that is not JSON (CSV): the handler                     \
+		checks its type and reads r->body itself */
 
 /* What tests, docs and the fuzz targets see of the route table. */
 struct rt_http_route_info {

@@ -11,6 +11,8 @@ struct rt_http {
 	const struct rt_conf *conf;
 	struct rt_store *store;
 	struct rt_auth *auth;
+	struct rt_dni *dni;	    /* NULL: the DNI endpoints answer 503 */
+	struct rt_ratelimit *limit; /* per client address, public routes */
 	struct MHD_Daemon *mhd;
 	uint16_t port;
 	_Atomic unsigned inflight;
@@ -93,7 +95,16 @@ void rt_http_header(struct rt_req *r, const char *name, const char *value);
 
 /* ---- request bodies ----------------------------------------------------- */
 
-enum rt_ftype { RT_F_STRING, RT_F_INT, RT_F_BOOL, RT_F_STRINGS, RT_F_TIME };
+/* RT_F_FLAGS: an object of up to max (default 8) booleans, names of up to
+ * 32 bytes, such as consent flags. */
+enum rt_ftype {
+	RT_F_STRING,
+	RT_F_INT,
+	RT_F_BOOL,
+	RT_F_STRINGS,
+	RT_F_TIME,
+	RT_F_FLAGS
+};
 #define RT_F_REQUIRED 0x1u
 #define RT_F_NULLABLE 0x2u
 
@@ -249,6 +260,17 @@ void rt_api_numbers_release(struct rt_req *r);
 int rt_api_numbers_create_check(const char *data, size_t len);
 int rt_api_numbers_update_check(const char *data, size_t len);
 json_t *rt_json_number(const struct rt_number *n);
+
+void rt_api_dni_sessions_create(struct rt_req *r);
+void rt_api_dni_sessions_get(struct rt_req *r);
+void rt_api_dni_pageviews_create(struct rt_req *r);
+void rt_api_dni_heartbeat(struct rt_req *r);
+int rt_api_dni_sessions_create_check(const char *data, size_t len);
+int rt_api_dni_pageviews_create_check(const char *data, size_t len);
+int rt_api_dni_heartbeat_check(const char *data, size_t len);
+void rt_api_pools_health(struct rt_req *r);
+void rt_api_accounts_site_key(struct rt_req *r);
+int rt_api_accounts_site_key_check(const char *data, size_t len);
 
 void rt_api_pools_list(struct rt_req *r);
 void rt_api_pools_create(struct rt_req *r);

@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "dni/dni.h"
 #include "http/http_int.h"
 
 #define RT_LOG_MODULE "http"
@@ -175,6 +176,8 @@ static const char *type_name(enum rt_ftype t)
 		return "an array of strings";
 	case RT_F_TIME:
 		return "an RFC 3339 time string";
+	case RT_F_FLAGS:
+		return "an object of true or false values";
 	}
 	return "?";
 }
@@ -286,6 +289,19 @@ int rt_http_check_fields(const json_t *body, const struct rt_field *fields,
 						 &(struct rt_field){.max = 64},
 						 e, f->name))
 					return EINVAL;
+			}
+			break;
+		}
+		case RT_F_FLAGS: {
+			size_t max = f->max ? f->max : 8;
+			const char *k;
+			json_t *item;
+
+			ok = json_is_object(v) && json_object_size(v) <= max;
+			json_object_foreach (v, k, item) {
+				if (!json_is_boolean(item) || strlen(k) > 32 ||
+				    has_control(k))
+					ok = false;
 			}
 			break;
 		}
@@ -472,6 +488,12 @@ int rt_http_commit(struct rt_req *r, struct rt_store_tx *tx)
 
 	if (err)
 		rt_http_fail(r, err, "committing");
+	else
+		/* A change through the API (a number, a pool, an account's
+		 * status...) may change what visitors are shown: the DNI
+		 * service reads its snapshots again.  Writes are rare next to
+		 * page views, so the cost is one read per active site. */
+		rt_dni_changed(r->srv->dni);
 	return err;
 }
 

@@ -15,6 +15,8 @@
 #define W   RT_SCOPE_WRITE
 #define A   RT_SCOPE_ADMIN
 #define PUB RT_ROUTE_PUBLIC
+/* Public and cross-origin: rate limited per client address too. */
+#define CORS (RT_ROUTE_CORS | RT_ROUTE_LIMITED)
 
 static const struct rt_route routes[] = {
 	{{"GET", "/healthz", 0, PUB, NULL}, rt_api_healthz},
@@ -34,6 +36,9 @@ static const struct rt_route routes[] = {
 	{{"GET", "/v1/accounts/{id}", R, 0, NULL}, rt_api_accounts_get},
 	{{"PATCH", "/v1/accounts/{id}", A, 0, rt_api_accounts_update_check},
 	 rt_api_accounts_update},
+	{{"POST", "/v1/accounts/{id}/site-key", A, 0,
+	  rt_api_accounts_site_key_check},
+	 rt_api_accounts_site_key},
 
 	{{"GET", "/v1/users", R, 0, NULL}, rt_api_users_list},
 	{{"POST", "/v1/users", A, 0, rt_api_users_create_check},
@@ -78,6 +83,20 @@ static const struct rt_route routes[] = {
 	 rt_api_pools_update},
 	{{"DELETE", "/v1/pools/{id}", W, 0, NULL}, rt_api_pools_deactivate},
 	{{"GET", "/v1/pools/{id}/numbers", R, 0, NULL}, rt_api_pools_numbers},
+	{{"GET", "/v1/pools/{id}/health", R, 0, NULL}, rt_api_pools_health},
+
+	/* dni.js on customers' pages: named by the site key, from any origin.
+	 */
+	{{"POST", "/v1/dni/sessions", 0, PUB | CORS,
+	  rt_api_dni_sessions_create_check},
+	 rt_api_dni_sessions_create},
+	{{"POST", "/v1/dni/sessions/{id}/pageviews", 0, PUB | CORS,
+	  rt_api_dni_pageviews_create_check},
+	 rt_api_dni_pageviews_create},
+	{{"POST", "/v1/dni/sessions/{id}/heartbeat", 0, PUB | CORS,
+	  rt_api_dni_heartbeat_check},
+	 rt_api_dni_heartbeat},
+	{{"GET", "/v1/dni/sessions/{id}", R, 0, NULL}, rt_api_dni_sessions_get},
 
 	/* The web app; last, so that it only gets what nothing else took. */
 	{{"GET", "/{path*}", 0, PUB, NULL}, rt_api_static},
@@ -104,7 +123,7 @@ static bool match_id(const char *s, size_t len, int64_t *idp)
 {
 	int64_t v = 0;
 
-	if (len == 0 || len > 15 || s[0] == '0')
+	if (len == 0 || len > 18 || s[0] == '0')
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')

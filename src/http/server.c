@@ -402,6 +402,52 @@ static void allow_header(struct rt_req *r)
 	rt_http_header(r, "Allow", allow);
 }
 
+/* An OPTIONS preflight for a path that a CORS route serves: any origin may
+ * POST JSON to it, and may cache that answer for a day. */
+static bool preflight(struct rt_req *r)
+{
+	size_t n;
+	const struct rt_route *routes = rt_http_routes(&n);
+	struct rt_req probe = *r;
+
+	if (strcmp(r->method, "OPTIONS") != 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool ok;
+
+		if (!(routes[i].info.flags & RT_ROUTE_CORS))
+			continue;
+		rt_strlcpy(probe.method, routes[i].info.method,
+			   sizeof(probe.method));
+		if (rt_http_match(&probe, &ok) != i)
+			continue;
+		rt_http_header(r, "Access-Control-Allow-Origin", "*");
+		rt_http_header(r, "Access-Control-Allow-Methods",
+			       routes[i].info.method);
+		rt_http_header(r, "Access-Control-Allow-Headers",
+			       "Content-Type");
+		rt_http_header(r, "Access-Control-Max-Age", "86400");
+		rt_http_body(r, 204, "", NULL, 0);
+		return true;
+	}
+	return false;
+}
+
+static bool rate_ok(struct rt_req *r)
+{
+	unsigned wait = rt_ratelimit_take(r->srv->limit, r->ip, rt_now_ms());
+	char secs[16];
+
+	if (!wait)
+		return true;
+	snprintf(secs, sizeof(secs), "%u", wait);
+	rt_http_header(r, "Retry-After", secs);
+	rt_http_error(r, 429, "rate_limited", NULL,
+		      "too many requests from this address; retry in %u s",
+		      wait);
+	return false;
+}
+
 static void handle(struct rt_req *r)
 {
 	char principal[32];
@@ -413,6 +459,13 @@ static void handle(struct rt_req *r)
 			      (unsigned long long)r->srv->conf->http_max_body);
 		return;
 	}
+	if (!r->route && r->status == 405 && preflight(r))
+		return;
+	if (r->route && (r->route->info.flags & RT_ROUTE_CORS))
+		rt_http_header(r, "Access-Control-Allow-Origin", "*");
+	if (r->route && (r->route->info.flags & RT_ROUTE_LIMITED) &&
+	    !rate_ok(r))
+		return;
 	if (!r->route) {
 		if (r->status == 405) {
 			allow_header(r);
@@ -665,9 +718,13 @@ int rt_http_start(struct rt_http **hp, const struct rt_http_deps *deps)
 	h->conf = deps->conf;
 	h->store = deps->store;
 	h->auth = deps->auth;
+	h->dni = deps->dni;
 	h->rid_prefix = randombytes_random();
 	rt_http_routes(&nroutes);
 	err = rt_http_metrics_alloc(&h->metrics, nroutes);
+	if (!err)
+		err = rt_ratelimit_alloc(&h->limit, h->conf->dni_rate_limit,
+					 h->conf->dni_rate_burst);
 	if (err)
 		goto out;
 
@@ -701,6 +758,7 @@ int rt_http_start(struct rt_http **hp, const struct rt_http_deps *deps)
 out:
 	if (err) {
 		rt_http_metrics_free(h->metrics);
+		rt_ratelimit_free(h->limit);
 		free(h);
 	} else {
 		*hp = h;
@@ -732,5 +790,6 @@ void rt_http_stop(struct rt_http *h)
 		return;
 	MHD_stop_daemon(h->mhd);
 	rt_http_metrics_free(h->metrics);
+	rt_ratelimit_free(h->limit);
 	free(h);
 }

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "store/store_int.h"
 
 struct account_rows {
@@ -22,6 +24,7 @@ void rt_store_account_fill(const struct rt_val *c, struct rt_account *dst)
 	RT_COL_STR(dst->status, &c[6]);
 	dst->created_at = rt_col_int(&c[7]);
 	dst->updated_at = rt_col_int(&c[8]);
+	RT_COL_STR(dst->site_key, &c[9]);
 }
 
 static int account_row(const struct rt_val *c, size_t n, void *arg)
@@ -80,6 +83,7 @@ int rt_store_account_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 static int insert(struct rt_store_tx *tx, struct rt_account *a)
 {
 	int64_t now = rt_now_ms();
+	char key[RT_SITE_KEY_MAX];
 	struct rt_val args[] = {
 		a->parent_id ? RT_VINT(a->parent_id) : RT_VNULL,
 		RT_VTEXT(a->name),
@@ -88,16 +92,19 @@ static int insert(struct rt_store_tx *tx, struct rt_account *a)
 		RT_VTEXT(a->currency),
 		RT_VTEXT(a->status[0] ? a->status : "active"),
 		RT_VINT(now),
+		RT_VTEXT(key),
 	};
 	struct rt_val targs[2];
 	int err;
 
+	rt_store_site_key_new(key);
 	err = get_one(
 		tx,
 		"INSERT INTO accounts (parent_id, name, kind, time_zone, "
-		"currency, status, created_at, updated_at) VALUES (?1, ?2, "
-		"?3, ?4, ?5, ?6, ?7, ?7) RETURNING id, parent_id, name, "
-		"kind, time_zone, currency, status, created_at, updated_at",
+		"currency, status, created_at, updated_at, site_key) VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) RETURNING id, "
+		"parent_id, name, kind, time_zone, currency, status, "
+		"created_at, updated_at, site_key",
 		args, RT_ARRAY_SIZE(args), a);
 	if (err)
 		return err;
@@ -150,7 +157,7 @@ int rt_store_account_update(struct rt_store_tx *tx, int64_t scope,
 			"accounts.id") " RETURNING id, parent_id, "
 				       "name, kind, time_zone, currency, "
 				       "status, created_at, "
-				       "updated_at",
+				       "updated_at, site_key",
 		args, RT_ARRAY_SIZE(args), a);
 }
 
@@ -210,4 +217,86 @@ int rt_store_account_count(struct rt_store_tx *tx, int64_t *np)
 	*np = 0;
 	return rt_store_query(tx, "SELECT COUNT(*) FROM accounts", NULL, 0,
 			      count_row, np, NULL);
+}
+
+void rt_store_site_key_new(char key[RT_SITE_KEY_MAX])
+{
+	static const char digits[] = "abcdefghijkmnpqrstuvwxyz23456789";
+	unsigned char raw[20];
+
+	/* 20 characters of a 32-letter alphabet without look-alikes: 100
+	 * bits, unguessable, and easy to read out over the phone. */
+	randombytes_buf(raw, sizeof(raw));
+	memcpy(key, "pk_", 3);
+	for (size_t i = 0; i < sizeof(raw); i++)
+		key[3 + i] = digits[raw[i] & 31];
+	key[3 + sizeof(raw)] = '\0';
+}
+
+int rt_store_account_by_site_key(struct rt_store_tx *tx, const char *key,
+				 struct rt_account *a)
+{
+	struct rt_val args[] = {RT_VTEXT(key)};
+
+	return get_one(tx,
+		       "SELECT " ACCOUNT_COLS
+		       " FROM accounts a WHERE a.site_key = ?1",
+		       args, 1, a);
+}
+
+int rt_store_account_rotate_site_key(struct rt_store_tx *tx, int64_t scope,
+				     int64_t id, struct rt_account *a)
+{
+	char key[RT_SITE_KEY_MAX];
+	struct rt_val args[] = {RT_VINT(scope), RT_VINT(id), RT_VTEXT(key),
+				RT_VINT(rt_now_ms())};
+
+	rt_store_site_key_new(key);
+	return get_one(
+		tx,
+		"UPDATE accounts SET site_key = ?3, updated_at = ?4 WHERE id = "
+		"?2 AND " RT_IN_SCOPE("accounts.id") " RETURNING id, "
+						     "parent_id, name, kind, "
+						     "time_zone, currency, "
+						     "status, created_at, "
+						     "updated_at, site_key",
+		args, RT_ARRAY_SIZE(args), a);
+}
+
+/* Migration 4's step in C: accounts made before site keys get one. */
+static int keyless_row(const struct rt_val *c, size_t n, void *arg)
+{
+	struct rt_buf *ids = arg;
+	int64_t id = rt_col_int(&c[0]);
+
+	(void)n;
+	rt_buf_append(ids, (const char *)&id, sizeof(id));
+	return ids->err;
+}
+
+int rt_store_site_keys_fill(struct rt_store_tx *tx)
+{
+	struct rt_buf ids;
+	int err;
+
+	rt_buf_init(&ids);
+	err = rt_store_query(tx,
+			     "SELECT id FROM accounts WHERE site_key IS NULL",
+			     NULL, 0, keyless_row, &ids, NULL);
+	for (size_t i = 0; !err && i < ids.len / sizeof(int64_t); i++) {
+		char key[RT_SITE_KEY_MAX];
+		int64_t id;
+		struct rt_val args[2];
+
+		memcpy(&id, ids.s + i * sizeof(id), sizeof(id));
+		rt_store_site_key_new(key);
+		args[0] = RT_VINT(id);
+		args[1] = RT_VTEXT(key);
+		err = rt_store_query(tx,
+				     "UPDATE accounts SET site_key = ?2 WHERE "
+				     "id = ?1",
+				     args, 2, NULL, NULL, NULL);
+	}
+	rt_buf_release(&ids);
+	return err;
 }

@@ -96,7 +96,8 @@ static const struct rt_migration migrations[] = {
 	 " status BIGINT NOT NULL,"
 	 " body TEXT,"
 	 " created_at BIGINT NOT NULL,"
-	 " PRIMARY KEY (principal, idem_key));"},
+	 " PRIMARY KEY (principal, idem_key));",
+	 NULL},
 	{2, "tracking number inventory",
 	 "CREATE TABLE numbers ("
 	 " id {pk},"
@@ -120,7 +121,8 @@ static const struct rt_migration migrations[] = {
 	  * be bought again, by anyone. */
 	 "CREATE UNIQUE INDEX numbers_e164 ON numbers (e164) WHERE status <> "
 	 "'released';"
-	 "CREATE INDEX numbers_account ON numbers (account_id, id);"},
+	 "CREATE INDEX numbers_account ON numbers (account_id, id);",
+	 NULL},
 	{3, "number pools",
 	 "CREATE TABLE pools ("
 	 " id {pk},"
@@ -153,7 +155,52 @@ static const struct rt_migration migrations[] = {
 	 /* A number of kind 'pool' belongs to at most one pool of its own
 	  * account (the data layer and rt_dni_number_check hold the rest). */
 	 "ALTER TABLE numbers ADD COLUMN pool_id BIGINT REFERENCES pools(id);"
-	 "CREATE INDEX numbers_pool ON numbers (pool_id, id);"},
+	 "CREATE INDEX numbers_pool ON numbers (pool_id, id);",
+	 NULL},
+	{4, "site keys, DNI sessions and page views",
+	 /* The public key that dni.js names the account with; filled in for
+	  * existing accounts by rt_store_site_keys_fill. */
+	 "ALTER TABLE accounts ADD COLUMN site_key TEXT;"
+	 "CREATE UNIQUE INDEX accounts_site_key ON accounts (site_key);"
+	 /* A visit: ids are random (they are public, in the visitor's
+	  * cookie), so rows are listed by account and time. */
+	 "CREATE TABLE dni_sessions ("
+	 " id BIGINT PRIMARY KEY,"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " pool_id BIGINT REFERENCES pools(id),"
+	 " number_id BIGINT REFERENCES numbers(id)," /* shown to the visitor */
+	 " lease_flags BIGINT NOT NULL DEFAULT 0,"   /* shared, early */
+	 " visitor_id TEXT NOT NULL,"
+	 " ga_client_id TEXT,"
+	 " source TEXT, medium TEXT, campaign TEXT, term TEXT, content TEXT,"
+	 " channel TEXT NOT NULL, ad_group TEXT, keyword TEXT,"
+	 " campaign_id TEXT, matchtype TEXT, network TEXT, device TEXT,"
+	 " click_ids TEXT," /* JSON object */
+	 " landing_url TEXT NOT NULL, landing_host TEXT, landing_page TEXT,"
+	 " referrer TEXT, referrer_host TEXT, title TEXT,"
+	 " user_agent TEXT, device_class TEXT NOT NULL, browser TEXT, os TEXT,"
+	 " consent TEXT," /* JSON object as sent */
+	 " pageviews BIGINT NOT NULL DEFAULT 1,"
+	 " created_at BIGINT NOT NULL,"
+	 " last_seen_at BIGINT NOT NULL,"
+	 " ended_at BIGINT);"
+	 "CREATE INDEX dni_sessions_account ON dni_sessions (account_id, "
+	 "created_at);"
+	 /* What a restart reloads, and who held a number when. */
+	 "CREATE INDEX dni_sessions_open ON dni_sessions (last_seen_at) WHERE "
+	 "ended_at IS NULL;"
+	 "CREATE INDEX dni_sessions_number ON dni_sessions (number_id, "
+	 "created_at);"
+	 "CREATE TABLE dni_pageviews ("
+	 " id {pk},"
+	 " session_id BIGINT NOT NULL REFERENCES dni_sessions(id),"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " url TEXT NOT NULL,"
+	 " title TEXT,"
+	 " at BIGINT NOT NULL);"
+	 "CREATE INDEX dni_pageviews_session ON dni_pageviews (session_id, "
+	 "id);",
+	 rt_store_site_keys_fill},
 };
 
 const struct rt_migration *rt_store_migrations(size_t *np)
@@ -247,6 +294,8 @@ int rt_store_migrate(struct rt_store *s, unsigned *appliedp)
 			continue;
 		}
 		err = rt_store_tx_script(tx, m->sql);
+		if (!err && m->post)
+			err = m->post(tx);
 		if (!err) {
 			struct rt_val args[] = {RT_VINT(m->version),
 						RT_VTEXT(m->name),

@@ -102,6 +102,8 @@ struct rt_page {
 	unsigned limit;
 };
 
+#define RT_SITE_KEY_MAX 24 /* "pk_" and 20 characters */
+
 struct rt_account {
 	int64_t id;
 	int64_t parent_id; /* 0 for a root account */
@@ -111,6 +113,8 @@ struct rt_account {
 	char currency[4];   /* ISO 4217, e.g. "USD" */
 	char status[16];    /* "active" or "suspended" */
 	int64_t created_at, updated_at;
+	char site_key[RT_SITE_KEY_MAX]; /* public: names the account in dni.js
+					 */
 };
 typedef int(rt_account_h)(const struct rt_account *a, void *arg);
 
@@ -133,6 +137,14 @@ int rt_store_account_count(struct rt_store_tx *tx, int64_t *np);
 /* 0 when the account and every account above it are active, EPERM when one
  * of them is suspended: suspending an agency suspends its clients. */
 int rt_store_account_usable(struct rt_store_tx *tx, int64_t id);
+/* Unscoped, for the public DNI endpoint: the account of a site key. */
+int rt_store_account_by_site_key(struct rt_store_tx *tx, const char *key,
+				 struct rt_account *a);
+/* Gives the account a new site key (the old one stops working). */
+int rt_store_account_rotate_site_key(struct rt_store_tx *tx, int64_t scope,
+				     int64_t id, struct rt_account *a);
+/* A new random site key. */
+void rt_store_site_key_new(char key[RT_SITE_KEY_MAX]);
 /* True (0) when id is scope or one of its descendants, else ENOENT. */
 int rt_store_account_in_scope(struct rt_store_tx *tx, int64_t scope,
 			      int64_t id);
@@ -271,6 +283,49 @@ int rt_store_audit_list(struct rt_store_tx *tx, int64_t scope,
 			int64_t account_id, const struct rt_page *pg,
 			rt_audit_h *h, void *arg);
 
+/* ---- attribution: where a visit came from (classified in src/dni) ---- */
+
+/* Longest value kept of a tag or click id, in bytes; longer ones are cut
+ * at a character boundary.  Longest URL accepted. */
+#define RT_DNI_VALUE_MAX 255
+#define RT_DNI_PATH_MAX	 1024
+#define RT_DNI_URL_MAX	 8192
+
+#define RT_DNI_V (RT_DNI_VALUE_MAX + 1)
+
+/* Click ids, in the order they are reported. */
+enum rt_click_id {
+	RT_CLICK_GCLID,
+	RT_CLICK_GBRAID,
+	RT_CLICK_WBRAID,
+	RT_CLICK_MSCLKID,
+	RT_CLICK_FBCLID,
+	RT_CLICK_TTCLID,
+	RT_CLICK_LI_FAT_ID,
+	RT_CLICK__N
+};
+extern const char *const rt_dni_click_names[RT_CLICK__N];
+
+/* A classified visit.  Empty strings are "absent". */
+struct rt_visit_source {
+	char source[RT_DNI_V];
+	char medium[RT_DNI_V];
+	char campaign[RT_DNI_V];
+	char term[RT_DNI_V];
+	char content[RT_DNI_V];
+	char channel[32]; /* the exact GA4 channel name */
+	char ad_group[RT_DNI_V];
+	char keyword[RT_DNI_V];
+	char campaign_id[RT_DNI_V];
+	char matchtype[32];
+	char network[32];
+	char device[32];
+	char click[RT_CLICK__N][RT_DNI_V];
+	char landing_host[RT_DNI_V];
+	char landing_page[RT_DNI_PATH_MAX]; /* path only, no query */
+	char referrer_host[RT_DNI_V];
+};
+
 /* ---- tracking numbers ---------------------------------------------------- */
 
 struct rt_number {
@@ -365,6 +420,75 @@ int rt_store_pool_list(struct rt_store_tx *tx, int64_t scope,
 int rt_store_pool_numbers(struct rt_store_tx *tx, int64_t scope,
 			  int64_t pool_id, const struct rt_page *pg,
 			  rt_number_h *h, void *arg);
+
+/* ---- DNI sessions: visits, the number each was shown, page views -------- */
+
+/* Stored lengths of a session's free text; longer values are cut (at a
+ * character boundary) when the session is made. */
+#define RT_SESSION_URL_MAX   2048 /* landing URL, referrer, page view URL */
+#define RT_SESSION_TITLE_MAX 512
+#define RT_SESSION_UA_MAX    512
+#define RT_VISITOR_ID_MAX    65
+
+struct rt_dni_session {
+	int64_t id; /* random, public */
+	int64_t account_id;
+	int64_t pool_id;      /* 0: none */
+	int64_t number_id;    /* the tracking number shown; 0: the site's own */
+	unsigned lease_flags; /* RT_LEASE_SHARED, RT_LEASE_EARLY (dni.h) */
+	char visitor_id[RT_VISITOR_ID_MAX];
+	char ga_client_id[64];
+	struct rt_visit_source src;
+	char landing_url[RT_SESSION_URL_MAX + 1];
+	char referrer[RT_SESSION_URL_MAX + 1];
+	char title[RT_SESSION_TITLE_MAX + 1];
+	char user_agent[RT_SESSION_UA_MAX + 1];
+	char device_class[16]; /* desktop, mobile, tablet, bot */
+	char browser[32], os[32];
+	char consent[128]; /* JSON object as sent, "" for none */
+	int64_t pageviews;
+	int64_t created_at, last_seen_at, ended_at; /* ended_at 0: live */
+	/* Read only, joined from numbers: the tracking number and its kind. */
+	char number_e164[20];
+	char number_kind[16];
+};
+typedef int(rt_dni_session_h)(const struct rt_dni_session *s, void *arg);
+
+/* The DNI writer's calls: unscoped, since the session names its account
+ * and these run for the public endpoint, never for an API caller. */
+int rt_store_dni_session_insert(struct rt_store_tx *tx,
+				const struct rt_dni_session *s);
+/* A page view: its row, the session's count and last_seen_at. */
+int rt_store_dni_pageview_add(struct rt_store_tx *tx, int64_t account_id,
+			      int64_t session_id, const char *url,
+			      const char *title, int64_t at);
+/* last_seen_at = at (heartbeats). */
+int rt_store_dni_session_touch(struct rt_store_tx *tx, int64_t session_id,
+			       int64_t at);
+/* ended_at = at, unless it ended before. */
+int rt_store_dni_session_end(struct rt_store_tx *tx, int64_t session_id,
+			     int64_t at);
+/* lease_flags |= flags. */
+int rt_store_dni_session_flag(struct rt_store_tx *tx, int64_t session_id,
+			      unsigned flags);
+/* Sessions not ended and seen at or after since, for a restart. */
+int rt_store_dni_session_open(struct rt_store_tx *tx, int64_t since,
+			      rt_dni_session_h *h, void *arg);
+
+/* Scoped reads, for support and reports. */
+int rt_store_dni_session_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
+			     struct rt_dni_session *s);
+struct rt_dni_pageview {
+	int64_t id;
+	char url[RT_SESSION_URL_MAX + 1];
+	char title[RT_SESSION_TITLE_MAX + 1];
+	int64_t at;
+};
+typedef int(rt_dni_pageview_h)(const struct rt_dni_pageview *p, void *arg);
+/* A session's page views in order, at most limit of them. */
+int rt_store_dni_pageview_list(struct rt_store_tx *tx, int64_t scope,
+			       int64_t session_id, unsigned limit,
+			       rt_dni_pageview_h *h, void *arg);
 
 /*
  * Idempotency keys for POST.  begin claims (principal, key): 0 when claimed,

@@ -37,7 +37,13 @@ struct rt_migration {
 	unsigned version;
 	const char *name;
 	const char *sql;
+	/* A step in C after the SQL, in the same transaction (data that SQL
+	 * cannot make portably, such as random keys); NULL for none. */
+	int (*post)(struct rt_store_tx *tx);
 };
+
+/* Gives a site key to every account without one (migration 4). */
+int rt_store_site_keys_fill(struct rt_store_tx *tx);
 const struct rt_migration *rt_store_migrations(size_t *np);
 
 /* Row helpers for the data layer. */
@@ -54,8 +60,8 @@ static inline const char *rt_col_text(const struct rt_val *c)
 /* The columns of an account row, as rt_store_account_fill() reads them. */
 #define ACCOUNT_COLS                                                           \
 	"a.id, a.parent_id, a.name, a.kind, a.time_zone, a.currency, "         \
-	"a.status, a.created_at, a.updated_at"
-#define ACCOUNT_NCOLS 9
+	"a.status, a.created_at, a.updated_at, a.site_key"
+#define ACCOUNT_NCOLS 10
 void rt_store_account_fill(const struct rt_val *c, struct rt_account *a);
 
 /* Clamps a page's limit; 0 means the default. */

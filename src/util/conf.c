@@ -56,6 +56,16 @@ static const struct conf_key keys[] = {
 	  "database connections kept open"),
 	K(store_busy_timeout, T_DURATION, 0, 600000, "5s",
 	  "how long a database write waits for a lock"),
+	K(dni_rate_limit, T_UINT, 0, 1000000, "600",
+	  "DNI requests a minute per client address (sessions, page views, "
+	  "heartbeats) before 429; 0: no limit"),
+	K(dni_rate_burst, T_UINT, 1, 1000000, "120",
+	  "DNI requests a client address may make at once"),
+	K(dni_grace, T_DURATION, 0, 86400000, "15m",
+	  "how long after a visitor's session ends a call to their number is "
+	  "still attributed to it (confidence grace)"),
+	K(dni_flush, T_DURATION, 1, 10000, "100ms",
+	  "how often DNI sessions and page views are written in one batch"),
 	K(cookie_secure, T_BOOL, 0, 0, "false",
 	  "mark the session cookie Secure; set it when serving over HTTPS"),
 	K(demo, T_BOOL, 0, 0, "true",

@@ -120,6 +120,37 @@ void rt_buf_printf(struct rt_buf *b, const char *fmt, ...) RT_PRINTF(2, 3);
 /* Hands over the string (caller frees); the buffer is empty afterwards. */
 char *rt_buf_detach(struct rt_buf *b, size_t *lenp);
 
+/* ---- a map from nonzero 64-bit keys to 64-bit values (idmap.c) --------- */
+
+struct rt_idmap_entry {
+	uint64_t key; /* 0: empty */
+	int64_t value;
+};
+/* Zeroed is empty; rt_idmap_release frees it. */
+struct rt_idmap {
+	struct rt_idmap_entry *e;
+	size_t cap, n;
+};
+void rt_idmap_release(struct rt_idmap *m);
+/* Adds or replaces; EINVAL for key 0, ENOMEM. */
+int rt_idmap_put(struct rt_idmap *m, uint64_t key, int64_t value);
+/* 0 with *valuep, or ENOENT. */
+int rt_idmap_get(const struct rt_idmap *m, uint64_t key, int64_t *valuep);
+int rt_idmap_del(struct rt_idmap *m, uint64_t key);
+
+/* ---- rate limits: token buckets per key (ratelimit.c) ------------------ */
+
+struct rt_ratelimit;
+/* per_minute requests a minute on average, up to burst at once; a
+ * per_minute of 0 turns the limit off. */
+int rt_ratelimit_alloc(struct rt_ratelimit **rp, unsigned per_minute,
+		       unsigned burst);
+void rt_ratelimit_free(struct rt_ratelimit *r);
+/* Takes one request for key at now (ms): 0 when allowed, else the seconds
+ * to wait before the next one would be (for Retry-After). */
+unsigned rt_ratelimit_take(struct rt_ratelimit *r, const char *key,
+			   int64_t now);
+
 /* ---- metrics: lock-free latency histograms (Prometheus text format) ----- */
 
 #define RT_HIST_BUCKETS 12
@@ -176,6 +207,10 @@ struct rt_conf {
 	uint64_t login_window;
 	unsigned store_pool_size;
 	uint64_t store_busy_timeout;
+	unsigned dni_rate_limit; /* per minute per client address; 0 off */
+	unsigned dni_rate_burst;
+	uint64_t dni_grace;
+	uint64_t dni_flush;
 	bool cookie_secure; /* mark the session cookie Secure (behind TLS) */
 	bool demo; /* create the demo account, admin user and key on an empty db
 		    */

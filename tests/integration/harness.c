@@ -382,6 +382,9 @@ void rt_test_request(struct rt_test_server *s, struct rt_test_resp *r,
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	/* A browser's, so that the DNI endpoints see a visitor and not a
+	 * script (a request may set its own User-Agent header instead). */
+	curl_easy_setopt(c, CURLOPT_USERAGENT, RT_TEST_BROWSER_UA);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_h);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_h);

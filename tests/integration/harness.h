@@ -75,6 +75,10 @@ void rt_test_request(struct rt_test_server *s, struct rt_test_resp *r,
 		     const char *const *headers, const char *body, size_t len);
 /* An API call: Authorization: Bearer key (unless key is NULL), and for a
  * body Content-Type: application/json.  body may be NULL. */
+#define RT_TEST_BROWSER_UA                                                     \
+	"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "     \
+	"Gecko) Chrome/131.0.0.0 Safari/537.36"
+
 void rt_test_api(struct rt_test_server *s, struct rt_test_resp *r,
 		 const char *key, const char *method, const char *path,
 		 const char *body);

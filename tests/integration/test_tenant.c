@@ -44,6 +44,9 @@ struct world {
 	int64_t a_counts[K__N]; /* what A's key lists before the cases */
 	/* Tenant B. */
 	int64_t b_root, b_user, b_pool, b_number;
+	/* DNI: each root's site key, and a visit to A's site. */
+	char a_site_key[32], b_site_key[32];
+	int64_t a_session;
 	char b_key[128];
 	unsigned cases_run;
 };
@@ -573,6 +576,84 @@ static void case_import(const struct rt_http_route_info *ri)
 			 W.a_counts[K_NUMBERS]);
 }
 
+/* ---- DNI -------------------------------------------------------------- */
+
+static void site_key_of(const char *key, int64_t account, char *out,
+			size_t size)
+{
+	struct rt_test_resp r;
+
+	rt_test_api(&W.srv, &r, key, "GET",
+		    rt_test_fmt("/v1/accounts/%lld", (long long)account), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	snprintf(out, size, "%s",
+		 json_string_value(json_object_get(r.json, "site_key")));
+	rt_test_resp_free(&r);
+	assert_int_equal(strncmp(out, "pk_", 3), 0);
+}
+
+/* The public DNI routes: a site key names its own account's numbers only,
+ * and a session id is a secret that B cannot guess. */
+static void case_dni_public(const struct rt_http_route_info *ri)
+{
+	struct rt_test_resp r;
+
+	if (strcmp(ri->pattern, "/v1/dni/sessions") == 0) {
+		rt_test_api(&W.srv, &r, NULL, ri->method, ri->pattern,
+			    rt_test_fmt("{\"site_key\":\"%s\",\"landing_url\":"
+					"\"https://b.example/\"}",
+					W.b_site_key));
+		RT_EXPECT_STATUS(&r, 201);
+		no_markers(&r, "B's visit");
+		if (strstr(r.body, "+13125550180"))
+			fail_msg("B's visit was shown A's number: %s", r.body);
+		rt_test_resp_free(&r);
+		rt_test_api(&W.srv, &r, NULL, ri->method, ri->pattern,
+			    "{\"site_key\":\"pk_guessed\",\"landing_url\":"
+			    "\"https://b.example/\"}");
+		RT_EXPECT_ERROR(&r, 404, "unknown_site_key", "site_key");
+		rt_test_resp_free(&r);
+		return;
+	}
+	rt_test_api(&W.srv, &r, NULL, ri->method,
+		    with_id(ri->pattern, W.a_session + 1),
+		    strstr(ri->pattern, "pageviews")
+			    ? "{\"url\":\"https://b.example/x\"}"
+			    : "{}");
+	RT_EXPECT_ERROR(&r, 404, "session_not_found", NULL);
+	rt_test_resp_free(&r);
+}
+
+static void case_dni_session_get(const struct rt_http_route_info *ri)
+{
+	const char *path = with_id(ri->pattern, W.a_session);
+	struct rt_test_resp r;
+
+	rt_test_api(&W.srv, &r, W.srv.key, ri->method, path, NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	rt_test_resp_free(&r);
+	rt_test_api(&W.srv, &r, W.b_key, ri->method, path, NULL);
+	expect_denied(&r, path);
+	rt_test_resp_free(&r);
+}
+
+static void case_site_key(const struct rt_http_route_info *ri)
+{
+	int64_t ids[] = {W.a_root, W.a_child};
+	char after[32];
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		const char *path = with_id(ri->pattern, ids[i]);
+		struct rt_test_resp r;
+
+		rt_test_api(&W.srv, &r, W.b_key, ri->method, path, "{}");
+		expect_denied(&r, path);
+		rt_test_resp_free(&r);
+	}
+	site_key_of(W.srv.key, W.a_root, after, sizeof(after));
+	assert_string_equal(after, W.a_site_key);
+}
+
 static const struct {
 	const char *method, *pattern;
 	case_fn *fn;
@@ -615,6 +696,12 @@ static const struct {
 	{"PATCH", "/v1/pools/{id}", case_patch},
 	{"DELETE", "/v1/pools/{id}", case_delete},
 	{"GET", "/v1/pools/{id}/numbers", case_get},
+	{"GET", "/v1/pools/{id}/health", case_get},
+	{"POST", "/v1/accounts/{id}/site-key", case_site_key},
+	{"POST", "/v1/dni/sessions", case_dni_public},
+	{"POST", "/v1/dni/sessions/{id}/pageviews", case_dni_public},
+	{"POST", "/v1/dni/sessions/{id}/heartbeat", case_dni_public},
+	{"GET", "/v1/dni/sessions/{id}", case_dni_session_get},
 	{"GET", "/{path*}", case_public},
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -777,6 +864,20 @@ static int setup(void **state)
 	W.b_number = post_id(W.b_key, "/v1/numbers",
 			     "{\"number\":\"+13125550173\"}");
 
+	/* A visit to A's site: it is shown A's pool number. */
+	site_key_of(W.srv.key, W.a_root, W.a_site_key, sizeof(W.a_site_key));
+	site_key_of(W.b_key, W.b_root, W.b_site_key, sizeof(W.b_site_key));
+	rt_test_api(&W.srv, &r, NULL, "POST", "/v1/dni/sessions",
+		    rt_test_fmt("{\"site_key\":\"%s\",\"landing_url\":"
+				"\"https://a.example/\"}",
+				W.a_site_key));
+	RT_EXPECT_STATUS(&r, 201);
+	W.a_session = strtoll(json_string_value(
+				      json_object_get(r.json, "session_id")),
+			      NULL, 10);
+	assert_non_null(strstr(r.body, "+13125550180"));
+	rt_test_resp_free(&r);
+
 	for (int k = 0; k < K__N; k++)
 		W.a_counts[k] = list_count(W.srv.key, kind_paths[k]);
 	return 0;
@@ -816,7 +917,8 @@ static void test_every_route_has_a_case(void **state)
 		}
 		used[c] = true;
 		/* Public routes are the only ones without a scope. */
-		if (cases[c].fn == case_public || cases[c].fn == case_login)
+		if (cases[c].fn == case_public || cases[c].fn == case_login ||
+		    cases[c].fn == case_dni_public)
 			assert_true(ri->flags & RT_ROUTE_PUBLIC);
 		else
 			assert_false(ri->flags & RT_ROUTE_PUBLIC);

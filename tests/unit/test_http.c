@@ -215,7 +215,7 @@ static void test_match_ids(void **state)
 		"/v1/accounts/1e3",
 		"/v1/accounts/ 1",
 		"/v1/accounts/4 2",
-		"/v1/accounts/1234567890123456", /* 16 digits */
+		"/v1/accounts/1234567890123456789", /* 19 digits */
 		"/v1/accounts/",
 		"/v1/accounts/42/",
 		"/v1/accounts/42/x",
@@ -231,9 +231,9 @@ static void test_match_ids(void **state)
 	assert_true(i != SIZE_MAX);
 	assert_string_equal(rt_http_route(i)->pattern, "/v1/accounts/{id}");
 	assert_true(r.id == 42);
-	i = match("GET", "/v1/accounts/123456789012345", &method_ok, &r);
+	i = match("GET", "/v1/accounts/123456789012345678", &method_ok, &r);
 	assert_true(i != SIZE_MAX);
-	assert_true(r.id == 123456789012345);
+	assert_true(r.id == 123456789012345678);
 
 	/* Not an id: 404, never the web app, never another route. */
 	for (size_t k = 0; k < RT_ARRAY_SIZE(bad); k++) {
@@ -823,6 +823,42 @@ static const struct route_cases route_cases[] = {
 	  {"{\"name\":7}", 400},
 	  {"{\"number_count\":3}", 400},
 	  {NULL, 0}}},
+	{"POST",
+	 "/v1/accounts/{id}/site-key",
+	 {{"{}", 0}, {"{\"site_key\":\"pk_mine\"}", 400}, {NULL, 0}}},
+	{"POST",
+	 "/v1/dni/sessions",
+	 {{"{\"site_key\":\"pk_x\",\"landing_url\":\"https://a.example/\"}", 0},
+	  {"{\"site_key\":\"pk_x\",\"landing_url\":\"https://a.example/"
+	   "?gclid=1\",\"referrer\":null,\"title\":\"Home\","
+	   "\"visitor_id\":\"v_1234567890\",\"ga_client_id\":\"1.2\","
+	   "\"consent\":{\"analytics\":true,\"ads\":false}}",
+	   0},
+	  /* Checked by the service (the site key's account, the URL). */
+	  {"{\"site_key\":\"pk_x\",\"landing_url\":\"not a url\"}", 0},
+	  {"{\"landing_url\":\"https://a.example/\"}", 400},
+	  {"{\"site_key\":\"pk_x\"}", 400},
+	  {"{\"site_key\":\"pk_x\",\"landing_url\":\"https://a.example/\","
+	   "\"consent\":{\"analytics\":\"yes\"}}",
+	   400},
+	  {"{\"site_key\":\"pk_x\",\"landing_url\":\"https://a.example/\","
+	   "\"consent\":true}",
+	   400},
+	  {"{\"site_key\":7,\"landing_url\":\"https://a.example/\"}", 400},
+	  {"{\"site_key\":\"pk_x\",\"landing_url\":\"https://a.example/\","
+	   "\"user_agent\":\"x\"}",
+	   400},
+	  {NULL, 0}}},
+	{"POST",
+	 "/v1/dni/sessions/{id}/pageviews",
+	 {{"{\"url\":\"https://a.example/b\"}", 0},
+	  {"{\"url\":\"https://a.example/b\",\"title\":null}", 0},
+	  {"{\"url\":\"/b\"}", 422},
+	  {"{\"title\":\"B\"}", 400},
+	  {NULL, 0}}},
+	{"POST",
+	 "/v1/dni/sessions/{id}/heartbeat",
+	 {{"{}", 0}, {"{\"url\":\"https://a.example/\"}", 400}, {NULL, 0}}},
 };
 
 static const struct route_cases *cases_for(const struct rt_http_route_info *ri)
