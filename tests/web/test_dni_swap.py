@@ -11,15 +11,19 @@ copy of the repository's web/ folder plus the test pages of tests/web/pages
     same format, in text, across inline elements and in tel: links, leaves
     similar numbers, longer digit runs and data-rt-noswap alone, and a number
     added 1.5 s after load is swapped by the observer;
-  - with the sessions endpoint down (it 404s on this server) or slow (a stub
-    that answers after 3 s), the original numbers stay and nothing throws;
+  - with the sessions endpoint refusing (an unknown site key: 404) or slow
+    (a stub that answers after 3 s), the original numbers stay and nothing
+    throws;
   - with a stubbed session answer, the numbers are swapped, kept in the
     first-party cookies, and a second page shows the same numbers with a
     page view instead of a new session;
-  - with data-consent="wait", nothing happens before Ringtrail.consent(true).
+  - with data-consent="wait", nothing happens before Ringtrail.consent(true);
+  - against the server's own endpoint, with a pool and a number made through
+    the API: the leased number is shown, kept on a second page, and the
+    server holds the session with its source and both page views.
 
-The sessions endpoint is stubbed in the page (pages/stub.js wraps fetch)
-until the server has it.
+The format pages use 555 numbers, which no pool accepts: their session
+answers come from pages/stub.js, which wraps fetch.
 
 usage: test_dni_swap.py RINGTRAIL_BINARY WEB_ROOT PAGES_DIR
 Runs under Debian's /usr/bin/python3 (python3-selenium, chromium-driver).
@@ -43,6 +47,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
                 "--disable-background-networking --disable-component-update "
                 "--disable-sync --window-size=1000,700").split()
+# Headless Chromium names itself HeadlessChrome, which the server takes for
+# a bot (bots are shown the site's own numbers): be a desktop Chrome.
+BROWSER_UA = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/131.0.0.0 Safari/537.36")
 
 MAPPING = {"+15550102000": "+13125550100", "+442079460958": "+442079460123"}
 SWAPPED = re.compile(r"312\D{0,2}555|3125550100|7946\D?0123|79460123")
@@ -96,6 +104,9 @@ def start_server(binary, web_root, tmp):
         m = re.match(r"listening on (http://\S+)", line)
         if m:
             info["url"] = m.group(1)
+        m = re.match(r"api key: (\S+)", line)
+        if m:
+            info["key"] = m.group(1)
     if "url" not in info:
         proc.kill()
         sys.exit("server did not start: %r" % info)
@@ -271,6 +282,59 @@ def test_session_and_second_page(driver, base):
     check("(g) no uncaught error", not errs, errs)
 
 
+def api(base, key, method, path, body=None):
+    req = urllib.request.Request(base + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": "Bearer " + key,
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return json.loads(res.read() or b"null")
+
+
+def test_real_endpoint(driver, base, key):
+    """dni.js against the server's own sessions endpoint: a pool, a number,
+    the site key, a page, a second page, and the session as support sees it."""
+    pool = api(base, key, "POST", "/v1/pools",
+               {"name": "Web test", "swap_targets": ["+13125550199"]})
+    api(base, key, "POST", "/v1/numbers", {"number": "+13125550100", "pool_id": pool["id"]})
+    site_key = api(base, key, "GET", "/v1/me")["account"]["site_key"]
+    driver.get(base + "/site/stub.js")
+    driver.delete_all_cookies()
+    driver.get(base + "/site/dni-real.html?key=%s&utm_source=google&utm_medium=cpc"
+               "&utm_campaign=spring&utm_term=plumber" % site_key)
+    try:
+        WebDriverWait(driver, 6).until(lambda d: not d.execute_script(
+            "return (function(){" + MISMATCHES_JS + "})();"))
+        ok = True
+    except Exception:
+        ok = False
+    check("real endpoint: the leased number replaces the target, in its format", ok,
+          driver.execute_script("return (function(){" + MISMATCHES_JS + "})();"))
+    state = driver.execute_script("return Ringtrail.session();") or {}
+    sid = state.get("session_id")
+    check("real endpoint: a session id from the server",
+          isinstance(sid, str) and sid.isdigit(), state)
+    driver.get(base + "/site/dni-real.html?key=%s" % site_key)
+    try:
+        WebDriverWait(driver, 5).until(lambda d: not d.execute_script(
+            "return (function(){" + MISMATCHES_JS + "})();"))
+        ok = True
+    except Exception:
+        ok = False
+    check("real endpoint: the second page shows the same number", ok)
+    time.sleep(0.5)
+    if sid:
+        s = api(base, key, "GET", "/v1/dni/sessions/" + sid)
+        check("real endpoint: the server kept the visit, its source and both pages",
+              s["number"] == "+13125550100" and s["pageview_count"] == 2
+              and len(s["pageviews"]) == 2 and s["live"]
+              and s["source"]["channel"] == "Paid Search"
+              and s["source"]["term"] == "plumber"
+              and s["device"]["class"] == "desktop", s)
+    errs = uncaught(driver)
+    check("real endpoint: no uncaught error", not errs, errs)
+
+
 def test_consent(driver, base):
     fresh(driver, base, "/site/dni-consent.html?api=ok")
     time.sleep(1)
@@ -301,7 +365,8 @@ def main():
         proc, info = start_server(binary, web_root, tmp)
         base = info["url"].rstrip("/")
         opts = webdriver.ChromeOptions()
-        for flag in CHROME_FLAGS + ["--user-data-dir=" + os.path.join(tmp, "chrome")]:
+        for flag in CHROME_FLAGS + ["--user-data-dir=" + os.path.join(tmp, "chrome"),
+                                    "--user-agent=" + BROWSER_UA]:
             opts.add_argument(flag)
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(options=opts)
@@ -313,6 +378,7 @@ def main():
             test_api_slow(driver, base)
             test_session_and_second_page(driver, base)
             test_consent(driver, base)
+            test_real_endpoint(driver, base, info["key"])
         finally:
             driver.quit()
             proc.send_signal(signal.SIGTERM)

@@ -1,6 +1,7 @@
 // Test helper for the dni pages, loaded before dni.js: records errors and
 // every fetch, and with ?api=ok or ?api=slow in the page's URL answers the
-// DNI API itself (the server's endpoint does not exist yet).
+// DNI API itself (for a slow API, and for swap targets the server would not
+// take, such as 555 numbers); otherwise the server answers.
 window.rtErrors = [];
 window.rtCalls = [];
 window.onerror = function (m) { window.rtErrors.push(String(m)); };
