@@ -460,6 +460,26 @@ static struct op *op_new(enum op_kind kind, int64_t session_id,
 	return o;
 }
 
+/* A page view (URL and title cut to their stored limits); NULL on ENOMEM. */
+static struct op *pageview_op(int64_t session_id, int64_t account_id,
+			      const char *url, const char *title, int64_t at)
+{
+	struct op *o = op_new(OP_PAGEVIEW, session_id, account_id, at);
+
+	if (!o)
+		return NULL;
+	o->url = strdup(url);
+	o->title = title ? strdup(title) : NULL;
+	if (!o->url || (title && !o->title)) {
+		op_free(o);
+		return NULL;
+	}
+	rt_utf8_cut(o->url, RT_SESSION_URL_MAX);
+	if (o->title)
+		rt_utf8_cut(o->title, RT_SESSION_TITLE_MAX);
+	return o;
+}
+
 /* ---- live sessions (under d->lock) ----------------------------------------
  */
 
@@ -589,19 +609,6 @@ static bool visitor_ok(const char *s)
 			return false;
 	}
 	return n >= 8 && n < RT_VISITOR_ID_MAX;
-}
-
-static void new_visitor(char out[RT_VISITOR_ID_MAX])
-{
-	static const char digits[] = "abcdefghijkmnpqrstuvwxyz23456789";
-	unsigned char raw[20];
-
-	randombytes_buf(raw, sizeof(raw));
-	out[0] = 'v';
-	out[1] = '_';
-	for (size_t i = 0; i < sizeof(raw); i++)
-		out[2 + i] = digits[raw[i] & 31];
-	out[2 + sizeof(raw)] = '\0';
 }
 
 static int64_t new_session_id(void)
@@ -787,7 +794,8 @@ int rt_dni_visit(struct rt_dni *d, const struct rt_dni_visit *in,
 		rt_strlcpy(out->visitor_id, in->visitor_id,
 			   sizeof(out->visitor_id));
 	else
-		new_visitor(out->visitor_id);
+		rt_random_token(out->visitor_id, sizeof(out->visitor_id), "v_",
+				20);
 	vkey = visitor_key(a->id, out->visitor_id);
 	num = source_number(a, &out->src);
 
@@ -805,12 +813,10 @@ int rt_dni_visit(struct rt_dni *d, const struct rt_dni_visit *in,
 	    (l = live_find(d, sid)) && l->account_id == a->id &&
 	    live_touch(d, l, in->now) == 0) {
 		answer_live(a, l, out);
-		o = op_new(OP_PAGEVIEW, l->id, a->id, in->now);
-		if (o) {
-			o->url = strdup(in->landing_url);
-			o->title = in->title ? strdup(in->title) : NULL;
+		o = pageview_op(l->id, a->id, in->landing_url, in->title,
+				in->now);
+		if (o)
 			enqueue(d, o);
-		}
 		pthread_mutex_unlock(&d->lock);
 		goto out;
 	}
@@ -877,20 +883,9 @@ int rt_dni_pageview(struct rt_dni *d, int64_t session_id, const char *url,
 	pthread_mutex_lock(&d->lock);
 	l = live_find(d, session_id);
 	if (l && (err = live_touch(d, l, now)) == 0) {
-		o = op_new(OP_PAGEVIEW, session_id, l->account_id, now);
-		if (o) {
-			o->url = strdup(url);
-			o->title = title ? strdup(title) : NULL;
-			if (o->url) {
-				rt_utf8_cut(o->url, RT_SESSION_URL_MAX);
-				if (o->title)
-					rt_utf8_cut(o->title,
-						    RT_SESSION_TITLE_MAX);
-				enqueue(d, o);
-			} else {
-				op_free(o);
-			}
-		}
+		o = pageview_op(session_id, l->account_id, url, title, now);
+		if (o)
+			enqueue(d, o);
 		l->last_written = now;
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -1063,6 +1058,21 @@ static void sweep(struct rt_dni *d, int64_t now)
 	rt_lease_sweep(d->leases, now);
 }
 
+/* now + ms on the clock that pthread_cond_timedwait reads. */
+static struct timespec deadline(uint64_t ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += (time_t)(ms / 1000);
+	t.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
 static void *writer_main(void *arg)
 {
 	struct rt_dni *d = arg;
@@ -1075,15 +1085,7 @@ static void *writer_main(void *arg)
 		bool stop;
 		int err;
 
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec +=
-			(long)((backoff_ms ? backoff_ms : d->conf.flush_ms) *
-			       1000000ull % 1000000000ull);
-		until.tv_sec +=
-			(time_t)((backoff_ms ? backoff_ms : d->conf.flush_ms) /
-				 1000) +
-			until.tv_nsec / 1000000000;
-		until.tv_nsec %= 1000000000;
+		until = deadline(backoff_ms ? backoff_ms : d->conf.flush_ms);
 		pthread_mutex_lock(&d->lock);
 		if (!d->stop && !d->flush_want && d->nops < WAKE_OPS)
 			pthread_cond_timedwait(&d->wake, &d->lock, &until);
@@ -1154,13 +1156,7 @@ int rt_dni_flush(struct rt_dni *d, uint64_t timeout_ms)
 	uint64_t seq;
 	int err = 0;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += (time_t)(timeout_ms / 1000);
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	until = deadline(timeout_ms);
 	pthread_mutex_lock(&d->lock);
 	seq = d->enq_seq;
 	d->flush_want = true;

@@ -265,13 +265,7 @@ void rt_api_accounts_update(struct rt_req *r)
 	rt_http_json(r, 200, rt_json_account(&a));
 }
 
-static int empty_parse(const json_t *b, int *unused, struct rt_http_err *e)
-{
-	(void)unused;
-	return rt_http_check_fields(b, NULL, 0, e);
-}
-
-RT_API_BODY_CHECK(accounts_site_key, int, empty_parse)
+RT_API_BODY_CHECK(accounts_site_key, int, rt_http_empty_parse)
 
 /* POST /v1/accounts/{id}/site-key with {}: a new site key; pages with the
  * old one show their own numbers until they are updated. */

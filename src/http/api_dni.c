@@ -191,13 +191,7 @@ static int pageview_parse(const json_t *b, struct pageview_in *p,
 
 RT_API_BODY_CHECK(dni_pageviews_create, struct pageview_in, pageview_parse)
 
-static int heartbeat_parse(const json_t *b, int *unused, struct rt_http_err *e)
-{
-	(void)unused;
-	return rt_http_check_fields(b, NULL, 0, e);
-}
-
-RT_API_BODY_CHECK(dni_heartbeat, int, heartbeat_parse)
+RT_API_BODY_CHECK(dni_heartbeat, int, rt_http_empty_parse)
 
 static void session_gone(struct rt_req *r)
 {
@@ -229,7 +223,7 @@ void rt_api_dni_heartbeat(struct rt_req *r)
 
 	if (!dni_ready(r))
 		return;
-	if (heartbeat_parse(r->json, NULL, &e)) {
+	if (rt_http_empty_parse(r->json, NULL, &e)) {
 		rt_http_send_err(r, &e);
 		return;
 	}

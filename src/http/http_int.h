@@ -137,6 +137,10 @@ int rt_http_check_fields(const json_t *body, const struct rt_field *fields,
  * of the route table's check_body functions. */
 json_t *rt_http_parse_json(const char *data, size_t len, struct rt_http_err *e);
 
+/* The body parser of routes whose body is an empty object ({}), for
+ * RT_API_BODY_CHECK(name, int, rt_http_empty_parse). */
+int rt_http_empty_parse(const json_t *b, int *unused, struct rt_http_err *e);
+
 /* Accessors after rt_http_check_fields: NULL / def when absent or null. */
 const char *rt_json_str(const json_t *o, const char *k);
 int64_t rt_json_int(const json_t *o, const char *k, int64_t def);

@@ -318,6 +318,12 @@ int rt_http_check_fields(const json_t *body, const struct rt_field *fields,
 	return 0;
 }
 
+int rt_http_empty_parse(const json_t *b, int *unused, struct rt_http_err *e)
+{
+	(void)unused;
+	return rt_http_check_fields(b, NULL, 0, e);
+}
+
 const char *rt_json_str(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));

@@ -2,8 +2,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "store/store_int.h"
 
 struct account_rows {
@@ -221,16 +219,8 @@ int rt_store_account_count(struct rt_store_tx *tx, int64_t *np)
 
 void rt_store_site_key_new(char key[RT_SITE_KEY_MAX])
 {
-	static const char digits[] = "abcdefghijkmnpqrstuvwxyz23456789";
-	unsigned char raw[20];
-
-	/* 20 characters of a 32-letter alphabet without look-alikes: 100
-	 * bits, unguessable, and easy to read out over the phone. */
-	randombytes_buf(raw, sizeof(raw));
-	memcpy(key, "pk_", 3);
-	for (size_t i = 0; i < sizeof(raw); i++)
-		key[3 + i] = digits[raw[i] & 31];
-	key[3 + sizeof(raw)] = '\0';
+	/* 100 bits: unguessable, and easy to read out over the phone. */
+	rt_random_token(key, RT_SITE_KEY_MAX, "pk_", 20);
 }
 
 int rt_store_account_by_site_key(struct rt_store_tx *tx, const char *key,

@@ -120,6 +120,11 @@ void rt_buf_printf(struct rt_buf *b, const char *fmt, ...) RT_PRINTF(2, 3);
 /* Hands over the string (caller frees); the buffer is empty afterwards. */
 char *rt_buf_detach(struct rt_buf *b, size_t *lenp);
 
+/* Writes prefix and n random letters of a 32-letter alphabet without
+ * look-alikes (5 bits each) into out, NUL-terminated; size must hold them.
+ * For public ids that must be unguessable: site keys, visitor ids. */
+void rt_random_token(char *out, size_t size, const char *prefix, size_t n);
+
 /* ---- a map from nonzero 64-bit keys to 64-bit values (idmap.c) --------- */
 
 struct rt_idmap_entry {
