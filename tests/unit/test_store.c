@@ -16,8 +16,19 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store/store_int.h"
 
 #define PW_MAX 128 /* a password hash buffer, as store.h asks */
+
+/* Migrations in the table: the latest version is not a count, as versions
+ * may skip a number reserved for another branch. */
+static unsigned migration_count(void)
+{
+	size_t n;
+
+	rt_store_migrations(&n);
+	return (unsigned)n;
+}
 
 static const struct rt_store_opts opts = {.pool_size = 2,
 					  .busy_timeout_ms = 100};
@@ -202,7 +213,7 @@ static void test_open_and_migrate_file(void **state)
 	assert_true(latest >= 1);
 
 	assert_int_equal(rt_store_migrate(s, &applied), 0);
-	assert_int_equal(applied, latest);
+	assert_int_equal(applied, migration_count());
 	assert_int_equal(rt_store_schema_version(s, &cur, &latest), 0);
 	assert_int_equal(cur, latest);
 	/* Idempotent: a second run applies nothing. */
@@ -1244,7 +1255,7 @@ static void test_fault_injection(void **state)
 			 EIO); /* no such table */
 	rt_store_rollback(tx);
 	assert_int_equal(rt_store_migrate(s, &applied), 0);
-	assert_int_equal(applied, latest);
+	assert_int_equal(applied, migration_count());
 	rt_store_close(s);
 
 	/* A write failing half way commits none of it.  Calls: begin (1),
