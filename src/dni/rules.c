@@ -162,6 +162,7 @@ static const char *read_bound(const char *p, long *kp)
 
 #define REGEX_BACKREF -1 /* regex_cost: a backreference */
 #define REGEX_STACKED -2 /* a repeat of a repeat */
+#define REGEX_PERL    -3 /* \d, which POSIX reads as a plain d */
 
 /*
  * An upper bound of the nodes of a pattern's parse tree, which glibc turns
@@ -171,7 +172,8 @@ static const char *read_bound(const char *p, long *kp)
  * huge tree ("((a{99}){99}){99}" is 17 bytes and a million nodes): the
  * count, not the length, is what is capped.  REGEX_BACKREF for a
  * backreference, which makes matching backtrack; REGEX_STACKED for a
- * repeat right after another ("a**", ".*?"), which POSIX leaves undefined.
+ * repeat right after another ("a**", ".*?"), which POSIX leaves undefined;
+ * REGEX_PERL for "\d", which would silently match the letter d.
  */
 static long regex_cost(const char *p)
 {
@@ -188,6 +190,8 @@ static long regex_cost(const char *p)
 		case '\\':
 			if (isdigit((unsigned char)p[1]))
 				return REGEX_BACKREF;
+			if (p[1] == 'd' || p[1] == 'D')
+				return REGEX_PERL;
 			if (p[1])
 				p++;
 			break;
@@ -315,14 +319,18 @@ int rt_dni_rule_check(const struct rt_source_rule *r, const char **fieldp,
 		if (cost == REGEX_BACKREF)
 			FAIL("value", "'value' is not allowed to use "
 				      "backreferences (\\1 to \\9)");
+		if (cost == REGEX_PERL)
+			FAIL("value", "'value' uses \\d, which POSIX regexes "
+				      "read as the letter d: write [0-9]");
 		if (cost == REGEX_STACKED)
 			FAIL("value", "'value' repeats a repeat ('a**', '.*?', "
 				      "'a+{2}'): POSIX regexes have no lazy or "
 				      "possessive repeats");
 		if (cost > RT_DNI_RULE_REGEX_COST)
 			FAIL("value",
-			     "'value' is too complex: with its repeats ({n} "
-			     "and +) spelt out it is more than %d items",
+			     "'value' is too complex: with its repeats written "
+			     "out ('a{3}' as 'aaa', 'a+' as 'aa*') it is "
+			     "longer than about %d characters",
 			     RT_DNI_RULE_REGEX_COST);
 		e = regcomp(&re, r->value, regex_flags(r->case_sensitive));
 		if (e) {

@@ -191,6 +191,11 @@ static void test_bad_regex(void **state)
 		assert_string_equal(check(&r, msg, sizeof(msg)), "value");
 		assert_non_null(strstr(msg, "repeats a repeat"));
 	}
+	r = rule("landing_url", "regex", "^\\d{3}$", "s", "");
+	assert_string_equal(check(&r, msg, sizeof(msg)), "value");
+	assert_non_null(strstr(msg, "[0-9]"));
+	r = rule("landing_url", "regex", "[\\d]", "s", ""); /* in a class */
+	assert_null(check(&r, msg, sizeof(msg)));
 	r = rule("landing_url", "regex", "(a)\\1", "s", "");
 	assert_string_equal(check(&r, msg, sizeof(msg)), "value");
 	assert_non_null(strstr(msg, "backreferences"));
