@@ -315,5 +315,68 @@ int rt_dni_pool_health(struct rt_dni *d, int64_t account_id, int64_t pool_id,
 int64_t rt_dni_started_at(const struct rt_dni *d);
 /* The lease engine, for the call path's "who held number N at T". */
 struct rt_lease_engine *rt_dni_leases(struct rt_dni *d);
+/* ---- custom source rules -------------------------------------------------
+ *
+ * An account's ordered rules on top of the classification above: the first
+ * active rule whose field matches names the visit's source (and medium) and
+ * may pick its pool.  docs/attribution.md has the rules for users.
+ */
+
+/* Longest regex pattern (a rule's value is at most 255 bytes anyway), and
+ * the most items a pattern may have with its repeats spelt out ("a{3}" is
+ * three), so that no pattern compiles into a huge automaton. */
+#define RT_DNI_RULE_REGEX_MAX  255
+#define RT_DNI_RULE_REGEX_COST 1000
+
+/* The fields a rule can match, by name; NULL-terminated (for messages and
+ * docs). */
+extern const char *const rt_dni_rule_fields[];
+/* The ops: equals, prefix, contains, regex, exists; NULL-terminated. */
+extern const char *const rt_dni_rule_ops[];
+
+/*
+ * Checks one rule as a whole: name, field and op names, the value for the
+ * op (a regex must compile: the message then has regerror's text), labels
+ * and status.  Position and pool are the store's to check.  Returns 0, or
+ * EINVAL with *fieldp naming the field and msg saying why.
+ */
+int rt_dni_rule_check(const struct rt_source_rule *r, const char **fieldp,
+		      char *msg, size_t msgsz);
+
+/*
+ * A compiled rule set: one account's rules, with their regexes compiled
+ * once.  Read-only once built, so any number of threads may apply it at
+ * once.
+ */
+struct rt_dni_ruleset;
+
+/*
+ * Builds a set from rules (n of them, copied) in the order given, which is
+ * the order they are tried in (the store's list_active order).  Inactive
+ * rules and rules that fail rt_dni_rule_check (written by an older
+ * version, say) are left out, the latter with a warning.  sites (borrowed)
+ * must outlive the set: it recomputes channels.  0 or ENOMEM.
+ */
+int rt_dni_ruleset_build(const struct rt_dni_sites *sites,
+			 const struct rt_source_rule *rules, size_t n,
+			 struct rt_dni_ruleset **out);
+void rt_dni_ruleset_free(struct rt_dni_ruleset *rs);
+/* Rules in the set. */
+size_t rt_dni_ruleset_size(const struct rt_dni_ruleset *rs);
+
+/*
+ * Applies the first rule that matches a classified visit v; landing_url
+ * and referrer (either may be NULL) are the raw inputs of the
+ * classification, for the fields of those names.  A match sets v->source
+ * to the rule's source label and v->medium to its medium label when it has
+ * one, and recomputes v->channel when either changed.  *pool_idp gets the
+ * rule's pool (0: the rule picks none) and *rule_idp the rule's id; both
+ * may be NULL and both are 0 when nothing matched.  Returns 0 on a match,
+ * ENOENT when no rule matched (v untouched).  rs NULL is an empty set.
+ */
+int rt_dni_ruleset_apply(const struct rt_dni_ruleset *rs,
+			 struct rt_visit_source *v, const char *landing_url,
+			 const char *referrer, int64_t *pool_idp,
+			 int64_t *rule_idp);
 
 #endif

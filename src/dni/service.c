@@ -69,6 +69,7 @@ struct acct {
 	size_t npools;
 	struct snum *nums;
 	size_t nnums;
+	struct rt_dni_ruleset *rules; /* the account's active source rules */
 };
 
 static void acct_put(struct acct *a)
@@ -76,6 +77,7 @@ static void acct_put(struct acct *a)
 	if (a && atomic_fetch_sub(&a->refs, 1) == 1) {
 		free(a->pools);
 		free(a->nums);
+		rt_dni_ruleset_free(a->rules);
 		free(a);
 	}
 }
@@ -162,6 +164,8 @@ static uint64_t visitor_key(int64_t account_id, const char *visitor)
 struct load {
 	struct acct *a;
 	size_t pools_cap, nums_cap;
+	struct rt_source_rule *rules; /* read, then compiled into a->rules */
+	size_t nrules, rules_cap;
 	int64_t last;
 	unsigned rows;
 	int err;
@@ -246,6 +250,23 @@ static int number_row(const struct rt_number *n, void *arg)
 	return 0;
 }
 
+static int rule_row(const struct rt_source_rule *r, void *arg)
+{
+	struct load *l = arg;
+
+	if (l->nrules == l->rules_cap) {
+		size_t cap = l->rules_cap ? l->rules_cap * 2 : 8;
+		struct rt_source_rule *n = realloc(l->rules, cap * sizeof(*n));
+
+		if (!n)
+			return ENOMEM;
+		l->rules = n;
+		l->rules_cap = cap;
+	}
+	l->rules[l->nrules++] = *r;
+	return 0;
+}
+
 static const struct snum *num_of(const struct acct *a, int64_t id)
 {
 	for (size_t i = 0; i < a->nnums; i++) {
@@ -256,7 +277,7 @@ static const struct snum *num_of(const struct acct *a, int64_t id)
 }
 
 /* Reads an account (by site key, or by id when key is NULL) and its active
- * pools and numbers. */
+ * pools, numbers and source rules. */
 static int acct_read(struct rt_dni *d, const char *key, int64_t id,
 		     struct acct **out)
 {
@@ -291,7 +312,14 @@ static int acct_read(struct rt_dni *d, const char *key, int64_t id,
 		if (l.rows < pg.limit)
 			break;
 	}
+	if (!err)
+		err = rt_store_source_rule_list_active(tx, 0, acc.id, rule_row,
+						       &l);
 	rt_store_rollback(tx);
+	if (!err && l.nrules)
+		err = rt_dni_ruleset_build(d->sites, l.rules, l.nrules,
+					   &l.a->rules);
+	free(l.rules);
 	if (err)
 		goto fail;
 	l.a->id = acc.id;
@@ -704,18 +732,32 @@ static bool params_default(const struct rt_dni_params *p)
 	       strcmp(p->device, q->device) == 0;
 }
 
-static int classify(struct rt_dni *d, const struct rt_dni_visit *in,
+/*
+ * Classifies a visit, applies the account's source rules and picks its
+ * pool: the pool of the first rule that matched (when it names an active
+ * one), else the pool for the visit's kind of traffic (choose_pool).
+ */
+static int classify(struct rt_dni *d, const struct acct *a,
+		    const struct rt_dni_visit *in,
 		    const struct rt_dni_params *params,
-		    struct rt_visit_source *v, const char **fieldp, char *err,
-		    size_t errsz)
+		    struct rt_dni_answer *out, const struct spool **poolp,
+		    const char **fieldp, char *err, size_t errsz)
 {
+	int64_t rule_pool = 0;
 	int e = rt_dni_classify(d->sites, in->landing_url, in->referrer, params,
-				v, err, errsz);
+				&out->src, err, errsz);
 
 	if (e == EINVAL)
 		*fieldp = strncmp(err, "the referrer", 12) == 0 ? "referrer"
 								: "landing_url";
-	return e;
+	if (e)
+		return e;
+	rt_dni_ruleset_apply(a->rules, &out->src, in->landing_url, in->referrer,
+			     &rule_pool, NULL);
+	*poolp = rule_pool ? pool_of(a, rule_pool) : NULL;
+	if (!*poolp)
+		*poolp = choose_pool(a, &out->src);
+	return 0;
 }
 
 /* Answers a returning visitor from their live session; under d->lock. */
@@ -742,7 +784,7 @@ int rt_dni_visit(struct rt_dni *d, const struct rt_dni_visit *in,
 		 struct rt_dni_answer *out, const char **fieldp, char *errmsg,
 		 size_t errsz)
 {
-	const struct spool *pool;
+	const struct spool *pool = NULL;
 	const struct snum *num = NULL;
 	struct rt_dni_params params;
 	struct acct *a;
@@ -771,19 +813,17 @@ int rt_dni_visit(struct rt_dni *d, const struct rt_dni_visit *in,
 		err = EPERM;
 		goto out;
 	}
-	err = classify(d, in, NULL, &out->src, fieldp, errmsg, errsz);
+	err = classify(d, a, in, NULL, out, &pool, fieldp, errmsg, errsz);
+	if (!err && pool) {
+		rt_dni_pool_params(&pool->p, &params);
+		/* Read again with the pool's parameter names; the pool is
+		 * then chosen again from what they give. */
+		if (!params_default(&params))
+			err = classify(d, a, in, &params, out, &pool, fieldp,
+				       errmsg, errsz);
+	}
 	if (err)
 		goto out;
-	pool = choose_pool(a, &out->src);
-	if (pool) {
-		rt_dni_pool_params(&pool->p, &params);
-		if (!params_default(&params) &&
-		    (err = classify(d, in, &params, &out->src, fieldp, errmsg,
-				    errsz)))
-			goto out;
-		/* The pool's own kind of traffic, recomputed. */
-		pool = choose_pool(a, &out->src);
-	}
 	out->ttl_ms = pool ? (uint64_t)pool->p.session_ttl : SESSION_TTL_DEF;
 	if (out->device.cls == RT_DEVICE_BOT) {
 		/* Crawlers see the site's own numbers and hold none. */

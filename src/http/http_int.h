@@ -286,6 +286,14 @@ int rt_api_pools_create_check(const char *data, size_t len);
 int rt_api_pools_update_check(const char *data, size_t len);
 json_t *rt_json_pool(const struct rt_pool *p);
 
+void rt_api_source_rules_list(struct rt_req *r);
+void rt_api_source_rules_create(struct rt_req *r);
+void rt_api_source_rules_get(struct rt_req *r);
+void rt_api_source_rules_update(struct rt_req *r);
+void rt_api_source_rules_delete(struct rt_req *r);
+int rt_api_source_rules_create_check(const char *data, size_t len);
+int rt_api_source_rules_update_check(const char *data, size_t len);
+
 /* Lower-cases and checks the shape of an email address in place. */
 bool rt_api_email_normalize(char *email);
 

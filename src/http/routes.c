@@ -98,6 +98,16 @@ static const struct rt_route routes[] = {
 	 rt_api_dni_heartbeat},
 	{{"GET", "/v1/dni/sessions/{id}", R, 0, NULL}, rt_api_dni_sessions_get},
 
+	{{"GET", "/v1/source-rules", R, 0, NULL}, rt_api_source_rules_list},
+	{{"POST", "/v1/source-rules", W, 0, rt_api_source_rules_create_check},
+	 rt_api_source_rules_create},
+	{{"GET", "/v1/source-rules/{id}", R, 0, NULL}, rt_api_source_rules_get},
+	{{"PATCH", "/v1/source-rules/{id}", W, 0,
+	  rt_api_source_rules_update_check},
+	 rt_api_source_rules_update},
+	{{"DELETE", "/v1/source-rules/{id}", W, 0, NULL},
+	 rt_api_source_rules_delete},
+
 	/* The web app; last, so that it only gets what nothing else took. */
 	{{"GET", "/{path*}", 0, PUB, NULL}, rt_api_static},
 };

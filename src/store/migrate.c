@@ -201,6 +201,30 @@ static const struct rt_migration migrations[] = {
 	 "CREATE INDEX dni_pageviews_session ON dni_pageviews (session_id, "
 	 "id);",
 	 rt_store_site_keys_fill},
+	{5, "custom source rules",
+	 "CREATE TABLE source_rules ("
+	 " id {pk},"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 /* 1, 2, ... within the account: the order rules are tried in. */
+	 " position BIGINT NOT NULL,"
+	 " name TEXT NOT NULL,"
+	 /* field and op are checked by rt_dni_rule_check, not here, so that
+	  * a new one needs no table rebuild in SQLite. */
+	 " field TEXT NOT NULL,"
+	 " op TEXT NOT NULL,"
+	 " value TEXT NOT NULL,"
+	 " case_sensitive BIGINT NOT NULL DEFAULT 0 CHECK (case_sensitive IN "
+	 "(0, 1)),"
+	 " source_label TEXT NOT NULL,"
+	 " medium_label TEXT NOT NULL," /* "" keeps the visit's medium */
+	 /* A pool of the rule's own account (the data layer checks that). */
+	 " pool_id BIGINT REFERENCES pools(id),"
+	 " status TEXT NOT NULL CHECK (status IN ('active', 'inactive')),"
+	 " created_at BIGINT NOT NULL,"
+	 " updated_at BIGINT NOT NULL);"
+	 "CREATE INDEX source_rules_account ON source_rules (account_id, "
+	 "position);",
+	 NULL},
 };
 
 const struct rt_migration *rt_store_migrations(size_t *np)

@@ -504,4 +504,70 @@ int rt_store_idem_finish(struct rt_store_tx *tx, const char *principal,
 int rt_store_idem_forget(struct rt_store_tx *tx, const char *principal,
 			 const char *key);
 
+/* ---- custom source rules ------------------------------------------------- */
+
+#define RT_RULE_TEXT_MAX   256 /* a rule's value and labels: up to 255 bytes */
+#define RT_STORE_RULES_MAX 200 /* rules of one account */
+
+/*
+ * A custom source rule of an account: when the visit's `field` matches
+ * `value` by `op`, the visit's source becomes source_label (and medium
+ * medium_label), and pool_id, when set, serves it.  An account's rules are
+ * tried in position order (docs/attribution.md).  The data layer keeps the
+ * positions of an account 1, 2, ... n: inserting, moving or deleting a rule
+ * moves the others.
+ */
+struct rt_source_rule {
+	int64_t id;
+	int64_t account_id;
+	int64_t position; /* 1-based; 0 on create or update: last / unchanged */
+	char name[RT_NAME_MAX];
+	char field[32]; /* source, medium, landing_page, gclid, ... */
+	char op[16];	/* equals, prefix, contains, regex, exists */
+	char value[RT_RULE_TEXT_MAX];
+	bool case_sensitive;
+	char source_label[RT_RULE_TEXT_MAX];
+	char medium_label[RT_RULE_TEXT_MAX]; /* "" keeps the visit's medium */
+	int64_t pool_id;		     /* 0 for none */
+	char status[16];		     /* active, inactive */
+	int64_t created_at, updated_at;
+};
+typedef int(rt_source_rule_h)(const struct rt_source_rule *r, void *arg);
+
+/*
+ * Creates r in r->account_id (in scope, else ENOENT) at r->position (0 or
+ * past the end: last), moving the rules at and after it down one; r is
+ * filled from the stored row.  With r->pool_id set, ENOENT when that pool
+ * is not in scope and EPERM when it is another account's.  ENOSPC when the
+ * account has RT_STORE_RULES_MAX rules already.
+ */
+int rt_store_source_rule_create(struct rt_store_tx *tx, int64_t scope,
+				struct rt_source_rule *r);
+/* On ENOENT *r is left as it was. */
+int rt_store_source_rule_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
+			     struct rt_source_rule *r);
+/* Writes every field but the account (by r->id); r->position 0 keeps the
+ * place, another moves the rule there (past the end: last).  The pool as
+ * on create.  r is filled again. */
+int rt_store_source_rule_update(struct rt_store_tx *tx, int64_t scope,
+				struct rt_source_rule *r);
+/* Deletes a rule; the rules after it move up one. */
+int rt_store_source_rule_delete(struct rt_store_tx *tx, int64_t scope,
+				int64_t id);
+/*
+ * Rules by account, then position, then id; account_id 0 for every account
+ * in scope.  pg->after is the id of the last rule of the previous page;
+ * ESTALE when that rule is no longer in scope (deleted since).
+ */
+int rt_store_source_rule_list(struct rt_store_tx *tx, int64_t scope,
+			      int64_t account_id, const struct rt_page *pg,
+			      rt_source_rule_h *h, void *arg);
+/* Every active rule of one account, in order, unpaged: what the visit path
+ * reads once and caches.  scope 0 reads without a tenant check (the visit
+ * path knows the account from the site); otherwise ENOENT when account_id
+ * is not in scope. */
+int rt_store_source_rule_list_active(struct rt_store_tx *tx, int64_t scope,
+				     int64_t account_id, rt_source_rule_h *h,
+				     void *arg);
+
 #endif

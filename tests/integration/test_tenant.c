@@ -25,12 +25,12 @@ enum kind {
 	K_AUDIT,
 	K_NUMBERS,
 	K_POOLS,
+	K_SOURCE_RULES,
 	K__N
 };
-static const char *const kind_paths[K__N] = {"/v1/accounts",	"/v1/users",
-					     "/v1/memberships", "/v1/api-keys",
-					     "/v1/audit-log",	"/v1/numbers",
-					     "/v1/pools"};
+static const char *const kind_paths[K__N] =
+	{"/v1/accounts",  "/v1/users",	 "/v1/memberships", "/v1/api-keys",
+	 "/v1/audit-log", "/v1/numbers", "/v1/pools",	    "/v1/source-rules"};
 
 #define MAX_IDS 8
 
@@ -43,10 +43,10 @@ struct world {
 	size_t nids[K__N];
 	int64_t a_counts[K__N]; /* what A's key lists before the cases */
 	/* Tenant B. */
-	int64_t b_root, b_user, b_pool, b_number;
 	/* DNI: each root's site key, and a visit to A's site. */
 	char a_site_key[32], b_site_key[32];
 	int64_t a_session;
+	int64_t b_root, b_user, b_pool, b_number, b_rule;
 	char b_key[128];
 	unsigned cases_run;
 };
@@ -54,16 +54,13 @@ struct world {
 /* Strings only tenant A's objects contain: none may reach B.  The demo
  * account's name and admin email are also in the public documents (the
  * OpenAPI examples), so only answers with tenant data are checked for them. */
-static const char *const a_markers[] = {"A-Child-Marker",
-					"a-user-marker@tenant-a.example",
-					"A User Marker",
-					"A Key Marker",
-					"A Number Marker",
-					"A Campaign Marker",
-					"A Pool Marker",
-					"Demo Agency",
-					"admin@example.com"};
-#define N_UNIQUE_MARKERS 7
+static const char *const a_markers[] =
+	{"A-Child-Marker",  "a-user-marker@tenant-a.example",
+	 "A User Marker",   "A Key Marker",
+	 "A Number Marker", "A Campaign Marker",
+	 "A Pool Marker",   "A Rule Marker",
+	 "Demo Agency",	    "admin@example.com"};
+#define N_UNIQUE_MARKERS 8
 
 static struct world W;
 
@@ -356,6 +353,9 @@ static const char *patch_body(enum kind k)
 	case K_POOLS:
 		return "{\"name\":\"Taken By B\",\"status\":\"inactive\","
 		       "\"swap_targets\":[\"+14155550123\"]}";
+	case K_SOURCE_RULES:
+		return "{\"name\":\"Taken By B\",\"status\":\"inactive\","
+		       "\"pool_id\":null,\"position\":1}";
 	default:
 		fail_msg("no PATCH body for kind %d", (int)k);
 		return NULL;
@@ -407,6 +407,27 @@ static void pool_crossings(const struct rt_http_route_info *ri)
 	rt_test_resp_free(&r);
 }
 
+/* A rule sends visits to no other tenant's pool: B's rule to A's pools,
+ * 404; B's rule keeps no pool. */
+static void rule_crossings(const struct rt_http_route_info *ri)
+{
+	struct rt_test_resp r;
+
+	for (size_t i = 0; i < W.nids[K_POOLS]; i++) {
+		rt_test_api(&W.srv, &r, W.b_key, ri->method,
+			    with_id(ri->pattern, W.b_rule),
+			    rt_test_fmt("{\"pool_id\":%lld}",
+					(long long)W.ids[K_POOLS][i]));
+		expect_denied(&r, "B's rule to A's pool");
+		rt_test_resp_free(&r);
+	}
+	rt_test_api(&W.srv, &r, W.b_key, "GET", with_id(ri->pattern, W.b_rule),
+		    NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_true(json_is_null(json_object_get(r.json, "pool_id")));
+	rt_test_resp_free(&r);
+}
+
 static void case_patch(const struct rt_http_route_info *ri)
 {
 	enum kind k = kind_of(ri->pattern);
@@ -431,6 +452,8 @@ static void case_patch(const struct rt_http_route_info *ri)
 	}
 	if (k == K_NUMBERS)
 		pool_crossings(ri);
+	if (k == K_SOURCE_RULES)
+		rule_crossings(ri);
 }
 
 static void case_delete(const struct rt_http_route_info *ri)
@@ -449,7 +472,7 @@ static void case_delete(const struct rt_http_route_info *ri)
 		if (k == K_KEYS)
 			assert_true(json_is_null(
 				json_object_get(r.json, "revoked_at")));
-		if (k == K_NUMBERS || k == K_POOLS)
+		if (k == K_NUMBERS || k == K_POOLS || k == K_SOURCE_RULES)
 			assert_string_equal(json_string_value(
 						    json_object_get(r.json,
 								    "status")),
@@ -536,6 +559,29 @@ static void case_create(const struct rt_http_route_info *ri)
 			rt_test_fmt("{\"account_id\":%lld,\"name\":\"B pool\","
 				    "\"swap_targets\":[\"+13125550195\"]}",
 				    (long long)W.a_child);
+		break;
+	case K_SOURCE_RULES:
+		bodies[0] = rt_test_fmt(
+			"{\"account_id\":%lld,\"name\":\"B rule\",\"field\":"
+			"\"source\",\"op\":\"equals\",\"value\":\"x\","
+			"\"source_label\":\"b\"}",
+			(long long)W.a_root);
+		bodies[1] = rt_test_fmt(
+			"{\"account_id\":%lld,\"name\":\"B rule\",\"field\":"
+			"\"source\",\"op\":\"equals\",\"value\":\"x\","
+			"\"source_label\":\"b\"}",
+			(long long)W.a_child);
+		/* To A's pool, from B's own account. */
+		bodies[2] = rt_test_fmt(
+			"{\"name\":\"B rule\",\"field\":\"source\",\"op\":"
+			"\"equals\",\"value\":\"x\",\"source_label\":\"b\","
+			"\"pool_id\":%lld}",
+			(long long)W.ids[K_POOLS][0]);
+		bodies[3] = rt_test_fmt(
+			"{\"account_id\":%lld,\"name\":\"B rule\",\"field\":"
+			"\"source\",\"op\":\"equals\",\"value\":\"x\","
+			"\"source_label\":\"b\",\"pool_id\":%lld}",
+			(long long)W.a_child, (long long)W.ids[K_POOLS][1]);
 		break;
 	default:
 		fail_msg("no POST bodies for %s", ri->pattern);
@@ -702,6 +748,11 @@ static const struct {
 	{"POST", "/v1/dni/sessions/{id}/pageviews", case_dni_public},
 	{"POST", "/v1/dni/sessions/{id}/heartbeat", case_dni_public},
 	{"GET", "/v1/dni/sessions/{id}", case_dni_session_get},
+	{"GET", "/v1/source-rules", case_list},
+	{"POST", "/v1/source-rules", case_create},
+	{"GET", "/v1/source-rules/{id}", case_get},
+	{"PATCH", "/v1/source-rules/{id}", case_patch},
+	{"DELETE", "/v1/source-rules/{id}", case_delete},
 	{"GET", "/{path*}", case_public},
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -815,6 +866,22 @@ static int setup(void **state)
 			       "\"A Campaign Marker\"}",
 			       (long long)W.a_child)));
 
+	/* Source rules: one in A's root (to A's pool), one in A's client. */
+	add_id(K_SOURCE_RULES,
+	       post_id(W.srv.key, "/v1/source-rules",
+		       rt_test_fmt("{\"name\":\"A Rule Marker\",\"field\":"
+				   "\"landing_page\",\"op\":\"prefix\","
+				   "\"value\":\"/a\",\"source_label\":"
+				   "\"a_source\",\"pool_id\":%lld}",
+				   (long long)W.ids[K_POOLS][0])));
+	add_id(K_SOURCE_RULES,
+	       post_id(W.srv.key, "/v1/source-rules",
+		       rt_test_fmt("{\"name\":\"A Rule Marker 2\","
+				   "\"account_id\":%lld,\"field\":\"gclid\","
+				   "\"op\":\"exists\",\"source_label\":"
+				   "\"a_source\"}",
+				   (long long)W.a_child)));
+
 	/* Everything A can see of users and memberships is A's. */
 	rt_test_api(&W.srv, &r, W.srv.key, "GET", "/v1/users?limit=200", NULL);
 	RT_EXPECT_STATUS(&r, 200);
@@ -863,6 +930,10 @@ static int setup(void **state)
 			   "[\"+13125550172\"]}");
 	W.b_number = post_id(W.b_key, "/v1/numbers",
 			     "{\"number\":\"+13125550173\"}");
+	W.b_rule = post_id(W.b_key, "/v1/source-rules",
+			   "{\"name\":\"B Rule\",\"field\":\"source\","
+			   "\"op\":\"equals\",\"value\":\"b\","
+			   "\"source_label\":\"b\"}");
 
 	/* A visit to A's site: it is shown A's pool number. */
 	site_key_of(W.srv.key, W.a_root, W.a_site_key, sizeof(W.a_site_key));

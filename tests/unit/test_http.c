@@ -859,6 +859,82 @@ static const struct route_cases route_cases[] = {
 	{"POST",
 	 "/v1/dni/sessions/{id}/heartbeat",
 	 {{"{}", 0}, {"{\"url\":\"https://a.example/\"}", 400}, {NULL, 0}}},
+	{"POST",
+	 "/v1/source-rules",
+	 {{"{\"name\":\"Radio\",\"field\":\"landing_page\",\"op\":"
+	   "\"prefix\",\"value\":\"/radio\",\"source_label\":\"radio\"}",
+	   0},
+	  {"{\"name\":\"Partner\",\"field\":\"referrer_host\",\"op\":"
+	   "\"regex\",\"value\":\"(^|\\\\.)partner\\\\.com$\",\"case_"
+	   "sensitive\":true,\"source_label\":\"partner\",\"medium_label\":"
+	   "\"referral\",\"pool_id\":3,\"position\":1,\"account_id\":4,"
+	   "\"status\":\"inactive\"}",
+	   0},
+	  {"{\"name\":\"G\",\"field\":\"gclid\",\"op\":\"exists\","
+	   "\"value\":null,\"source_label\":\"google\",\"medium_label\":"
+	   "null,\"pool_id\":null}",
+	   0},
+	  {"{}", 400},
+	  {"{\"field\":\"source\",\"op\":\"equals\",\"value\":\"x\","
+	   "\"source_label\":\"y\"}",
+	   400},
+	  {"{\"name\":\"R\",\"field\":\"source\",\"op\":\"equals\","
+	   "\"value\":\"x\"}",
+	   400},
+	  {"{\"name\":\"R\",\"field\":\"utm_source\",\"op\":\"equals\","
+	   "\"value\":\"x\",\"source_label\":\"y\"}",
+	   422},
+	  {"{\"name\":\"R\",\"field\":\"source\",\"op\":\"like\","
+	   "\"value\":\"x\",\"source_label\":\"y\"}",
+	   422},
+	  {"{\"name\":\"R\",\"field\":\"source\",\"op\":\"regex\","
+	   "\"value\":\"(x\",\"source_label\":\"y\"}",
+	   422},
+	  {"{\"name\":\"R\",\"field\":\"source\",\"op\":\"equals\","
+	   "\"source_label\":\"y\"}",
+	   422},
+	  {"{\"name\":\"R\",\"field\":\"source\",\"op\":\"exists\","
+	   "\"value\":\"x\",\"source_label\":\"y\"}",
+	   422},
+	  {"{\"name\":\"R\",\"field\":\"source\",\"op\":\"equals\","
+	   "\"value\":\"x\",\"source_label\":\"\"}",
+	   422},
+	  {"{\"name\":\"R\",\"field\":\"source\",\"op\":\"equals\","
+	   "\"value\":\"x\",\"source_label\":\"y\",\"status\":\"on\"}",
+	   422},
+	  {"{\"name\":\"R\",\"field\":\"source\",\"op\":\"equals\","
+	   "\"value\":\"x\",\"source_label\":\"y\",\"position\":0}",
+	   422},
+	  {"{\"name\":\"R\",\"field\":\"source\",\"op\":\"equals\","
+	   "\"value\":\"x\",\"source_label\":\"y\",\"pool_id\":0}",
+	   400},
+	  {"{\"name\":\"R\",\"field\":\"source\",\"op\":\"equals\","
+	   "\"value\":\"x\",\"source_label\":\"y\",\"account_id\":0}",
+	   400},
+	  {"{\"name\":\"R\",\"field\":\"source\",\"op\":\"equals\","
+	   "\"value\":\"x\",\"source_label\":\"y\",\"case_sensitive\":"
+	   "\"yes\"}",
+	   400},
+	  {"{\"name\":\"R\",\"field\":\"source\",\"op\":\"equals\","
+	   "\"value\":7,\"source_label\":\"y\"}",
+	   400},
+	  {"{\"name\":\"R\",\"field\":\"source\",\"op\":\"equals\","
+	   "\"value\":\"x\",\"source_label\":\"y\",\"channel\":\"z\"}",
+	   400},
+	  {NULL, 0}}},
+	{"PATCH",
+	 "/v1/source-rules/{id}",
+	 {{"{\"name\":\"Renamed\"}", 0},
+	  {"{\"position\":2,\"status\":\"inactive\"}", 0},
+	  {"{\"pool_id\":null,\"medium_label\":null}", 0},
+	  {"{\"op\":\"like\"}", 0}, /* checked against the stored rule */
+	  {"{}", 400},
+	  {"{\"account_id\":3}", 400},
+	  {"{\"position\":0}", 422},
+	  {"{\"pool_id\":-1}", 400},
+	  {"{\"name\":7}", 400},
+	  {"{\"id\":3}", 400},
+	  {NULL, 0}}},
 };
 
 static const struct route_cases *cases_for(const struct rt_http_route_info *ri)
