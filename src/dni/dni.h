@@ -313,6 +313,9 @@ bool rt_dni_live(struct rt_dni *d, int64_t session_id);
 int rt_dni_pool_health(struct rt_dni *d, int64_t account_id, int64_t pool_id,
 		       struct rt_lease_health *h);
 int64_t rt_dni_started_at(const struct rt_dni *d);
+/* Live sessions, sessions and bot visits since the start, the write queue
+ * and visits not recorded, for /metrics (Prometheus text). */
+void rt_dni_metrics(struct rt_dni *d, struct rt_buf *b);
 /* The lease engine, for the call path's "who held number N at T". */
 struct rt_lease_engine *rt_dni_leases(struct rt_dni *d);
 /* ---- custom source rules -------------------------------------------------

@@ -39,7 +39,8 @@
 #define RT_DNI_CACHE_MS 10000 /* a snapshot is re-read after this */
 #define TOUCH_WRITE_MS	60000 /* last_seen_at is written this often */
 #define SWEEP_MS	1000
-#define WAKE_OPS	512    /* a queue this long is written at once */
+#define SWEEP_SLICE	4096   /* live slots looked at per hold of the lock */
+#define WAKE_OPS	8192   /* a queue this long is written at once */
 #define QUEUE_MAX	200000 /* past this, visits are not recorded */
 #define SESSION_TTL_DEF RT_DNI_POOL_TTL_DEFAULT
 #define SESSION_ID_MIN	100000000000000000ll /* 18 digits */
@@ -126,6 +127,7 @@ struct rt_dni {
 	pthread_cond_t wake, written;
 	struct live *live;
 	size_t live_cap, live_free; /* free slots chain through .account_id */
+	size_t nlive;
 	struct rt_idmap by_id;	    /* session id -> slot */
 	struct rt_idmap by_visitor; /* visitor key -> session id */
 	struct op *head, **tail;
@@ -134,7 +136,7 @@ struct rt_dni {
 	bool stop, flush_want;
 	pthread_t writer;
 	bool writer_started;
-	_Atomic uint64_t dropped;
+	_Atomic uint64_t dropped, started, bots;
 };
 
 static uint64_t hash_str(uint64_t h, const char *s)
@@ -544,6 +546,7 @@ static struct live *live_add(struct rt_dni *d, int64_t id)
 	d->live_free = (size_t)d->live[slot].account_id;
 	memset(&d->live[slot], 0, sizeof(d->live[slot]));
 	d->live[slot].id = id;
+	d->nlive++;
 	return &d->live[slot];
 }
 
@@ -555,6 +558,7 @@ static void live_remove(struct rt_dni *d, struct live *l)
 	if (rt_idmap_get(&d->by_visitor, l->visitor, &sid) == 0 && sid == l->id)
 		rt_idmap_del(&d->by_visitor, l->visitor);
 	l->id = 0;
+	d->nlive--;
 	l->account_id = (int64_t)d->live_free;
 	d->live_free = (size_t)(l - d->live) + 1;
 }
@@ -828,6 +832,7 @@ int rt_dni_visit(struct rt_dni *d, const struct rt_dni_visit *in,
 	if (out->device.cls == RT_DEVICE_BOT) {
 		/* Crawlers see the site's own numbers and hold none. */
 		out->bot = true;
+		atomic_fetch_add(&d->bots, 1);
 		goto out;
 	}
 	if (visitor_ok(in->visitor_id))
@@ -893,6 +898,7 @@ int rt_dni_visit(struct rt_dni *d, const struct rt_dni_visit *in,
 		}
 	}
 	rt_idmap_put(&d->by_visitor, vkey, sid);
+	atomic_fetch_add(&d->started, 1);
 	out->session_id = sid;
 	out->pool_id = l->pool_id;
 	out->number_id = l->number_id;
@@ -980,6 +986,38 @@ int rt_dni_pool_health(struct rt_dni *d, int64_t account_id, int64_t pool_id,
 struct rt_lease_engine *rt_dni_leases(struct rt_dni *d)
 {
 	return d->leases;
+}
+
+void rt_dni_metrics(struct rt_dni *d, struct rt_buf *b)
+{
+	size_t live, queued;
+
+	pthread_mutex_lock(&d->lock);
+	live = d->nlive;
+	queued = d->nops;
+	pthread_mutex_unlock(&d->lock);
+	rt_buf_printf(
+		b,
+		"# HELP ringtrail_dni_live_sessions Visitor sessions live in "
+		"memory.\n# TYPE ringtrail_dni_live_sessions gauge\n"
+		"ringtrail_dni_live_sessions %zu\n"
+		"# HELP ringtrail_dni_sessions_total Visitor sessions "
+		"started.\n# TYPE ringtrail_dni_sessions_total counter\n"
+		"ringtrail_dni_sessions_total %llu\n"
+		"# HELP ringtrail_dni_bot_visits_total Visits by crawlers, "
+		"shown the site's own numbers.\n# TYPE "
+		"ringtrail_dni_bot_visits_total counter\n"
+		"ringtrail_dni_bot_visits_total %llu\n"
+		"# HELP ringtrail_dni_write_queue Session writes waiting for "
+		"the database.\n# TYPE ringtrail_dni_write_queue gauge\n"
+		"ringtrail_dni_write_queue %zu\n"
+		"# HELP ringtrail_dni_visits_dropped_total Visits answered but "
+		"not recorded (write queue full, out of memory).\n# TYPE "
+		"ringtrail_dni_visits_dropped_total counter\n"
+		"ringtrail_dni_visits_dropped_total %llu\n",
+		live, (unsigned long long)atomic_load(&d->started),
+		(unsigned long long)atomic_load(&d->bots), queued,
+		(unsigned long long)atomic_load(&d->dropped));
 }
 
 int64_t rt_dni_started_at(const struct rt_dni *d)
@@ -1078,10 +1116,13 @@ static int write_batch(struct rt_dni *d, struct op *ops)
 	return rt_store_commit(tx);
 }
 
-static void sweep(struct rt_dni *d, int64_t now)
+/* Under d->lock. */
+static void sweep_slice(struct rt_dni *d, size_t start, int64_t now)
 {
-	pthread_mutex_lock(&d->lock);
-	for (size_t i = 0; i < d->live_cap; i++) {
+	size_t end = start + SWEEP_SLICE < d->live_cap ? start + SWEEP_SLICE
+						       : d->live_cap;
+
+	for (size_t i = start; i < end; i++) {
 		struct live *l = &d->live[i];
 
 		if (l->id && live_expired(l, now)) {
@@ -1094,7 +1135,21 @@ static void sweep(struct rt_dni *d, int64_t now)
 			live_remove(d, l);
 		}
 	}
-	pthread_mutex_unlock(&d->lock);
+}
+
+/* Ends idle sessions, a slice of the table per hold of the lock so that
+ * visits wait for one slice at most, never for a scan of every session. */
+static void sweep(struct rt_dni *d, int64_t now)
+{
+	for (size_t start = 0;; start += SWEEP_SLICE) {
+		pthread_mutex_lock(&d->lock);
+		if (start >= d->live_cap) {
+			pthread_mutex_unlock(&d->lock);
+			break;
+		}
+		sweep_slice(d, start, now);
+		pthread_mutex_unlock(&d->lock);
+	}
 	rt_lease_sweep(d->leases, now);
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dni/dni.h"
 #include "http/http_int.h"
 
 #define RT_LOG_MODULE "http"
@@ -40,6 +41,8 @@ void rt_api_metrics(struct rt_req *r)
 	rt_buf_init(&b);
 	rt_http_metrics_write(r->srv->metrics, &b);
 	rt_store_metrics(r->srv->store, &b);
+	if (r->srv->dni)
+		rt_dni_metrics(r->srv->dni, &b);
 	rt_buf_printf(
 		&b,
 		"# HELP ringtrail_http_requests_in_flight Requests being "

@@ -112,20 +112,7 @@ int rt_store_dni_session_insert(struct rt_store_tx *tx,
 		"?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)",
 		args, RT_ARRAY_SIZE(args), NULL, NULL, NULL);
 	free(clicks);
-	if (err)
-		return err;
-	/* The landing page is the first page view: the journey in order. */
-	{
-		struct rt_val pv[] = {RT_VINT(s->id), RT_VINT(s->account_id),
-				      RT_VTEXT(s->landing_url), OPT(s->title),
-				      RT_VINT(s->created_at)};
-
-		return rt_store_query(tx,
-				      "INSERT INTO dni_pageviews (session_id, "
-				      "account_id, url, title, at) VALUES "
-				      "(?1, ?2, ?3, ?4, ?5)",
-				      pv, RT_ARRAY_SIZE(pv), NULL, NULL, NULL);
-	}
+	return err;
 }
 
 int rt_store_dni_pageview_add(struct rt_store_tx *tx, int64_t account_id,
@@ -316,11 +303,17 @@ int rt_store_dni_pageview_list(struct rt_store_tx *tx, int64_t scope,
 				RT_VINT(limit)};
 	struct pageview_rows r = {h, arg};
 
+	/* The landing page is the first page view; it is kept on the
+	 * session's row only (id 0 here), one insert fewer per visit. */
 	return rt_store_query(
 		tx,
-		"SELECT p.id, p.url, p.title, p.at FROM "
-		"dni_pageviews p WHERE p.session_id = ?2 AND " RT_IN_SCOPE(
-			"p.account_id") " ORDER BY p.id "
-					"LIMIT ?3",
+		"SELECT 0, s.landing_url, s.title, s.created_at FROM "
+		"dni_sessions s WHERE s.id = ?2 AND " RT_IN_SCOPE(
+			"s.account_id") " UNION ALL SELECT p.id, p.url, "
+					"p.title, p.at FROM dni_pageviews p "
+					"WHERE p.session_id = ?2 "
+					"AND " RT_IN_SCOPE(
+						"p.account_id") " ORDER BY 1 "
+								"LIMIT ?3",
 		args, 3, pageview_row, &r, NULL);
 }

@@ -225,6 +225,14 @@ static const struct rt_migration migrations[] = {
 	 "CREATE INDEX source_rules_account ON source_rules (account_id, "
 	 "position);",
 	 NULL},
+	{6, "landing pages read from the session's row",
+	 /* The landing page view was once a row of its own as well: one
+	  * insert per visit that the session's row already answers. */
+	 "DELETE FROM dni_pageviews WHERE id IN (SELECT MIN(p.id) FROM "
+	 "dni_pageviews p JOIN dni_sessions s ON s.id = p.session_id AND "
+	 "p.at = s.created_at AND p.url = s.landing_url GROUP BY "
+	 "p.session_id);",
+	 NULL},
 };
 
 const struct rt_migration *rt_store_migrations(size_t *np)

@@ -485,7 +485,8 @@ struct rt_dni_pageview {
 	int64_t at;
 };
 typedef int(rt_dni_pageview_h)(const struct rt_dni_pageview *p, void *arg);
-/* A session's page views in order, at most limit of them. */
+/* A session's page views in order, at most limit of them: the landing
+ * page first (from the session's row, id 0), then dni_pageviews. */
 int rt_store_dni_pageview_list(struct rt_store_tx *tx, int64_t scope,
 			       int64_t session_id, unsigned limit,
 			       rt_dni_pageview_h *h, void *arg);

@@ -2,7 +2,8 @@
  * The public DNI endpoints as a hostile page would use them: bad URLs and
  * bodies, over-long fields (cut at the documented limits, not refused),
  * unknown sessions, and a flood from one address (429 with Retry-After).
- * The server runs with a small rate limit: 60 a minute, 10 at once.
+ * And a visitor's journey as support reads it.  The server runs with a
+ * small rate limit: 60 a minute, 14 at once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@ static char site_key[32];
 static int setup(void **state)
 {
 	static const char *const args[] = {"--dni-rate-limit", "60",
-					   "--dni-rate-burst", "10", NULL};
+					   "--dni-rate-burst", "14", NULL};
 	struct rt_test_resp r;
 
 	(void)state;
@@ -40,6 +41,74 @@ static void visit(struct rt_test_resp *r, const char *fields)
 {
 	rt_test_api(&srv, r, NULL, "POST", "/v1/dni/sessions",
 		    rt_test_fmt("{\"site_key\":\"%s\",%s}", site_key, fields));
+}
+
+/* Four requests: the flood test counts on the burst left. */
+static void test_journey(void **state)
+{
+	struct rt_test_resp r;
+	const char *sid, *path;
+	json_t *pages;
+
+	(void)state;
+	visit(&r, "\"landing_url\":\"https://a.example/start\",\"title\":"
+		  "\"Start\"");
+	RT_EXPECT_STATUS(&r, 201);
+	sid = rt_test_fmt("%s", json_string_value(
+					json_object_get(r.json, "session_id")));
+	rt_test_resp_free(&r);
+	path = rt_test_fmt("/v1/dni/sessions/%s/pageviews", sid);
+	rt_test_api(&srv, &r, NULL, "POST", path,
+		    "{\"url\":\"https://a.example/b\",\"title\":\"B\"}");
+	RT_EXPECT_STATUS(&r, 204);
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, NULL, "POST", path,
+		    "{\"url\":\"https://a.example/c\"}");
+	RT_EXPECT_STATUS(&r, 204);
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, NULL, "POST",
+		    rt_test_fmt("/v1/dni/sessions/%s/heartbeat", sid), "{}");
+	RT_EXPECT_STATUS(&r, 204);
+	rt_test_resp_free(&r);
+
+	/* The landing page first, then the others in order. */
+	rt_test_api(&srv, &r, srv.key, "GET",
+		    rt_test_fmt("/v1/dni/sessions/%s", sid), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_int_equal(json_integer_value(
+				 json_object_get(r.json, "pageview_count")),
+			 3);
+	pages = json_object_get(r.json, "pageviews");
+	assert_int_equal(json_array_size(pages), 3);
+	assert_string_equal(json_string_value(
+				    json_object_get(json_array_get(pages, 0),
+						    "url")),
+			    "https://a.example/start");
+	assert_string_equal(json_string_value(
+				    json_object_get(json_array_get(pages, 0),
+						    "title")),
+			    "Start");
+	assert_string_equal(json_string_value(
+				    json_object_get(json_array_get(pages, 1),
+						    "title")),
+			    "B");
+	assert_string_equal(json_string_value(
+				    json_object_get(json_array_get(pages, 2),
+						    "url")),
+			    "https://a.example/c");
+	assert_true(json_is_null(
+		json_object_get(json_array_get(pages, 2), "title")));
+	assert_true(json_is_true(json_object_get(r.json, "live")));
+	rt_test_resp_free(&r);
+
+	/* Operators see it in /metrics. */
+	rt_test_request(&srv, &r, "GET", "/metrics", NULL, NULL, 0);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_non_null(strstr(r.body, "\nringtrail_dni_live_sessions 1\n"));
+	assert_non_null(strstr(r.body, "\nringtrail_dni_sessions_total 1\n"));
+	assert_non_null(
+		strstr(r.body, "\nringtrail_dni_visits_dropped_total 0\n"));
+	rt_test_resp_free(&r);
 }
 
 /* Six requests: the flood test below counts on the burst left. */
@@ -130,7 +199,7 @@ static void test_flood(void **state)
 		}
 		rt_test_resp_free(&r);
 	}
-	/* The burst (10, less the 6 above, plus what dripped in meanwhile)
+	/* The burst (14, less the 10 above, plus what dripped in meanwhile)
 	 * passes; the rest is refused. */
 	assert_true(ok >= 4 && ok <= 8);
 	assert_int_equal(ok + limited, 30);
@@ -144,6 +213,7 @@ static void test_flood(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_journey),
 		cmocka_unit_test(test_bad_input_and_limits),
 		cmocka_unit_test(test_flood),
 	};
