@@ -3,27 +3,35 @@
 
 Starts the real `ringtrail serve` with --web-root pointing at a temporary
 copy of the repository's web/ folder plus the test pages of tests/web/pages
-(under /site/), and drives Chromium through them:
+(under /site/), makes through the API a US pool (all traffic, target
++13125550199, one number +13125550100) and a UK pool (paid search, target
++442079460958, one number +442079460123), and drives Chromium through the
+pages, which load /dni.js with the account's site key (pages/stub.js adds
+the tag and records every fetch and uncaught error).
 
+Against the server's own sessions endpoint:
   - /dni.js is served with its type, CORS and cache headers; it is at most
     4 KB gzipped;
-  - Ringtrail.swap(mapping) swaps every common format of the targets, to the
-    same format, in text, across inline elements and in tel: links, leaves
-    similar numbers, longer digit runs and data-rt-noswap alone, and a number
-    added 1.5 s after load is swapped by the observer;
-  - with the sessions endpoint refusing (an unknown site key: 404) or slow
-    (a stub that answers after 3 s), the original numbers stay and nothing
-    throws;
-  - with a stubbed session answer, the numbers are swapped, kept in the
-    first-party cookies, and a second page shows the same numbers with a
-    page view instead of a new session;
-  - with data-consent="wait", nothing happens before Ringtrail.consent(true);
-  - against the server's own endpoint, with a pool and a number made through
-    the API: the leased number is shown, kept on a second page, and the
-    server holds the session with its source and both page views.
+  - a direct visit leases the US number: every common format of the target
+    is swapped to the same format, in text, across inline elements and in
+    tel: links (href and text); similar numbers, longer digit runs, another
+    pool's target, data-rt-noswap and form fields are left alone; a number
+    added 1.5 s after load (after the session's answer) is swapped by the
+    observer; the request carries the site key, page, GA id and consent, and
+    the server keeps them;
+  - a second page shows the same number from the session cookie and sends a
+    page view, not a new session: the server holds one session with both
+    page views, and the pool made one lease;
+  - a paid search visit leases the UK number: the UK formats (national,
+    +44, +44 (0), tel: links, inline) are swapped the same way, the US
+    target stays, and the server holds the visit's source;
+  - with data-consent="wait", nothing is asked before Ringtrail.consent(true);
+  - with an unknown site key (404) and, last, with the server stopped
+    (dni.js added to an already loaded page after the server exits), the
+    original numbers stay, nothing is kept and nothing throws.
 
-The format pages use 555 numbers, which no pool accepts: their session
-answers come from pages/stub.js, which wraps fetch.
+Through the fetch stub of pages/stub.js, the one case the server cannot
+play: an API slower than 1.5 s is given up and its late answer not used.
 
 usage: test_dni_swap.py RINGTRAIL_BINARY WEB_ROOT PAGES_DIR
 Runs under Debian's /usr/bin/python3 (python3-selenium, chromium-driver).
@@ -41,7 +49,7 @@ import time
 import urllib.request
 
 from selenium import webdriver
-from selenium.webdriver.common.by import By
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
@@ -52,28 +60,34 @@ CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first
 BROWSER_UA = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
               "Chrome/131.0.0.0 Safari/537.36")
 
-MAPPING = {"+15550102000": "+13125550100", "+442079460958": "+442079460123"}
-SWAPPED = re.compile(r"312\D{0,2}555|3125550100|7946\D?0123|79460123")
+US_TARGET, US_NUMBER = "+13125550199", "+13125550100"
+UK_TARGET, UK_NUMBER = "+442079460958", "+442079460123"
+# Either leased number in any format, as text or in a tel: link.
+SWAPPED = re.compile(r"555\D{0,3}0100|7946\D{0,3}0123")
+GA_COOKIE = "GA1.1.123456789.1700000000"
 
-# Every [data-want] element's text and [data-want-href] link's href, as
-# [element id or outerHTML, got, want].
+# Every [data-want] element's text and [data-want-href] link's href, in the
+# section named by arguments[0] or the whole page, as [element id or
+# outerHTML, got, want].
 MISMATCHES_JS = """
-var bad = [];
-document.querySelectorAll('[data-want]').forEach(function (e) {
+var root = arguments[0] ? document.getElementById(arguments[0]) : document, bad = [];
+root.querySelectorAll('[data-want]').forEach(function (e) {
   if (e.textContent != e.getAttribute('data-want'))
     bad.push([e.id || e.outerHTML, e.textContent, e.getAttribute('data-want')]);
 });
-document.querySelectorAll('[data-want-href]').forEach(function (e) {
+root.querySelectorAll('[data-want-href]').forEach(function (e) {
   if (e.getAttribute('href') != e.getAttribute('data-want-href'))
     bad.push([e.id + ' href', e.getAttribute('href'), e.getAttribute('data-want-href')]);
 });
 return bad;
 """
 
-# The text of the numbers on the page (not that of its scripts).
+# The text of the numbers on the page (not that of its scripts) and the
+# links' targets.
 PAGE_TEXT_JS = """
-return [].map.call(document.querySelectorAll('[data-want]'),
-                   function (e) { return e.textContent; }).join('\\n');
+return [].map.call(document.querySelectorAll('[data-want], a'), function (e) {
+  return e.textContent + ' ' + (e.getAttribute('href') || '');
+}).join('\\n');
 """
 
 passed = 0
@@ -91,6 +105,8 @@ def check(name, cond, detail=""):
 
 
 def start_server(binary, web_root, tmp):
+    # The DNI endpoints keep their default rate limit (600 a minute, bursts
+    # of 120 per address): this test sends a dozen requests.
     proc = subprocess.Popen(
         [binary, "serve", "--db", os.path.join(tmp, "r.db"), "--listen", "127.0.0.1:0",
          "--web-root", web_root, "--log-level", "warn"],
@@ -113,6 +129,51 @@ def start_server(binary, web_root, tmp):
     return proc, info
 
 
+def stop_server(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return -9
+
+
+def api(base, key, method, path, body=None):
+    req = urllib.request.Request(base + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": "Bearer " + key,
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return json.loads(res.read() or b"null")
+
+
+def make_pools(base, key):
+    """The two pools, one number each so that the leased number is known;
+    returns the account's site key and the pools' ids. A number is shared
+    by at most 4 live sessions (RT_LEASE_HOLDERS_MAX): this test makes two
+    on the US pool, one on the UK pool."""
+    us = api(base, key, "POST", "/v1/pools",
+             {"name": "Web test US", "swap_targets": [US_TARGET]})
+    uk = api(base, key, "POST", "/v1/pools",
+             {"name": "Web test UK", "swap_targets": [UK_TARGET], "sources": "paid_search"})
+    api(base, key, "POST", "/v1/numbers", {"number": US_NUMBER, "pool_id": us["id"]})
+    api(base, key, "POST", "/v1/numbers", {"number": UK_NUMBER, "pool_id": uk["id"]})
+    return api(base, key, "GET", "/v1/me")["account"]["site_key"], us["id"], uk["id"]
+
+
+def wait(driver, cond, seconds):
+    try:
+        WebDriverWait(driver, seconds, poll_frequency=0.05).until(cond)
+        return True
+    except TimeoutException:
+        return False
+
+
+def mismatches(driver, section=None):
+    return driver.execute_script(MISMATCHES_JS, section)
+
+
 def uncaught(driver):
     """Uncaught errors in the page: its onerror hook and the console log."""
     errs = list(driver.execute_script("return window.rtErrors || ['no stub'];"))
@@ -128,13 +189,19 @@ def calls(driver):
     return driver.execute_script("return window.rtCalls;")
 
 
-def fresh(driver, base, page):
-    """Loads page with no cookies but those of the test."""
+def fresh(driver, base, page, cookies=()):
+    """Loads page with no cookies but those given."""
     driver.get(base + "/site/stub.js")
     driver.delete_all_cookies()
+    for name, value in cookies:
+        driver.add_cookie({"name": name, "value": value, "path": "/"})
     driver.get(base + page)
-    WebDriverWait(driver, 10).until(
-        lambda d: d.execute_script("return !!window.Ringtrail;"))
+
+
+def check_sections(driver, label, sections):
+    for section, name in sections:
+        wrong = mismatches(driver, section)
+        check("%s: %s" % (label, name), not wrong, wrong)
 
 
 def test_script_served(base, web_src):
@@ -151,219 +218,213 @@ def test_script_served(base, web_src):
     check("GET /dni.js serves web/dni/dni.js", body == src)
     size = len(gzip.compress(src, 9))
     check("(h) dni.js is %d bytes gzipped, <= 4096" % size, size <= 4096)
+    return src.decode()
 
 
-def test_swap(driver, base):
-    fresh(driver, base, "/site/dni-formats.html")
-    late, n = driver.execute_script(
-        "return [!!document.getElementById('late'), Ringtrail.swap(arguments[0])];",
-        MAPPING)
-    check("Ringtrail.swap ran before the late number was added", not late and n > 0,
-          "late=%r n=%r" % (late, n))
-    bad = driver.execute_script(
-        "return (" + "function(){" + MISMATCHES_JS + "})()"
-        ".filter(function (b) { return b[0] != 'late'; });")
-    for section, name in (("formats", "(a) every format swapped to the same format"),
-                          ("inline", "(a) numbers across inline elements swapped"),
-                          ("similar", "(b) similar numbers and longer digit runs untouched"),
-                          ("noswap", "(c) data-rt-noswap and form fields untouched"),
-                          ("tel", "(e) tel: links swapped, href and text")):
-        wrong = driver.execute_script(
-            "var s = document.getElementById(arguments[0]), bad = [];"
-            "s.querySelectorAll('[data-want]').forEach(function (e) {"
-            "  if (e.textContent != e.getAttribute('data-want'))"
-            "    bad.push([e.textContent, e.getAttribute('data-want')]); });"
-            "s.querySelectorAll('[data-want-href]').forEach(function (e) {"
-            "  if (e.getAttribute('href') != e.getAttribute('data-want-href'))"
-            "    bad.push([e.getAttribute('href'), e.getAttribute('data-want-href')]); });"
-            "return bad;", section)
-        check(name, not wrong, wrong)
+def test_us_formats(driver, base, key, site_key):
+    """A direct visit: the US pool's number in every format; returns the
+    session id."""
+    page = "/site/dni-formats.html?key=" + site_key
+    fresh(driver, base, page, [("_ga", GA_COOKIE)])
+    seen = {}
+
+    def swapped(d):
+        late, bad = d.execute_script(
+            "return [!!document.getElementById('late'), (function () {"
+            + MISMATCHES_JS + "})()];")
+        seen["late"], seen["bad"] = late, [b for b in bad if b[0] != "late"]
+        return not seen["bad"]
+
+    ok = wait(driver, swapped, 6)
+    check("US: the session's answer swaps the page", ok, seen.get("bad"))
+    check("US: ... before the late number is added", ok and not seen["late"])
+    check_sections(driver, "US", (
+        ("formats", "(a) every format swapped to the same format; the UK target stays"),
+        ("inline", "(a) numbers across inline elements swapped"),
+        ("similar", "(b) similar numbers and longer digit runs untouched"),
+        ("noswap", "(c) data-rt-noswap untouched"),
+        ("tel", "(e) tel: links swapped, href and text; others untouched")))
     fields = driver.execute_script(
         "return [document.getElementById('ta').value, document.getElementById('in').value,"
         " document.getElementById('sc').textContent];")
-    check("(c) textarea, input and script keep their text",
-          fields == ["555-010-2000"] * 3, fields)
-    check("every [data-want] checked", not bad, bad)
-    try:
-        WebDriverWait(driver, 6).until(lambda d: d.execute_script(
-            "var e = document.getElementById('late');"
-            "return e && e.textContent == e.getAttribute('data-want');"))
-        ok = True
-    except Exception:
-        ok = False
-    check("(d) a number added 1.5 s after load is swapped", ok, driver.execute_script(
-        "var e = document.getElementById('late'); return e && e.textContent;"))
-    check("no uncaught errors while swapping", not uncaught(driver), uncaught(driver))
+    check("US: (c) textarea, input and script keep their text",
+          fields == ["312-555-0199"] * 3, fields)
+    ok = wait(driver, lambda d: d.execute_script(
+        "var e = document.getElementById('late');"
+        "return !!e && e.textContent == e.getAttribute('data-want');"), 5)
+    check("US: (d) a number added 1.5 s after load is swapped", ok, mismatches(driver, "later"))
+    check("US: every [data-want] checked", not mismatches(driver), mismatches(driver))
 
-
-def test_api_down(driver, base):
-    fresh(driver, base, "/site/dni-formats.html")
-    time.sleep(2.5)  # past the 1.5 s limit and the late insertion
-    text = driver.execute_script(PAGE_TEXT_JS)
-    hrefs = driver.execute_script(
-        "return [].map.call(document.querySelectorAll('a'), function (a) { return a.href; });")
-    late = driver.execute_script("return document.getElementById('late').textContent;")
-    check("(f) API down: the original numbers stay",
-          not SWAPPED.search(text) and not any(SWAPPED.search(h) for h in hrefs)
-          and late == "Added later: (555) 010-2000", SWAPPED.search(text))
-    c = calls(driver)
-    check("(f) API down: the session was asked for and answered 404",
-          [(x["url"].split("/", 3)[3], x["status"]) for x in c]
-          == [("v1/dni/sessions", 404)], c)
-    errs = uncaught(driver)
-    check("(f) API down: no uncaught error", not errs, errs)
-    state = driver.execute_script("return Ringtrail.session();")
-    cookies = [k["name"] for k in driver.get_cookies()]
-    check("(f) API down: no session, no cookie",
-          state is None and "_rt_session" not in cookies, (state, cookies))
-
-
-def test_api_slow(driver, base):
-    fresh(driver, base, "/site/dni-formats.html?api=slow")
-    time.sleep(3.5)  # the stub would answer after 3 s
-    text = driver.execute_script(PAGE_TEXT_JS)
-    c = calls(driver)
-    check("API slow: the request is aborted after 1.5 s and nothing is swapped",
-          not SWAPPED.search(text) and [x["status"] for x in c] == ["aborted"], c)
-    errs = uncaught(driver)
-    check("API slow: no uncaught error", not errs, errs)
-
-
-def test_session_and_second_page(driver, base):
-    driver.get(base + "/site/stub.js")
-    driver.delete_all_cookies()
-    driver.add_cookie({"name": "_ga", "value": "GA1.1.123456789.1700000000", "path": "/"})
-    driver.get(base + "/site/dni-formats.html?api=ok&utm_source=test")
-    try:
-        WebDriverWait(driver, 6).until(lambda d: not d.execute_script(
-            "return (function(){" + MISMATCHES_JS + "})();"))
-        ok = True
-    except Exception:
-        ok = False
-    check("a session answer swaps the page", ok,
-          driver.execute_script("return (function(){" + MISMATCHES_JS + "})();"))
     c = calls(driver)
     body = json.loads(c[0]["body"]) if c else {}
-    check("the session request carries site key, landing page, GA id and consent",
-          c and c[0]["url"] == base + "/v1/dni/sessions"
-          and body.get("site_key") == "pk_test"
-          and body.get("landing_url") == base + "/site/dni-formats.html?api=ok&utm_source=test"
+    check("US: one request, answered 201",
+          [(x["url"], x["status"]) for x in c] == [(base + "/v1/dni/sessions", 201)], c)
+    check("US: the request carries site key, page, GA id and consent",
+          body.get("site_key") == site_key and body.get("landing_url") == base + page
           and body.get("title") == "DNI formats"
           and body.get("ga_client_id") == "123456789.1700000000"
           and body.get("visitor_id") is None
           and body.get("consent") == {"analytics": True}, body)
-    cookies = {k["name"]: k for k in driver.get_cookies()}
-    check("session and visitor kept in first-party cookies",
-          "_rt_session" in cookies and cookies.get("_rt_visitor", {}).get("value") == "v_test",
-          cookies)
-    state = driver.execute_script("return Ringtrail.session();")
-    check("Ringtrail.session() tells the session",
-          state and state["session_id"] == "s_test" and state["numbers"] == MAPPING, state)
-
-    # The second page talks to the real server, whose sessions endpoint
-    # 404s: its numbers can only come from the cookie.
-    driver.get(base + "/site/dni-second.html")
-    try:
-        WebDriverWait(driver, 5).until(lambda d: not d.execute_script(
-            "return (function(){" + MISMATCHES_JS + "})();"))
-        ok = True
-    except Exception:
-        ok = False
-    check("(g) the second page shows the same numbers", ok,
-          driver.execute_script("return (function(){" + MISMATCHES_JS + "})();"))
-    time.sleep(0.5)
-    paths = [x["url"][len(base):] for x in calls(driver)]
-    check("(g) the second page sends a page view, not a new session",
-          paths == ["/v1/dni/sessions/s_test/pageviews"], paths)
-    body = json.loads(calls(driver)[0]["body"]) if paths else {}
-    check("(g) the page view carries url and title",
-          body == {"url": base + "/site/dni-second.html", "title": "DNI second page"}, body)
-    errs = uncaught(driver)
-    check("(g) no uncaught error", not errs, errs)
-
-
-def api(base, key, method, path, body=None):
-    req = urllib.request.Request(base + path, method=method,
-                                 data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Authorization": "Bearer " + key,
-                                          "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as res:
-        return json.loads(res.read() or b"null")
-
-
-def test_real_endpoint(driver, base, key):
-    """dni.js against the server's own sessions endpoint: a pool, a number,
-    the site key, a page, a second page, and the session as support sees it."""
-    pool = api(base, key, "POST", "/v1/pools",
-               {"name": "Web test", "swap_targets": ["+13125550199"]})
-    api(base, key, "POST", "/v1/numbers", {"number": "+13125550100", "pool_id": pool["id"]})
-    site_key = api(base, key, "GET", "/v1/me")["account"]["site_key"]
-    driver.get(base + "/site/stub.js")
-    driver.delete_all_cookies()
-    driver.get(base + "/site/dni-real.html?key=%s&utm_source=google&utm_medium=cpc"
-               "&utm_campaign=spring&utm_term=plumber" % site_key)
-    try:
-        WebDriverWait(driver, 6).until(lambda d: not d.execute_script(
-            "return (function(){" + MISMATCHES_JS + "})();"))
-        ok = True
-    except Exception:
-        ok = False
-    check("real endpoint: the leased number replaces the target, in its format", ok,
-          driver.execute_script("return (function(){" + MISMATCHES_JS + "})();"))
     state = driver.execute_script("return Ringtrail.session();") or {}
     sid = state.get("session_id")
-    check("real endpoint: a session id from the server",
-          isinstance(sid, str) and sid.isdigit(), state)
-    driver.get(base + "/site/dni-real.html?key=%s" % site_key)
-    try:
-        WebDriverWait(driver, 5).until(lambda d: not d.execute_script(
-            "return (function(){" + MISMATCHES_JS + "})();"))
-        ok = True
-    except Exception:
-        ok = False
-    check("real endpoint: the second page shows the same number", ok)
-    time.sleep(0.5)
+    check("US: Ringtrail.session() tells the server's session and numbers",
+          isinstance(sid, str) and sid.isdigit()
+          and state.get("numbers") == {US_TARGET: US_NUMBER}, state)
+    cookies = {k["name"]: k["value"] for k in driver.get_cookies()}
+    check("US: session and visitor kept in first-party cookies",
+          sid and sid in cookies.get("_rt_session", "")
+          and cookies.get("_rt_visitor") == state.get("visitor_id"), cookies)
     if sid:
         s = api(base, key, "GET", "/v1/dni/sessions/" + sid)
-        check("real endpoint: the server kept the visit, its source and both pages",
-              s["number"] == "+13125550100" and s["pageview_count"] == 2
-              and len(s["pageviews"]) == 2 and s["live"]
+        check("US: the server holds the visit as sent",
+              s["number"] == US_NUMBER and s["live"] and s["pageview_count"] == 1
+              and s["landing_url"] == base + page and s["title"] == "DNI formats"
+              and s["ga_client_id"] == "123456789.1700000000"
+              and s["consent"] == {"analytics": True}
+              and s["visitor_id"] == state.get("visitor_id")
+              and s["source"]["channel"] == "Direct"
+              and s["device"]["class"] == "desktop", s)
+    errs = uncaught(driver)
+    check("US: no uncaught errors", not errs, errs)
+    return sid
+
+
+def test_second_page(driver, base, key, site_key, sid, pool_id):
+    page = "/site/dni-second.html?key=" + site_key
+    driver.get(base + page)
+    ok = wait(driver, lambda d: not mismatches(d), 5)
+    check("(g) the second page shows the same number", ok, mismatches(driver))
+    # The page view is sent after the swap: wait for its answer.
+    wait(driver, lambda d: all(x["status"] for x in calls(d)), 3)
+    c = [(x["url"][len(base):], x["status"]) for x in calls(driver)]
+    check("(g) the second page sends a page view, not a new session",
+          c == [("/v1/dni/sessions/%s/pageviews" % sid, 204)], c)
+    body = json.loads(calls(driver)[0]["body"]) if c else {}
+    check("(g) the page view carries url and title",
+          body == {"url": base + page, "title": "DNI second page"}, body)
+    if sid:
+        s = api(base, key, "GET", "/v1/dni/sessions/" + sid)
+        check("(g) the server holds one session with both page views",
+              s["pageview_count"] == 2 and s["live"] and s["number"] == US_NUMBER
+              and [p["url"] for p in s["pageviews"]]
+              == [base + "/site/dni-formats.html?key=" + site_key, base + page], s)
+    h = api(base, key, "GET", "/v1/pools/%d/health" % pool_id)
+    check("(g) the pool made one lease", h["leases"] == 1 and h["live_sessions"] == 1, h)
+    errs = uncaught(driver)
+    check("(g) no uncaught errors", not errs, errs)
+
+
+def test_uk_formats(driver, base, key, site_key):
+    """A paid search visit: the UK pool's number in the UK formats."""
+    fresh(driver, base, "/site/dni-formats-uk.html?key=%s&utm_source=google"
+          "&utm_medium=cpc&utm_campaign=spring&utm_term=plumber" % site_key)
+    ok = wait(driver, lambda d: not mismatches(d), 6)
+    check("UK: the session's answer swaps the page", ok, mismatches(driver))
+    check_sections(driver, "UK", (
+        ("formats", "(a) every UK format swapped to the same format; the US target stays"),
+        ("inline", "(a) numbers across inline elements swapped"),
+        ("similar", "(b) similar numbers and longer digit runs untouched"),
+        ("noswap", "(c) data-rt-noswap untouched"),
+        ("tel", "(e) tel: links swapped, href and text; others untouched")))
+    state = driver.execute_script("return Ringtrail.session();") or {}
+    sid = state.get("session_id")
+    check("UK: the session's numbers", state.get("numbers") == {UK_TARGET: UK_NUMBER}, state)
+    if sid:
+        s = api(base, key, "GET", "/v1/dni/sessions/" + sid)
+        check("UK: the server holds the visit and its source",
+              s["number"] == UK_NUMBER and s["pageview_count"] == 1 and s["live"]
               and s["source"]["channel"] == "Paid Search"
+              and s["source"]["campaign"] == "spring"
               and s["source"]["term"] == "plumber"
               and s["device"]["class"] == "desktop", s)
     errs = uncaught(driver)
-    check("real endpoint: no uncaught error", not errs, errs)
+    check("UK: no uncaught errors", not errs, errs)
 
 
-def test_consent(driver, base):
-    fresh(driver, base, "/site/dni-consent.html?api=ok")
+def test_consent(driver, base, key, site_key):
+    fresh(driver, base, "/site/dni-consent.html?key=" + site_key)
+    wait(driver, lambda d: d.execute_script("return !!window.Ringtrail;"), 5)
     time.sleep(1)
     text = driver.execute_script("return document.getElementById('n1').textContent;")
     c = calls(driver)
     cookies = [k["name"] for k in driver.get_cookies()]
     check("consent wait: nothing before consent",
-          not c and text == "Call (555) 010-2000" and "_rt_session" not in cookies,
+          not c and text == "Call (312) 555-0199" and "_rt_session" not in cookies,
           (c, text, cookies))
     driver.execute_script("Ringtrail.consent(true);")
-    try:
-        WebDriverWait(driver, 5).until(lambda d: d.execute_script(
-            "return document.getElementById('n1').textContent;") == "Call (312) 555-0100")
-        ok = True
-    except Exception:
-        ok = False
+    ok = wait(driver, lambda d: not mismatches(d), 5)
     c = calls(driver)
-    check("consent wait: Ringtrail.consent(true) starts the session",
-          ok and len(c) == 1 and json.loads(c[0]["body"])["consent"] == {"analytics": True}, c)
+    check("consent wait: Ringtrail.consent(true) starts the session and swaps",
+          ok and len(c) == 1 and c[0]["status"] == 201
+          and json.loads(c[0]["body"])["consent"] == {"analytics": True}, c)
+    sid = (driver.execute_script("return Ringtrail.session();") or {}).get("session_id")
+    if sid:
+        s = api(base, key, "GET", "/v1/dni/sessions/" + sid)
+        check("consent wait: the server keeps the consent", s["consent"] == {"analytics": True},
+              s)
+
+
+def check_originals(driver, label, calls_want):
+    """After the late insertion: no number swapped, no session, no error."""
+    ok = wait(driver, lambda d: d.execute_script("return !!document.getElementById('late');"), 5)
+    time.sleep(0.3)  # the observer's turn, had it a mapping
+    text = driver.execute_script(PAGE_TEXT_JS)
+    late = driver.execute_script("return document.getElementById('late').textContent;")
+    check("(f) %s: the original numbers stay" % label,
+          ok and not SWAPPED.search(text) and late == "Added later: (312) 555-0199",
+          (SWAPPED.search(text), late))
+    c = [(re.sub(r"^https?://[^/]*", "", x["url"]), x["status"]) for x in calls(driver)]
+    check("(f) %s: the session was asked for once" % label, c == calls_want, c)
+    errs = uncaught(driver)
+    check("(f) %s: no uncaught error" % label, not errs, errs)
+    state = driver.execute_script("return window.Ringtrail && Ringtrail.session();")
+    cookies = [k["name"] for k in driver.get_cookies()]
+    check("(f) %s: no session, no cookie" % label,
+          state is None and "_rt_session" not in cookies, (state, cookies))
+
+
+def test_unknown_key(driver, base):
+    fresh(driver, base, "/site/dni-formats.html?key=pk_unknownunknownunknown")
+    check_originals(driver, "unknown site key", [("/v1/dni/sessions", 404)])
+
+
+def test_api_slow(driver, base):
+    fresh(driver, base, "/site/dni-formats.html?key=pk_test&api=slow")
+    time.sleep(3.5)  # the stub would answer after 3 s
+    text = driver.execute_script(PAGE_TEXT_JS)
+    c = calls(driver)
+    check("API slow (stub): the request is aborted after 1.5 s and nothing is swapped",
+          not SWAPPED.search(text) and [x["status"] for x in c] == ["aborted"], c)
+    errs = uncaught(driver)
+    check("API slow (stub): no uncaught error", not errs, errs)
+
+
+def test_server_stopped(driver, base, proc, site_key, src):
+    """The page is loaded without dni.js, the server stopped, and then dni.js
+    added inline (its API is then the page's own origin): the session request
+    finds no server."""
+    fresh(driver, base, "/site/dni-formats.html")
+    rc = stop_server(proc)
+    check("server exits cleanly", rc == 0, rc)
+    driver.execute_script(
+        "var s = document.createElement('script');"
+        "s.setAttribute('data-site-key', arguments[1]);"
+        "s.text = arguments[0];"
+        "document.head.appendChild(s);", src, site_key)
+    check("server stopped: dni.js runs", driver.execute_script("return !!window.Ringtrail;"))
+    wait(driver, lambda d: all(x["status"] for x in calls(d)), 3)
+    check_originals(driver, "server stopped", [("/v1/dni/sessions", "failed")])
 
 
 def main():
     binary, web_src, pages = sys.argv[1], sys.argv[2], sys.argv[3]
+    started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         web_root = os.path.join(tmp, "web")
         shutil.copytree(web_src, web_root)
         shutil.copytree(pages, os.path.join(web_root, "site"))
         proc, info = start_server(binary, web_root, tmp)
-        base = info["url"].rstrip("/")
+        base, key = info["url"].rstrip("/"), info["key"]
         opts = webdriver.ChromeOptions()
         for flag in CHROME_FLAGS + ["--user-data-dir=" + os.path.join(tmp, "chrome"),
                                     "--user-agent=" + BROWSER_UA]:
@@ -371,24 +432,22 @@ def main():
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(options=opts)
         driver.set_script_timeout(10)
+        driver.set_page_load_timeout(15)
         try:
-            test_script_served(base, web_src)
-            test_swap(driver, base)
-            test_api_down(driver, base)
+            src = test_script_served(base, web_src)
+            site_key, us_pool, _ = make_pools(base, key)
+            sid = test_us_formats(driver, base, key, site_key)
+            test_second_page(driver, base, key, site_key, sid, us_pool)
+            test_uk_formats(driver, base, key, site_key)
+            test_consent(driver, base, key, site_key)
+            test_unknown_key(driver, base)
             test_api_slow(driver, base)
-            test_session_and_second_page(driver, base)
-            test_consent(driver, base)
-            test_real_endpoint(driver, base, info["key"])
+            test_server_stopped(driver, base, proc, site_key, src)
         finally:
             driver.quit()
-            proc.send_signal(signal.SIGTERM)
-            try:
-                rc = proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                rc = -9
-        check("server exits cleanly", rc == 0, rc)
-    print("%d passed, %d failed" % (passed, failed))
+            if proc.poll() is None:
+                stop_server(proc)
+    print("%d passed, %d failed in %.1f s" % (passed, failed, time.time() - started))
     sys.exit(1 if failed else 0)
 
 
