@@ -49,6 +49,7 @@ fuzz: test-build
 
 bench: build test-deps
 	@bench/http/run $(BUILD)/ringtrail
+	@bench/dni/run $(BUILD)/ringtrail
 	@$(BUILD)/bench_leases
 
 check-src:

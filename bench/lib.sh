@@ -7,7 +7,8 @@
 # has $tmp (removed on exit), and rt_url, key and rt_pid once
 # bench_ringtrail has run, ngx_port once bench_nginx has.
 
-duration=${BENCH_DURATION:-10s}
+duration=${BENCH_DURATION:-5s}
+rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 goal_ratio=0.5
@@ -115,37 +116,60 @@ bench_nginx() {
 	[ "$code" = 200 ] || { tail -n 5 "$p/logs/error.log" >&2; die "nginx answered $code"; }
 }
 
-# run_wrk NAME URL [wrk args]: a short warm-up, then the measured run.
-# BENCH_WARMUP=0 leaves the warm-up out.
+# run_wrk NAME URL [wrk args]: a short warm-up, then one measured round
+# (the rounds of a name are NAME.1, NAME.2, ...).  BENCH_WARMUP=0 leaves the
+# warm-up out.
 run_wrk() {
-	local name=$1 url=$2
+	local name=$1 url=$2 n f
 	shift 2
-	[ "${BENCH_WARMUP:-1}" = 0 ] ||
+	[ "${BENCH_WARMUP:-1}" = 0 ] || [ -e "$tmp/$name.1.wrk" ] ||
 		wrk -t"$threads" -c"$conns" -d2s "$@" "$url" >/dev/null
+	n=0
+	for f in "$tmp/$name".*.wrk; do [ -e "$f" ] && n=$((n + 1)); done
 	wrk -t"$threads" -c"$conns" -d"$duration" --latency "$@" "$url" \
-		>"$tmp/$name.wrk"
+		>"$tmp/$name.$((n + 1)).wrk"
 }
-# Requests/s, p99 in ms and the count of non-2xx answers from wrk's report.
-rps() { awk '/^Requests\/sec:/ { print $2 }' "$tmp/$1.wrk"; }
-requests() { awk '/requests in/ { print $1 }' "$tmp/$1.wrk"; }
+# The median over a name's rounds of an awk program's figure.
+median() {
+	local name=$1 prog=$2
+	for f in "$tmp/$name".*.wrk; do awk "$prog" "$f"; done |
+		sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+# Requests/s, p99 in ms (medians of the rounds), and the requests and
+# non-2xx answers of all rounds together.
+rps() { median "$1" '/^Requests\/sec:/ { print $2 }'; }
 p99() {
-	awk '$1 == "99%" {
+	median "$1" '$1 == "99%" {
 		v = $2 + 0
 		if ($2 ~ /us$/) v /= 1000
 		else if ($2 ~ /[0-9]s$/ && $2 !~ /ms$/) v *= 1000
 		printf "%.3f\n", v
-	}' "$tmp/$1.wrk"
+	}'
 }
-non2xx() { awk '/Non-2xx/ { print $NF; f = 1 } END { if (!f) print 0 }' "$tmp/$1.wrk"; }
+requests() { cat "$tmp/$1".*.wrk | awk '/requests in/ { n += $1 } END { print n + 0 }'; }
+non2xx() { cat "$tmp/$1".*.wrk | awk '/Non-2xx/ { n += $NF } END { print n + 0 }'; }
+
+# bench_rounds RT_URL NGX_URL [wrk args]: $rounds rounds of each, taken in
+# turn, so that what the machine does meanwhile weighs on both alike.
+bench_rounds() {
+	local rt=$1 ngx=$2 i
+	shift 2
+	for i in $(seq "$rounds"); do
+		run_wrk ringtrail "$rt" "$@"
+		run_wrk nginx "$ngx" "$@"
+	done
+}
 
 # report: the table of both runs, the ratio and the goals.
 report() {
 	awk -v rr="$(rps ringtrail)" -v nr="$(rps nginx)" \
 	    -v rp="$(p99 ringtrail)" -v np="$(p99 nginx)" \
 	    -v rb="$(non2xx ringtrail)" -v nb="$(non2xx nginx)" \
-	    -v gr="$goal_ratio" -v gp="$goal_p99_ms" '
+	    -v gr="$goal_ratio" -v gp="$goal_p99_ms" -v rounds="$rounds" \
+	    -v duration="$duration" '
 	BEGIN {
 		ratio = nr > 0 ? rr / nr : 0
+		printf "\n  medians of %d rounds of %s each, taken in turn\n", rounds, duration
 		printf "\n  %-10s %12s %10s %8s\n", "", "requests/s", "p99 ms", "non-2xx"
 		printf "  %-10s %12.0f %10.3f %8d\n", "ringtrail", rr, rp, rb
 		printf "  %-10s %12.0f %10.3f %8d\n", "nginx", nr, np, nb

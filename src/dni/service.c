@@ -27,8 +27,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sodium.h>
-
 #include "dni/device.h"
 #include "dni/dni.h"
 #include "util/phone.h"
@@ -40,7 +38,7 @@
 #define TOUCH_WRITE_MS	60000 /* last_seen_at is written this often */
 #define SWEEP_MS	1000
 #define SWEEP_SLICE	4096   /* live slots looked at per hold of the lock */
-#define WAKE_OPS	8192   /* a queue this long is written at once */
+#define WAKE_OPS	2048   /* a queue this long is written at once */
 #define QUEUE_MAX	200000 /* past this, visits are not recorded */
 #define SESSION_TTL_DEF RT_DNI_POOL_TTL_DEFAULT
 #define SESSION_ID_MIN	100000000000000000ll /* 18 digits */
@@ -105,8 +103,9 @@ struct op {
 	enum op_kind kind;
 	int64_t session_id, account_id, at;
 	unsigned flags;
-	struct rt_dni_session *s; /* OP_SESSION */
-	char *url, *title;	  /* OP_PAGEVIEW */
+	char *rec;		    /* OP_SESSION: rec_pack's strings */
+	char *url, *title;	    /* OP_PAGEVIEW */
+	int64_t pool_id, number_id; /* OP_SESSION */
 };
 
 struct rt_dni {
@@ -458,7 +457,7 @@ void rt_dni_changed(struct rt_dni *d)
 
 static void op_free(struct op *o)
 {
-	free(o->s);
+	free(o->rec);
 	free(o->url);
 	free(o->title);
 	free(o);
@@ -647,7 +646,7 @@ static int64_t new_session_id(void)
 {
 	uint64_t r;
 
-	randombytes_buf(&r, sizeof(r));
+	rt_random_bytes(&r, sizeof(r));
 	return SESSION_ID_MIN + (int64_t)(r % SESSION_ID_SPAN);
 }
 
@@ -684,44 +683,108 @@ static void fill_swaps(const struct acct *a, const struct spool *pool,
 	}
 }
 
-static struct rt_dni_session *session_record(const struct rt_dni_visit *in,
-					     const struct rt_dni_answer *out)
-{
-	struct rt_dni_session *s = calloc(1, sizeof(*s));
+/*
+ * A new session waits for the writer as a few numbers in its op and its
+ * strings packed one after another, NUL-terminated (a few hundred bytes,
+ * where struct rt_dni_session is 11 KB: the queue may hold many).  The
+ * strings go in the order of rec_strs, then the click ids.
+ */
+#define SF(f)                                                                  \
+	{                                                                      \
+		offsetof(struct rt_dni_session, f),                            \
+			sizeof(((struct rt_dni_session *)0)->f)                \
+	}
+static const struct {
+	size_t off, size;
+} rec_strs[] = {
+	SF(visitor_id),	       SF(ga_client_id),
+	SF(src.source),	       SF(src.medium),
+	SF(src.campaign),      SF(src.term),
+	SF(src.content),       SF(src.channel),
+	SF(src.ad_group),      SF(src.keyword),
+	SF(src.campaign_id),   SF(src.matchtype),
+	SF(src.network),       SF(src.device),
+	SF(src.landing_host),  SF(src.landing_page),
+	SF(src.referrer_host), SF(landing_url),
+	SF(referrer),	       SF(title),
+	SF(user_agent),	       SF(device_class),
+	SF(browser),	       SF(os),
+	SF(consent),
+};
+#undef SF
+/* Every string of struct rt_visit_source is packed: a field added there
+ * must be added to rec_strs too. */
+_Static_assert(RT_DNI_V * 10 + 32 * 4 + RT_DNI_PATH_MAX +
+			       sizeof(((struct rt_visit_source *)0)->click) ==
+		       sizeof(struct rt_visit_source),
+	       "struct rt_visit_source changed: update rec_strs");
 
-	if (!s)
-		return NULL;
-	s->id = out->session_id;
-	s->account_id = out->account_id;
-	s->pool_id = out->pool_id;
-	s->number_id = out->number_id;
-	s->lease_flags = out->lease_flags;
-	rt_strlcpy(s->visitor_id, out->visitor_id, sizeof(s->visitor_id));
-	if (in->ga_client_id)
-		rt_strlcpy(s->ga_client_id, in->ga_client_id,
-			   sizeof(s->ga_client_id));
+/* The session's strings as stored: cut to the stored limits. */
+static void rec_fill(const struct rt_dni_visit *in,
+		     const struct rt_dni_answer *out, struct rt_dni_session *s)
+{
 	s->src = out->src;
+	rt_strlcpy(s->visitor_id, out->visitor_id, sizeof(s->visitor_id));
+	rt_strlcpy(s->ga_client_id, in->ga_client_id ? in->ga_client_id : "",
+		   sizeof(s->ga_client_id));
 	rt_strlcpy(s->landing_url, in->landing_url, sizeof(s->landing_url));
+	rt_strlcpy(s->referrer, in->referrer ? in->referrer : "",
+		   sizeof(s->referrer));
+	rt_strlcpy(s->title, in->title ? in->title : "", sizeof(s->title));
+	rt_strlcpy(s->user_agent, in->user_agent ? in->user_agent : "",
+		   sizeof(s->user_agent));
 	rt_utf8_cut(s->landing_url, RT_SESSION_URL_MAX);
-	if (in->referrer)
-		rt_strlcpy(s->referrer, in->referrer, sizeof(s->referrer));
 	rt_utf8_cut(s->referrer, RT_SESSION_URL_MAX);
-	if (in->title)
-		rt_strlcpy(s->title, in->title, sizeof(s->title));
 	rt_utf8_cut(s->title, RT_SESSION_TITLE_MAX);
-	if (in->user_agent)
-		rt_strlcpy(s->user_agent, in->user_agent,
-			   sizeof(s->user_agent));
 	rt_utf8_cut(s->user_agent, RT_SESSION_UA_MAX);
 	rt_strlcpy(s->device_class, rt_dni_device_class_name(out->device.cls),
 		   sizeof(s->device_class));
 	rt_strlcpy(s->browser, out->device.browser, sizeof(s->browser));
 	rt_strlcpy(s->os, out->device.os, sizeof(s->os));
-	if (in->consent)
-		rt_strlcpy(s->consent, in->consent, sizeof(s->consent));
+	rt_strlcpy(s->consent, in->consent ? in->consent : "",
+		   sizeof(s->consent));
+}
+
+/* Packs s's strings (scratch: every string field set); NULL on ENOMEM. */
+static char *rec_pack(const struct rt_dni_session *s)
+{
+	size_t n = 0;
+	char *rec, *p;
+
+	for (size_t i = 0; i < RT_ARRAY_SIZE(rec_strs); i++)
+		n += strlen((const char *)s + rec_strs[i].off) + 1;
+	for (size_t i = 0; i < RT_CLICK__N; i++)
+		n += strlen(s->src.click[i]) + 1;
+	p = rec = malloc(n);
+	if (!rec)
+		return NULL;
+	for (size_t i = 0; i < RT_ARRAY_SIZE(rec_strs); i++)
+		p = stpcpy(p, (const char *)s + rec_strs[i].off) + 1;
+	for (size_t i = 0; i < RT_CLICK__N; i++)
+		p = stpcpy(p, s->src.click[i]) + 1;
+	return rec;
+}
+
+/* The writer's side: s (zeroed by the caller) from an OP_SESSION. */
+static void rec_unpack(const struct op *o, struct rt_dni_session *s)
+{
+	const char *p = o->rec;
+
+	for (size_t i = 0; i < RT_ARRAY_SIZE(rec_strs); i++) {
+		rt_strlcpy((char *)s + rec_strs[i].off, p, rec_strs[i].size);
+		p += strlen(p) + 1;
+	}
+	for (size_t i = 0; i < RT_CLICK__N; i++) {
+		rt_strlcpy(s->src.click[i], p, sizeof(s->src.click[i]));
+		p += strlen(p) + 1;
+	}
+	s->id = o->session_id;
+	s->account_id = o->account_id;
+	s->pool_id = o->pool_id;
+	s->number_id = o->number_id;
+	s->lease_flags = o->flags;
 	s->pageviews = 1;
-	s->created_at = s->last_seen_at = in->now;
-	return s;
+	s->created_at = s->last_seen_at = o->at;
 }
 
 static bool params_default(const struct rt_dni_params *p)
@@ -792,8 +855,10 @@ int rt_dni_visit(struct rt_dni *d, const struct rt_dni_visit *in,
 	const struct snum *num = NULL;
 	struct rt_dni_params params;
 	struct acct *a;
+	static _Thread_local struct rt_dni_session scratch;
 	struct live *l;
 	struct op *o;
+	char *rec = NULL;
 	uint64_t vkey;
 	int64_t sid;
 	int err;
@@ -843,6 +908,14 @@ int rt_dni_visit(struct rt_dni *d, const struct rt_dni_visit *in,
 				20);
 	vkey = visitor_key(a->id, out->visitor_id);
 	num = source_number(a, &out->src);
+	/* Packed before the lock: the insert must be queued ahead of any
+	 * page view of the session, so in the same hold of the lock. */
+	rec_fill(in, out, &scratch);
+	rec = rec_pack(&scratch);
+	if (!rec) {
+		err = ENOMEM;
+		goto out;
+	}
 
 	pthread_mutex_lock(&d->lock);
 	if (d->nops >= QUEUE_MAX) {
@@ -904,17 +977,20 @@ int rt_dni_visit(struct rt_dni *d, const struct rt_dni_visit *in,
 	out->number_id = l->number_id;
 	out->lease_flags = l->flags & (RT_LEASE_SHARED | RT_LEASE_EARLY);
 	o = op_new(OP_SESSION, sid, a->id, in->now);
-	if (o && !(o->s = session_record(in, out))) {
-		free(o);
-		o = NULL;
-	}
-	if (o)
+	if (o) {
+		o->pool_id = out->pool_id;
+		o->number_id = out->number_id;
+		o->flags = out->lease_flags;
+		o->rec = rec;
+		rec = NULL;
 		enqueue(d, o);
-	else
+	} else {
 		atomic_fetch_add(&d->dropped, 1);
+	}
 	pthread_mutex_unlock(&d->lock);
 	fill_swaps(a, pool, num, out);
 out:
+	free(rec);
 	acct_put(a);
 	return err;
 }
@@ -1063,13 +1139,17 @@ static void drain_events(struct rt_dni *d)
 	}
 }
 
-static int write_op(struct rt_store_tx *tx, const struct op *o)
+/* s: scratch for a session's row. */
+static int write_op(struct rt_store_tx *tx, const struct op *o,
+		    struct rt_dni_session *s)
 {
 	int err;
 
 	switch (o->kind) {
 	case OP_SESSION:
-		err = rt_store_dni_session_insert(tx, o->s);
+		memset(s, 0, sizeof(*s));
+		rec_unpack(o, s);
+		err = rt_store_dni_session_insert(tx, s);
 		break;
 	case OP_PAGEVIEW:
 		err = rt_store_dni_pageview_add(tx, o->account_id,
@@ -1099,21 +1179,27 @@ static int write_op(struct rt_store_tx *tx, const struct op *o)
 
 static int write_batch(struct rt_dni *d, struct op *ops)
 {
+	struct rt_dni_session *s;
 	struct rt_store_tx *tx;
 	int err;
 
 	if (!ops)
 		return 0;
+	s = malloc(sizeof(*s));
+	if (!s)
+		return ENOMEM;
 	err = rt_store_begin(d->store, true, &tx);
 	if (err)
-		return err;
+		goto out;
 	for (struct op *o = ops; o && !err; o = o->next)
-		err = write_op(tx, o);
-	if (err) {
+		err = write_op(tx, o, s);
+	if (err)
 		rt_store_rollback(tx);
-		return err;
-	}
-	return rt_store_commit(tx);
+	else
+		err = rt_store_commit(tx);
+out:
+	free(s);
+	return err;
 }
 
 /* Under d->lock. */

@@ -430,6 +430,8 @@ int rt_store_pool_numbers(struct rt_store_tx *tx, int64_t scope,
 #define RT_SESSION_UA_MAX    512
 #define RT_VISITOR_ID_MAX    65
 
+/* A string added here must be added to the DNI writer's rec_strs too
+ * (src/dni/service.c), which packs sessions while they wait. */
 struct rt_dni_session {
 	int64_t id; /* random, public */
 	int64_t account_id;
