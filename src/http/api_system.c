@@ -168,11 +168,22 @@ void rt_api_static(struct rt_req *r)
 /*
  * The DNI script that customers' sites load: public, readable from any
  * origin, and cached for a few minutes since every page view asks for it.
- * Sites pin a version with "?v=1"; there is only one version so far, and
- * the query is ignored.
+ * Sites pin a version with "?v=1" (the only one so far; without v, the
+ * latest): a version this server does not have is 404, so that a pinned
+ * page never runs a script it was not written for.
  */
+#define DNI_JS_VERSION "1"
 void rt_api_dni_js(struct rt_req *r)
 {
+	const char *v = MHD_lookup_connection_value(r->conn,
+						    MHD_GET_ARGUMENT_KIND, "v");
+
+	if (v && strcmp(v, DNI_JS_VERSION) != 0) {
+		rt_http_error(r, 404, "not_found", "v",
+			      "this server has dni.js version %s only",
+			      DNI_JS_VERSION);
+		return;
+	}
 	r->tail = "dni/dni.js";
 	rt_api_static(r);
 	rt_http_header(r, "Access-Control-Allow-Origin", "*");

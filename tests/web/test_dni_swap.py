@@ -46,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 from selenium import webdriver
@@ -216,6 +217,15 @@ def test_script_served(base, web_src):
     with open(os.path.join(web_src, "dni", "dni.js"), "rb") as f:
         src = f.read()
     check("GET /dni.js serves web/dni/dni.js", body == src)
+    with urllib.request.urlopen(base + "/dni.js", timeout=10) as res:
+        check("GET /dni.js (no version: the latest) is the same", res.read() == src)
+    try:
+        urllib.request.urlopen(base + "/dni.js?v=2", timeout=10)
+        status, err = 200, {}
+    except urllib.error.HTTPError as e:
+        status, err = e.code, json.loads(e.read() or b"{}").get("error", {})
+    check("GET /dni.js?v=2 (a version this server lacks) is 404 naming v",
+          status == 404 and err.get("field") == "v", (status, err))
     size = len(gzip.compress(src, 9))
     check("(h) dni.js is %d bytes gzipped, <= 4096" % size, size <= 4096)
     return src.decode()
@@ -341,6 +351,49 @@ def test_uk_formats(driver, base, key, site_key):
     check("UK: no uncaught errors", not errs, errs)
 
 
+CROSS_JS = """
+var q = function (s) { return [].map.call(document.querySelectorAll(s), function (e) {
+  return e.textContent; }); };
+return [q('#formats p'), q('#inline p'), q('#similar p'),
+        [].map.call(document.querySelectorAll('#tel a'), function (a) {
+          return a.getAttribute('href'); })];
+"""
+
+
+def test_cross_country(driver, base, key, site_key):
+    """A pool whose number is of another country than its target (a US
+    number for the UK target, picked by a source rule for newsletter
+    visits): a UK number cannot take the US one's digits in its own layout,
+    so the whole match becomes +1 NATIONAL (+1... in tel: links)."""
+    pool = api(base, key, "POST", "/v1/pools",
+               {"name": "Newsletter", "sources": "rule", "swap_targets": [UK_TARGET]})
+    api(base, key, "POST", "/v1/numbers", {"number": "+13125550142", "pool_id": pool["id"]})
+    api(base, key, "POST", "/v1/source-rules",
+        {"name": "Newsletter", "field": "source", "op": "equals", "value": "newsletter",
+         "source_label": "newsletter", "pool_id": pool["id"]})
+    fresh(driver, base, "/site/dni-formats-uk.html?key=%s&utm_source=newsletter"
+          "&utm_medium=email" % site_key)
+    whole = "+1 3125550142"
+    ok = wait(driver, lambda d: d.execute_script(CROSS_JS)[0][0] == whole, 6)
+    fmt, inline, similar, tel = driver.execute_script(CROSS_JS)
+    check("cross-country: the session's answer swaps the page", ok, fmt)
+    check("cross-country: every UK format becomes +1 NATIONAL; the US number stays",
+          fmt == [whole] * 9 + ["Ring %s today." % whole, "US office: (312) 555-0199"], fmt)
+    check("cross-country: across inline elements too",
+          inline == [whole, "Tel " + whole], inline)
+    check("cross-country: similar numbers untouched",
+          similar == ["020 7946 0959", "020 7946 1958", "0161 496 0958",
+                      "+44 20 7946 09581", "Ref 2079460958123"], similar)
+    check("cross-country: tel: links dial the new number",
+          tel == ["tel:+13125550142", "TEL:+13125550142", "tel:+13125550142",
+                  "tel:+13125550199"], tel)
+    state = driver.execute_script("return Ringtrail.session();") or {}
+    check("cross-country: the rule's pool and number",
+          state.get("numbers") == {UK_TARGET: "+13125550142"}, state)
+    errs = uncaught(driver)
+    check("cross-country: no uncaught errors", not errs, errs)
+
+
 def test_consent(driver, base, key, site_key):
     fresh(driver, base, "/site/dni-consent.html?key=" + site_key)
     wait(driver, lambda d: d.execute_script("return !!window.Ringtrail;"), 5)
@@ -439,6 +492,7 @@ def main():
             sid = test_us_formats(driver, base, key, site_key)
             test_second_page(driver, base, key, site_key, sid, us_pool)
             test_uk_formats(driver, base, key, site_key)
+            test_cross_country(driver, base, key, site_key)
             test_consent(driver, base, key, site_key)
             test_unknown_key(driver, base)
             test_api_slow(driver, base)

@@ -1,7 +1,7 @@
 // Ringtrail dni.js: swaps a site's numbers for the visitor's tracking numbers.
 // <script src="https://HOST/dni.js?v=1" data-site-key="pk_..." async></script>
-// Numbers are replaced digit by digit, keeping the page's own format. Errors
-// are swallowed; a slow (> 1.5 s) or failing API leaves the page as it is.
+// Digits are replaced in the page's own format; errors are swallowed, and a
+// slow (> 1.5 s) or failing API leaves the page as it is.
 (function () {
   'use strict';
   var W = window, D = document;
@@ -20,7 +20,7 @@
   var base = script && script.src ? new URL(script.src, location.href).origin : '';
   var waiting = !!script && script.getAttribute('data-consent') == 'wait';
   var consented = !waiting, started = false;
-  var state = null; // {s: session id, v: visitor id, n: {target: number}, t: ttl}
+  var state = null; // {s: session, v: visitor, n: {target: number}, t: ttl}
   var re = null, swapTo = {}, current = {}, obs = null, pending = [], timer = 0, beat = 0;
 
   function safe(f) {
@@ -36,7 +36,7 @@
     return [d.slice(0, n), d.slice(n)];
   }
 
-  // Its digits written national, international, with trunk 0, as +44 (0)...
+  // National, international, trunk 0 and +44 (0) digits.
   function forms(e164) {
     var p = split(e164), c = p[0], n = p[1];
     return c == '1' ? [n, c + n] : [n, c + n, '0' + n, c + '0' + n];
@@ -49,7 +49,8 @@
       a = split(t); b = split(map[t]); f = forms(t);
       for (k = 0; k < f.length; k++) {
         if (to[f[k]]) continue;
-        to[f[k]] = a[0] == b[0] ? forms(map[t])[k] : b[0] + b[1];
+        // Another country's: the whole match becomes +CC NATIONAL.
+        to[f[k]] = a[0] == b[0] ? forms(map[t])[k] : '+' + b[0] + ' ' + b[1];
         alts.push(f[k]);
       }
     }
@@ -73,6 +74,10 @@
         continue;
       }
       nd = swapTo[m[0].replace(/\D/g, '')];
+      if (nd.charAt(0) == '+') {
+        for (k = i; k < j; k++) out.push([k, k > i ? '' : nd]);
+        continue;
+      }
       ds = [];
       for (k = i; k < j; k++) if (/\d/.test(s.charAt(k))) ds.push(k);
       for (k = 0; k < ds.length; k++)
@@ -130,7 +135,7 @@
       if (!/^tel:/i.test(h) || a.closest('[data-rt-noswap]')) continue;
       c = h.split('');
       ed = scan(h.slice(4));
-      ed.forEach(function (e) { c[e[0] + 4] = e[1]; });
+      ed.forEach(function (e) { c[e[0] + 4] = e[1].replace(' ', ''); });
       if (ed.length) { a.setAttribute('href', c.join('')); n++; }
     }
     return n;
@@ -193,7 +198,7 @@
     if (state.v) setCookie('_rt_visitor', state.v, YEAR);
   }
 
-  // Resolves to the answer or null, never rejects (callers are safe()).
+  // Resolves to the answer or null, never rejects.
   function post(path, body, ms) {
     var ctl = W.AbortController ? new AbortController() : null;
     var t = setTimeout(function () { if (ctl) ctl.abort(); }, ms || 5000);
