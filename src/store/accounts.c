@@ -189,32 +189,26 @@ int rt_store_account_list_all(struct rt_store_tx *tx, const struct rt_page *pg,
 			      args, 2, account_row, &r, NULL);
 }
 
-static int count_row(const struct rt_val *c, size_t n, void *arg)
-{
-	*(int64_t *)arg = rt_col_int(&c[0]);
-	return 0;
-}
-
 int rt_store_account_usable(struct rt_store_tx *tx, int64_t id)
 {
 	struct rt_val args[] = {RT_VINT(id)};
 	int64_t n = 0;
 	int err;
 
-	err = rt_store_query(
+	err = rt_store_query_int(
 		tx,
 		"SELECT COUNT(*) FROM account_tree t JOIN accounts a "
 		"ON a.id = t.ancestor_id WHERE t.descendant_id = ?1 "
 		"AND a.status <> 'active'",
-		args, 1, count_row, &n, NULL);
+		args, 1, &n);
 	return err ? err : n ? EPERM : 0;
 }
 
 int rt_store_account_count(struct rt_store_tx *tx, int64_t *np)
 {
 	*np = 0;
-	return rt_store_query(tx, "SELECT COUNT(*) FROM accounts", NULL, 0,
-			      count_row, np, NULL);
+	return rt_store_query_int(tx, "SELECT COUNT(*) FROM accounts", NULL, 0,
+				  np);
 }
 
 void rt_store_site_key_new(char key[RT_SITE_KEY_MAX])

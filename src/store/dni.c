@@ -26,7 +26,7 @@
 /* "" is stored as NULL, so that absent reads as absent in SQL too. */
 #define OPT(s) RT_VTEXT((s)[0] ? (s) : NULL)
 
-static char *clicks_encode(const struct rt_visit_source *v)
+char *rt_store_clicks_encode(const struct rt_visit_source *v)
 {
 	json_t *o = json_object();
 	char *text;
@@ -41,7 +41,7 @@ static char *clicks_encode(const struct rt_visit_source *v)
 	return text;
 }
 
-static void clicks_decode(struct rt_visit_source *v, const char *text)
+void rt_store_clicks_decode(struct rt_visit_source *v, const char *text)
 {
 	json_t *o = text[0] ? json_loads(text, 0, NULL) : NULL;
 
@@ -58,7 +58,7 @@ int rt_store_dni_session_insert(struct rt_store_tx *tx,
 				const struct rt_dni_session *s)
 {
 	const struct rt_visit_source *v = &s->src;
-	char *clicks = clicks_encode(v);
+	char *clicks = rt_store_clicks_encode(v);
 	struct rt_val args[] = {
 		RT_VINT(s->id),
 		RT_VINT(s->account_id),
@@ -222,7 +222,7 @@ static int session_row(const struct rt_val *c, size_t ncols, void *arg)
 	RT_COL_STR(v->matchtype, &c[16]);
 	RT_COL_STR(v->network, &c[17]);
 	RT_COL_STR(v->device, &c[18]);
-	clicks_decode(v, rt_col_text(&c[19]));
+	rt_store_clicks_decode(v, rt_col_text(&c[19]));
 	RT_COL_STR(s->landing_url, &c[20]);
 	RT_COL_STR(v->landing_host, &c[21]);
 	RT_COL_STR(v->landing_page, &c[22]);

@@ -233,6 +233,66 @@ static const struct rt_migration migrations[] = {
 	 "p.at = s.created_at AND p.url = s.landing_url GROUP BY "
 	 "p.session_id);",
 	 NULL},
+	{7, "calls, their events and the pages their callers saw",
+	 /* A call: ids are given by the call service (in memory, from
+	  * rt_store_call_next_id at start), so that the SIP thread never
+	  * waits for an insert; the row exists from the INVITE on. */
+	 "CREATE TABLE calls ("
+	 " id BIGINT PRIMARY KEY,"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " number_id BIGINT REFERENCES numbers(id),"
+	 " tracking_number TEXT NOT NULL," /* E.164, as dialled */
+	 " number_kind TEXT,"		   /* pool, source, offline */
+	 " caller_number TEXT,"		   /* E.164; NULL: withheld */
+	 " caller_raw TEXT,"		   /* as the carrier sent it */
+	 " caller_location TEXT,"	   /* the geocoder's words */
+	 " caller_country TEXT,"	   /* ISO 3166-1 alpha-2 */
+	 " caller_line_type TEXT,"	   /* mobile, fixed_line, ... */
+	 " destination TEXT, trunk TEXT, sip_call_id TEXT,"
+	 " started_at BIGINT NOT NULL, answered_at BIGINT, ended_at BIGINT,"
+	 " ring_ms BIGINT, talk_ms BIGINT, total_ms BIGINT,"
+	 " disposition TEXT NOT NULL CHECK (disposition IN ('in_progress', "
+	 "'answered', 'no_answer', 'busy', 'failed', 'abandoned', "
+	 "'interrupted')),"
+	 " hangup_side TEXT CHECK (hangup_side IN ('caller', 'callee', "
+	 "'system')),"
+	 " sip_status BIGINT, sip_reason TEXT,"
+	 " first_time BIGINT NOT NULL DEFAULT 0 CHECK (first_time IN (0, 1)),"
+	 /* Attribution: how sure, which session(s), and a copy of what the
+	  * session knew, so that the call stands alone. */
+	 " confidence TEXT NOT NULL CHECK (confidence IN ('exact', 'grace', "
+	 "'shared', 'none', 'fixed')),"
+	 " dni_session_id BIGINT,"
+	 " candidates TEXT," /* JSON array of session ids (shared) */
+	 " channel TEXT, source TEXT, medium TEXT, campaign TEXT, term TEXT,"
+	 " content TEXT, ad_group TEXT, keyword TEXT, campaign_id TEXT,"
+	 " matchtype TEXT, network TEXT, device TEXT, click_ids TEXT,"
+	 " landing_url TEXT, landing_host TEXT, landing_page TEXT,"
+	 " referrer TEXT, referrer_host TEXT, ga_client_id TEXT, device_class "
+	 "TEXT, browser TEXT, os TEXT,"
+	 " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
+	 "CREATE INDEX calls_account ON calls (account_id, started_at);"
+	 /* First-time callers, and a restart's open calls. */
+	 "CREATE INDEX calls_caller ON calls (account_id, caller_number, "
+	 "started_at);"
+	 "CREATE INDEX calls_open ON calls (started_at) WHERE ended_at IS "
+	 "NULL;"
+	 "CREATE TABLE call_events ("
+	 " id {pk},"
+	 " call_id BIGINT NOT NULL REFERENCES calls(id),"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " at BIGINT NOT NULL,"
+	 " kind TEXT NOT NULL," /* invite, ringing, answered, dtmf, ... */
+	 " detail TEXT);"	/* JSON object */
+	 "CREATE INDEX call_events_call ON call_events (call_id, id);"
+	 /* The attributed visit's pages in order, copied at call time. */
+	 "CREATE TABLE call_pages ("
+	 " call_id BIGINT NOT NULL REFERENCES calls(id),"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " position BIGINT NOT NULL,"
+	 " url TEXT NOT NULL, title TEXT, at BIGINT NOT NULL,"
+	 " PRIMARY KEY (call_id, position));",
+	 NULL},
 };
 
 const struct rt_migration *rt_store_migrations(size_t *np)

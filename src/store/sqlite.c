@@ -256,7 +256,7 @@ static int sq_query(struct rt_store_conn *c, const char *sql,
 		    const struct rt_val *args, size_t nargs,
 		    rt_store_row_h *rowh, void *arg, int64_t *changesp)
 {
-	struct rt_val cols[48];
+	struct rt_val cols[64];
 	sqlite3_stmt *st;
 	bool cached;
 	int rc, err, ncols;

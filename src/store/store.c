@@ -270,6 +270,19 @@ int rt_store_ping(struct rt_store *s)
 	return err;
 }
 
+static int int_row(const struct rt_val *c, size_t n, void *arg)
+{
+	(void)n;
+	*(int64_t *)arg = rt_col_int(&c[0]);
+	return 0;
+}
+
+int rt_store_query_int(struct rt_store_tx *tx, const char *sql,
+		       const struct rt_val *args, size_t nargs, int64_t *vp)
+{
+	return rt_store_query(tx, sql, args, nargs, int_row, vp, NULL);
+}
+
 unsigned rt_store_page_limit(const struct rt_page *pg)
 {
 	if (!pg || pg->limit == 0)

@@ -573,4 +573,111 @@ int rt_store_source_rule_list_active(struct rt_store_tx *tx, int64_t scope,
 				     int64_t account_id, rt_source_rule_h *h,
 				     void *arg);
 
+/* ---- calls ----------------------------------------------------------------
+ *
+ * Written by the call service (src/call) from the SIP thread's events, in
+ * batches; read by the API.  A call's row exists from its INVITE on.
+ */
+
+#define RT_CALL_CANDIDATES_MAX 8 /* sessions listed for a shared number */
+
+struct rt_call {
+	int64_t id; /* given by the call service: rt_store_call_next_id */
+	int64_t account_id;
+	int64_t number_id; /* 0: not in the inventory any more */
+	char tracking_number[20];
+	char number_kind[16];
+	char caller_number[20]; /* E.164; "" when withheld */
+	char caller_raw[64];
+	char caller_location[96];
+	char caller_country[3];
+	char caller_line_type[24];
+	char destination[256];
+	char trunk[64];
+	char sip_call_id[128];
+	int64_t started_at, answered_at, ended_at; /* 0: not (yet) */
+	int64_t ring_ms, talk_ms, total_ms;	   /* set at the end */
+	char disposition[16]; /* in_progress, answered, no_answer, busy,
+				 failed, abandoned, interrupted */
+	char hangup_side[8];  /* caller, callee, system; "" while open */
+	int sip_status;	      /* the final status; 0 while open */
+	char sip_reason[64];
+	bool first_time; /* no earlier call from this caller to the account */
+	/* Attribution. */
+	char confidence[8]; /* exact, grace, shared, none, fixed */
+	int64_t dni_session_id;
+	int64_t candidates[RT_CALL_CANDIDATES_MAX];
+	size_t ncandidates;
+	struct rt_visit_source src;
+	char landing_url[RT_SESSION_URL_MAX + 1];
+	char referrer[RT_SESSION_URL_MAX + 1];
+	char ga_client_id[64];
+	char device_class[16], browser[32], os[32];
+	int64_t created_at, updated_at;
+};
+typedef int(rt_call_h)(const struct rt_call *c, void *arg);
+
+/* The id after the highest in use: the call service counts on from it. */
+int rt_store_call_next_id(struct rt_store_tx *tx, int64_t *idp);
+/* A new call (c->id set).  EEXIST when the id is taken. */
+int rt_store_call_insert(struct rt_store_tx *tx, const struct rt_call *c);
+/* Writes what changes as a call goes on (times, durations, disposition,
+ * hangup, SIP status, destination); ENOENT for an unknown id. */
+int rt_store_call_update(struct rt_store_tx *tx, const struct rt_call *c);
+/* One step of a call's timeline; detail is JSON text or NULL. */
+int rt_store_call_event_add(struct rt_store_tx *tx, int64_t call_id,
+			    int64_t account_id, int64_t at, const char *kind,
+			    const char *detail);
+/* Copies a DNI session's pages (rt_store_dni_pageview_list's order) to
+ * the call, at most limit of them. */
+int rt_store_call_pages_copy(struct rt_store_tx *tx, int64_t call_id,
+			     int64_t account_id, int64_t session_id,
+			     unsigned limit);
+/* Whether the account has a call from caller that started before
+ * before_ms (any disposition). */
+int rt_store_call_caller_seen(struct rt_store_tx *tx, int64_t account_id,
+			      const char *caller, int64_t before_ms,
+			      bool *seenp);
+/*
+ * Calls left open by a crash: ended at their last event (or their start),
+ * disposition interrupted, hangup side system; *np gets how many.  Run at
+ * start, before the SIP thread takes calls.
+ */
+int rt_store_calls_interrupt_open(struct rt_store_tx *tx, int64_t now,
+				  size_t *np);
+
+/* Reads, scoped like every API read. */
+int rt_store_call_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
+		      struct rt_call *c);
+
+struct rt_call_filter {
+	int64_t account_id;	/* 0: every account in scope */
+	int64_t from_ms, to_ms; /* started in [from, to); 0: open */
+	char number[20];	/* tracking number, E.164 */
+	char disposition[16];
+	char channel[32];
+	char source[RT_DNI_V];
+	char campaign[RT_DNI_V];
+	bool oldest_first; /* default: newest first */
+};
+/* Calls in scope that pass f, newest (or oldest) first by id; pg->after
+ * is the id of the last call of the previous page. */
+int rt_store_call_list(struct rt_store_tx *tx, int64_t scope,
+		       const struct rt_call_filter *f, const struct rt_page *pg,
+		       rt_call_h *h, void *arg);
+
+struct rt_call_event {
+	int64_t id, at;
+	char kind[32];
+	char detail[1024]; /* JSON text, "" for none */
+};
+typedef int(rt_call_event_h)(const struct rt_call_event *e, void *arg);
+int rt_store_call_events_list(struct rt_store_tx *tx, int64_t scope,
+			      int64_t call_id, unsigned limit,
+			      rt_call_event_h *h, void *arg);
+/* The call's pages in order (rt_dni_pageview_h: id is the position). */
+int rt_store_call_pages_list(struct rt_store_tx *tx, int64_t scope,
+			     int64_t call_id, unsigned limit,
+			     rt_dni_pageview_h *h, void *arg);
+
 #endif

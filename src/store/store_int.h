@@ -46,6 +46,11 @@ struct rt_migration {
 int rt_store_site_keys_fill(struct rt_store_tx *tx);
 const struct rt_migration *rt_store_migrations(size_t *np);
 
+/* A visit's click ids as the JSON object stored in click_ids (NULL when
+ * there are none, or on ENOMEM; the caller frees), and back. */
+char *rt_store_clicks_encode(const struct rt_visit_source *v);
+void rt_store_clicks_decode(struct rt_visit_source *v, const char *text);
+
 /* Row helpers for the data layer. */
 static inline int64_t rt_col_int(const struct rt_val *c)
 {
@@ -66,6 +71,10 @@ void rt_store_account_fill(const struct rt_val *c, struct rt_account *a);
 
 /* Clamps a page's limit; 0 means the default. */
 unsigned rt_store_page_limit(const struct rt_page *pg);
+/* A query whose first column of its last row goes to *vp (left as it was
+ * when there is no row). */
+int rt_store_query_int(struct rt_store_tx *tx, const char *sql,
+		       const struct rt_val *args, size_t nargs, int64_t *vp);
 
 /* 0 when pool_id is 0, or a pool in scope that belongs to account_id;
  * ENOENT when it is not in scope (scope 0: exists), EPERM when it is
