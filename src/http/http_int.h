@@ -276,6 +276,8 @@ void rt_api_pools_health(struct rt_req *r);
 void rt_api_accounts_site_key(struct rt_req *r);
 int rt_api_accounts_site_key_check(const char *data, size_t len);
 
+void rt_api_calls_list(struct rt_req *r);
+void rt_api_calls_get(struct rt_req *r);
 void rt_api_pools_list(struct rt_req *r);
 void rt_api_pools_create(struct rt_req *r);
 void rt_api_pools_get(struct rt_req *r);

@@ -75,6 +75,8 @@ static const struct rt_route routes[] = {
 	 rt_api_numbers_update},
 	{{"DELETE", "/v1/numbers/{id}", W, 0, NULL}, rt_api_numbers_release},
 
+	{{"GET", "/v1/calls", R, 0, NULL}, rt_api_calls_list},
+	{{"GET", "/v1/calls/{id}", R, 0, NULL}, rt_api_calls_get},
 	{{"GET", "/v1/pools", R, 0, NULL}, rt_api_pools_list},
 	{{"POST", "/v1/pools", W, 0, rt_api_pools_create_check},
 	 rt_api_pools_create},

@@ -26,11 +26,13 @@ enum kind {
 	K_NUMBERS,
 	K_POOLS,
 	K_SOURCE_RULES,
+	K_CALLS,
 	K__N
 };
 static const char *const kind_paths[K__N] =
-	{"/v1/accounts",  "/v1/users",	 "/v1/memberships", "/v1/api-keys",
-	 "/v1/audit-log", "/v1/numbers", "/v1/pools",	    "/v1/source-rules"};
+	{"/v1/accounts", "/v1/users",	     "/v1/memberships",
+	 "/v1/api-keys", "/v1/audit-log",    "/v1/numbers",
+	 "/v1/pools",	 "/v1/source-rules", "/v1/calls"};
 
 #define MAX_IDS 8
 
@@ -55,12 +57,13 @@ struct world {
  * account's name and admin email are also in the public documents (the
  * OpenAPI examples), so only answers with tenant data are checked for them. */
 static const char *const a_markers[] =
-	{"A-Child-Marker",  "a-user-marker@tenant-a.example",
-	 "A User Marker",   "A Key Marker",
-	 "A Number Marker", "A Campaign Marker",
-	 "A Pool Marker",   "A Rule Marker",
-	 "Demo Agency",	    "admin@example.com"};
-#define N_UNIQUE_MARKERS 8
+	{"A-Child-Marker",   "a-user-marker@tenant-a.example",
+	 "A User Marker",    "A Key Marker",
+	 "A Number Marker",  "A Campaign Marker",
+	 "A Pool Marker",    "A Rule Marker",
+	 "A Call Marker",    "Demo Agency",
+	 "admin@example.com"};
+#define N_UNIQUE_MARKERS 9
 
 static struct world W;
 
@@ -70,6 +73,35 @@ static void add_id(enum kind k, int64_t id)
 {
 	assert_true(W.nids[k] < MAX_IDS);
 	W.ids[k][W.nids[k]++] = id;
+}
+
+/* A call of account_id, written through the store into the server's
+ * database as the call service writes it (calls have no POST). */
+static void add_call(int64_t account_id)
+{
+	struct rt_store_opts o = {.pool_size = 1, .busy_timeout_ms = 5000};
+	struct rt_call *c = calloc(1, sizeof(*c));
+	struct rt_store_tx *tx;
+	struct rt_store *s;
+
+	assert_non_null(c);
+	assert_int_equal(rt_store_open(&s, W.srv.db, &o), 0);
+	assert_int_equal(rt_store_begin(s, true, &tx), 0);
+	assert_int_equal(rt_store_call_next_id(tx, &c->id), 0);
+	c->account_id = account_id;
+	rt_strlcpy(c->tracking_number, "+13125550180",
+		   sizeof(c->tracking_number));
+	rt_strlcpy(c->caller_number, "+13125550190", sizeof(c->caller_number));
+	rt_strlcpy(c->caller_raw, "A Call Marker", sizeof(c->caller_raw));
+	c->started_at = rt_now_ms();
+	assert_int_equal(rt_store_call_insert(tx, c), 0);
+	assert_int_equal(rt_store_call_event_add(tx, c->id, account_id,
+						 c->started_at, "invite", NULL),
+			 0);
+	assert_int_equal(rt_store_commit(tx), 0);
+	rt_store_close(s);
+	add_id(K_CALLS, c->id);
+	free(c);
 }
 
 static int64_t post_id(const char *key, const char *path, const char *body)
@@ -736,6 +768,8 @@ static const struct {
 	{"GET", "/v1/numbers/{id}", case_get},
 	{"PATCH", "/v1/numbers/{id}", case_patch},
 	{"DELETE", "/v1/numbers/{id}", case_delete},
+	{"GET", "/v1/calls", case_list},
+	{"GET", "/v1/calls/{id}", case_get},
 	{"GET", "/v1/pools", case_list},
 	{"POST", "/v1/pools", case_create},
 	{"GET", "/v1/pools/{id}", case_get},
@@ -881,6 +915,10 @@ static int setup(void **state)
 				   "\"op\":\"exists\",\"source_label\":"
 				   "\"a_source\"}",
 				   (long long)W.a_child)));
+
+	/* Calls: one in A's root, one in A's client. */
+	add_call(W.a_root);
+	add_call(W.a_child);
 
 	/* Everything A can see of users and memberships is A's. */
 	rt_test_api(&W.srv, &r, W.srv.key, "GET", "/v1/users?limit=200", NULL);

@@ -1,0 +1,286 @@
+/*
+ * /v1/calls from outside: calls written into the server's database through
+ * the store as the call service writes them (the SIP side makes calls; the
+ * API only reads them), then listed with each filter, paged both ways,
+ * read whole with their timeline and pages, and bad parameters answered
+ * 400 naming the parameter.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "store/store.h"
+
+static struct rt_test_server srv;
+static int64_t first_id;
+
+/* Three calls: a Paid Search call answered, a busy Direct one, and an
+ * interrupted one with a visit's pages, an hour apart from 2026-11-01. */
+static void write_calls(void)
+{
+	struct rt_store_opts o = {.pool_size = 1, .busy_timeout_ms = 5000};
+	struct rt_call *c = calloc(1, sizeof(*c));
+	struct rt_dni_session *s = calloc(1, sizeof(*s));
+	struct rt_store_tx *tx;
+	struct rt_store *st;
+	int64_t t0;
+
+	assert_non_null(c);
+	assert_non_null(s);
+	assert_int_equal(rt_time_parse("2026-11-01T10:00:00Z", &t0), 0);
+	assert_int_equal(rt_store_open(&st, srv.db, &o), 0);
+	assert_int_equal(rt_store_begin(st, true, &tx), 0);
+	assert_int_equal(rt_store_call_next_id(tx, &first_id), 0);
+
+	s->id = 123456789012345678;
+	s->account_id = srv.account_id;
+	rt_strlcpy(s->visitor_id, "v_abcdefgh", sizeof(s->visitor_id));
+	rt_strlcpy(s->src.channel, "Paid Search", sizeof(s->src.channel));
+	rt_strlcpy(s->landing_url, "https://a.example/spring?gclid=x",
+		   sizeof(s->landing_url));
+	rt_strlcpy(s->title, "Spring", sizeof(s->title));
+	rt_strlcpy(s->device_class, "mobile", sizeof(s->device_class));
+	s->created_at = s->last_seen_at = t0 - 60000;
+	assert_int_equal(rt_store_dni_session_insert(tx, s), 0);
+	assert_int_equal(rt_store_dni_pageview_add(tx, srv.account_id, s->id,
+						   "https://a.example/contact",
+						   "Contact", t0 - 30000),
+			 0);
+
+	for (int i = 0; i < 3; i++) {
+		memset(c, 0, sizeof(*c));
+		c->id = first_id + i;
+		c->account_id = srv.account_id;
+		rt_strlcpy(c->tracking_number,
+			   i == 1 ? "+13125550101" : "+13125550100",
+			   sizeof(c->tracking_number));
+		rt_strlcpy(c->caller_number, "+13125550177",
+			   sizeof(c->caller_number));
+		rt_strlcpy(c->caller_location, "Chicago, IL",
+			   sizeof(c->caller_location));
+		c->started_at = t0 + i * 3600000LL;
+		c->first_time = i == 0;
+		rt_strlcpy(c->confidence, i == 0 ? "exact" : "none",
+			   sizeof(c->confidence));
+		rt_strlcpy(c->src.channel, i == 1 ? "Direct" : "Paid Search",
+			   sizeof(c->src.channel));
+		rt_strlcpy(c->src.source, i == 1 ? "(direct)" : "google",
+			   sizeof(c->src.source));
+		rt_strlcpy(c->src.campaign, i == 0 ? "spring" : "",
+			   sizeof(c->src.campaign));
+		if (i == 0)
+			c->dni_session_id = s->id;
+		assert_int_equal(rt_store_call_insert(tx, c), 0);
+		assert_int_equal(rt_store_call_event_add(tx, c->id,
+							 c->account_id,
+							 c->started_at,
+							 "invite", NULL),
+				 0);
+		if (i == 0) {
+			assert_int_equal(rt_store_call_pages_copy(tx, c->id,
+								  c->account_id,
+								  s->id, 50),
+					 0);
+			c->answered_at = c->started_at + 5000;
+			c->ended_at = c->started_at + 65000;
+			c->ring_ms = 5000;
+			c->talk_ms = 60000;
+			c->total_ms = 65000;
+			rt_strlcpy(c->disposition, "answered",
+				   sizeof(c->disposition));
+			rt_strlcpy(c->hangup_side, "callee",
+				   sizeof(c->hangup_side));
+			c->sip_status = 200;
+		} else if (i == 1) {
+			c->ended_at = c->started_at + 2000;
+			c->ring_ms = c->total_ms = 2000;
+			rt_strlcpy(c->disposition, "busy",
+				   sizeof(c->disposition));
+			rt_strlcpy(c->hangup_side, "callee",
+				   sizeof(c->hangup_side));
+			c->sip_status = 486;
+			rt_strlcpy(c->sip_reason, "Busy Here",
+				   sizeof(c->sip_reason));
+		}
+		c->updated_at = c->started_at;
+		assert_int_equal(rt_store_call_update(tx, c), 0);
+	}
+	assert_int_equal(rt_store_commit(tx), 0);
+	rt_store_close(st);
+	free(c);
+	free(s);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	rt_test_server_start(&srv, NULL, NULL);
+	write_calls();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return rt_test_server_stop(&srv);
+}
+
+/* The ids a list answers, in order, into ids (up to 8); how many. */
+static size_t list(const char *query, int64_t ids[8], const char **cursor)
+{
+	static char next[128];
+	struct rt_test_resp r;
+	json_t *item;
+	size_t i, n = 0;
+
+	rt_test_api(&srv, &r, srv.key, "GET", rt_test_fmt("/v1/calls%s", query),
+		    NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	json_array_foreach (json_object_get(r.json, "data"), i, item) {
+		if (n < 8)
+			ids[n++] =
+				json_integer_value(json_object_get(item, "id"));
+	}
+	if (cursor) {
+		const char *c = json_string_value(
+			json_object_get(r.json, "next_cursor"));
+
+		snprintf(next, sizeof(next), "%s", c ? c : "");
+		*cursor = next;
+	}
+	rt_test_resp_free(&r);
+	return n;
+}
+
+static void test_lists(void **state)
+{
+	int64_t ids[8];
+	const char *cursor;
+
+	(void)state;
+	assert_int_equal(list("", ids, NULL), 3);
+	assert_int_equal(ids[0], first_id + 2); /* newest first */
+	assert_int_equal(list("?order=oldest", ids, NULL), 3);
+	assert_int_equal(ids[0], first_id);
+	/* Paging, newest first. */
+	assert_int_equal(list("?limit=2", ids, &cursor), 2);
+	assert_true(cursor[0]);
+	assert_int_equal(list(rt_test_fmt("?limit=2&cursor=%s", cursor), ids,
+			      NULL),
+			 1);
+	assert_int_equal(ids[0], first_id);
+	/* Each filter. */
+	assert_int_equal(list("?disposition=busy", ids, NULL), 1);
+	assert_int_equal(ids[0], first_id + 1);
+	assert_int_equal(list("?number=%2B13125550101", ids, NULL), 1);
+	assert_int_equal(list("?channel=Paid%20Search", ids, NULL), 2);
+	assert_int_equal(list("?source=google&campaign=spring", ids, NULL), 1);
+	assert_int_equal(ids[0], first_id);
+	assert_int_equal(list("?from=2026-11-01T10:30:00Z&to=2026-11-01T12:00:"
+			      "00Z",
+			      ids, NULL),
+			 1);
+	assert_int_equal(ids[0], first_id + 1);
+	assert_int_equal(list("?from=2026-11-02T00:00:00Z", ids, NULL), 0);
+}
+
+static void test_one_call(void **state)
+{
+	struct rt_test_resp r;
+	json_t *a, *pages, *ev;
+
+	(void)state;
+	rt_test_api(&srv, &r, srv.key, "GET",
+		    rt_test_fmt("/v1/calls/%lld", (long long)first_id), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_string_equal(json_string_value(
+				    json_object_get(r.json, "disposition")),
+			    "answered");
+	assert_true(json_real_value(json_object_get(r.json, "talk_seconds")) ==
+		    60.0);
+	assert_true(json_is_true(json_object_get(r.json, "first_time_caller")));
+	assert_string_equal(json_string_value(
+				    json_object_get(json_object_get(r.json,
+								    "caller"),
+						    "location")),
+			    "Chicago, IL");
+	a = json_object_get(r.json, "attribution");
+	assert_string_equal(json_string_value(json_object_get(a, "confidence")),
+			    "exact");
+	assert_string_equal(json_string_value(json_object_get(a, "session_id")),
+			    "123456789012345678");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(a, "source"), "campaign")),
+			    "spring");
+	pages = json_object_get(a, "pages");
+	assert_int_equal(json_array_size(pages), 2);
+	assert_string_equal(json_string_value(
+				    json_object_get(json_array_get(pages, 0),
+						    "url")),
+			    "https://a.example/spring?gclid=x");
+	assert_string_equal(json_string_value(
+				    json_object_get(json_array_get(pages, 1),
+						    "title")),
+			    "Contact");
+	ev = json_object_get(r.json, "events");
+	assert_int_equal(json_array_size(ev), 1);
+	assert_string_equal(json_string_value(
+				    json_object_get(json_array_get(ev, 0),
+						    "kind")),
+			    "invite");
+	rt_test_resp_free(&r);
+
+	/* An open call: no end, no durations yet. */
+	rt_test_api(&srv, &r, srv.key, "GET",
+		    rt_test_fmt("/v1/calls/%lld", (long long)first_id + 2),
+		    NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_string_equal(json_string_value(
+				    json_object_get(r.json, "disposition")),
+			    "in_progress");
+	assert_true(json_is_null(json_object_get(r.json, "ended_at")));
+	assert_true(json_is_null(json_object_get(r.json, "talk_seconds")));
+	rt_test_resp_free(&r);
+
+	rt_test_api(&srv, &r, srv.key, "GET", "/v1/calls/999999", NULL);
+	RT_EXPECT_ERROR(&r, 404, "not_found", NULL);
+	rt_test_resp_free(&r);
+}
+
+static void test_bad_parameters(void **state)
+{
+	static const struct {
+		const char *query, *field;
+	} bad[] = {
+		{"?from=yesterday", "from"},
+		{"?to=2026-13-01T00:00:00Z", "to"},
+		{"?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z", "to"},
+		{"?number=3125550100", "number"},
+		{"?number=%2B131255", "number"},
+		{"?disposition=lost", "disposition"},
+		{"?order=random", "order"},
+		{"?limit=0", "limit"},
+		{"?cursor=nonsense", "cursor"},
+		{"?account_id=-4", "account_id"},
+	};
+	struct rt_test_resp r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rt_test_api(&srv, &r, srv.key, "GET",
+			    rt_test_fmt("/v1/calls%s", bad[i].query), NULL);
+		RT_EXPECT_ERROR(&r, 400, "invalid_parameter", bad[i].field);
+		rt_test_resp_free(&r);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_one_call),
+		cmocka_unit_test(test_bad_parameters),
+	};
+
+	return cmocka_run_group_tests_name("calls", tests, setup, teardown);
+}
