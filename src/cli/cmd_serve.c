@@ -27,6 +27,29 @@ static void print_bootstrap(const struct rt_bootstrap *b)
 
 /* Waits for requests in flight to finish, up to the shutdown timeout; a
  * second signal meanwhile exits at once. */
+/* Calls a crash left open are finalised as interrupted, with what is
+ * known, before the server takes any new call. */
+static int finalise_open_calls(struct rt_store *store)
+{
+	struct rt_store_tx *tx;
+	size_t n = 0;
+	int err = rt_store_begin(store, true, &tx);
+
+	if (err)
+		return err;
+	err = rt_store_calls_interrupt_open(tx, rt_now_ms(), &n);
+	if (err) {
+		rt_store_rollback(tx);
+		return err;
+	}
+	err = rt_store_commit(tx);
+	if (!err && n)
+		rt_warn("calls left open by a stop were finalised as "
+			"interrupted",
+			"calls=%zu", n);
+	return err;
+}
+
 static void drain(struct rt_http *http, const sigset_t *sigs,
 		  uint64_t timeout_ms)
 {
@@ -87,6 +110,11 @@ int rt_cmd_serve(struct rt_cli *c)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	err = finalise_open_calls(c->store);
+	if (err)
+		return rt_cli_fail(RT_EXIT_FAIL,
+				   "cannot finalise the calls left open: %s",
+				   strerror(err));
 	/* Before HTTP: open sessions are back before the first page view. */
 	err = rt_dni_start(&dni, c->store, &dconf);
 	if (err)

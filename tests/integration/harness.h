@@ -58,6 +58,11 @@ const char *rt_test_source_dir(void);
  */
 void rt_test_server_start(struct rt_test_server *s, const char *const *args,
 			  const char *const *env);
+/* Stops the server with sig (SIGKILL: as a crash) and starts it again on
+ * the same folder and database; key, admin user and account stay those of
+ * the first start, the port is the new one's. */
+void rt_test_server_restart(struct rt_test_server *s, int sig,
+			    const char *const *args, const char *const *env);
 /* SIGTERM, waits up to 10 s for exit status 0 (else SIGKILL and failure),
  * removes the folder.  Safe on a server that is not running.  Returns 0 when
  * the server stopped cleanly, -1 otherwise (the message is printed). */

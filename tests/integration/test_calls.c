@@ -5,6 +5,7 @@
  * read whole with their timeline and pages, and bad parameters answered
  * 400 naming the parameter.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,12 +275,47 @@ static void test_bad_parameters(void **state)
 	}
 }
 
+/* A crash with a call open: on the next start the call is finalised as
+ * interrupted, ended at its last event, and the others are untouched. */
+static void test_crash_finalises_open_calls(void **state)
+{
+	struct rt_test_resp r;
+
+	(void)state;
+	rt_test_server_restart(&srv, SIGKILL, NULL, NULL);
+	rt_test_api(&srv, &r, srv.key, "GET",
+		    rt_test_fmt("/v1/calls/%lld", (long long)first_id + 2),
+		    NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_string_equal(json_string_value(
+				    json_object_get(r.json, "disposition")),
+			    "interrupted");
+	assert_string_equal(json_string_value(
+				    json_object_get(r.json, "hangup_side")),
+			    "system");
+	assert_string_equal(json_string_value(
+				    json_object_get(r.json, "ended_at")),
+			    "2026-11-01T12:00:00.000Z");
+	assert_true(json_real_value(json_object_get(r.json, "total_seconds")) ==
+		    0.0);
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, srv.key, "GET",
+		    rt_test_fmt("/v1/calls/%lld", (long long)first_id), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_string_equal(json_string_value(
+				    json_object_get(r.json, "disposition")),
+			    "answered");
+	rt_test_resp_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_one_call),
 		cmocka_unit_test(test_bad_parameters),
+		/* Last: it restarts the server. */
+		cmocka_unit_test(test_crash_finalises_open_calls),
 	};
 
 	return cmocka_run_group_tests_name("calls", tests, setup, teardown);
