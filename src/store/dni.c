@@ -317,3 +317,48 @@ int rt_store_dni_pageview_list(struct rt_store_tx *tx, int64_t scope,
 								"LIMIT ?3",
 		args, 3, pageview_row, &r, NULL);
 }
+
+struct who_rows {
+	int64_t *ids;
+	size_t max, n;
+};
+
+static int who_row(const struct rt_val *c, size_t ncols, void *arg)
+{
+	struct who_rows *w = arg;
+
+	(void)ncols;
+	if (w->n < w->max)
+		w->ids[w->n++] = rt_col_int(&c[0]);
+	return 0;
+}
+
+int rt_store_dni_session_who(struct rt_store_tx *tx, int64_t number_id,
+			     int64_t t, int64_t grace_ms, int64_t *ids,
+			     size_t max, size_t *np, bool *livep)
+{
+	struct rt_val args[] = {RT_VINT(number_id), RT_VINT(t),
+				RT_VINT(t - grace_ms), RT_VINT((int64_t)max)};
+	struct who_rows w = {ids, max, 0};
+	int err;
+
+	*np = 0;
+	*livep = true;
+	err = rt_store_query(tx,
+			     "SELECT s.id FROM dni_sessions s WHERE "
+			     "s.number_id = ?1 AND s.created_at <= ?2 AND "
+			     "(s.ended_at IS NULL OR s.ended_at >= ?2) ORDER "
+			     "BY s.created_at DESC LIMIT ?4",
+			     args, RT_ARRAY_SIZE(args), who_row, &w, NULL);
+	if (!err && w.n == 0) {
+		*livep = false;
+		err = rt_store_query(
+			tx,
+			"SELECT s.id FROM dni_sessions s WHERE s.number_id = "
+			"?1 AND s.created_at <= ?2 AND s.ended_at < ?2 AND "
+			"s.ended_at >= ?3 ORDER BY s.ended_at DESC LIMIT ?4",
+			args, RT_ARRAY_SIZE(args), who_row, &w, NULL);
+	}
+	*np = w.n;
+	return err;
+}

@@ -480,6 +480,16 @@ int rt_store_dni_session_open(struct rt_store_tx *tx, int64_t since,
 /* Scoped reads, for support and reports. */
 int rt_store_dni_session_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 			     struct rt_dni_session *s);
+/*
+ * Who held number_id at t, from the stored sessions (what the lease engine
+ * answers from memory, for when it cannot: after a restart, say): sessions
+ * shown the number that started by t and had not ended by t, else those
+ * that ended within grace_ms before t; most recent first, up to max ids.
+ * *livep says which of the two the ids are.
+ */
+int rt_store_dni_session_who(struct rt_store_tx *tx, int64_t number_id,
+			     int64_t t, int64_t grace_ms, int64_t *ids,
+			     size_t max, size_t *np, bool *livep);
 struct rt_dni_pageview {
 	int64_t id;
 	char url[RT_SESSION_URL_MAX + 1];
