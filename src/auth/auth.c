@@ -1,7 +1,6 @@
 /* Secrets, hashes, principals, login sessions and the first-start bootstrap. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -76,17 +75,7 @@ unsigned rt_auth_role_scopes(const char *role)
 
 char *rt_auth_secret_path(const struct rt_conf *conf)
 {
-	char *copy, *dir, *path;
-
-	if (conf->secret_file[0])
-		return rt_strdup(conf->secret_file);
-	copy = rt_strdup(conf->db);
-	if (!copy)
-		return NULL;
-	dir = dirname(copy);
-	path = rt_asprintf("%s/ringtrail.key", dir);
-	free(copy);
-	return path;
+	return rt_conf_beside_db(conf, conf->secret_file, "ringtrail.key");
 }
 
 int rt_auth_secret_load(const char *path, uint8_t key[RT_SECRET_BYTES])

@@ -4,11 +4,16 @@
  * the pages its caller saw before calling.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dni/dni.h"
 #include "http/http_int.h"
+
+#define RT_LOG_MODULE "http"
 
 static json_t *str_or_null(const char *s)
 {
@@ -229,8 +234,27 @@ static int page_item(const struct rt_dni_pageview *p, void *arg)
 		       : 0;
 }
 
+/* What a call's page shows of its recording, or null. */
+static json_t *recording_json(const struct rt_recording *rec, int64_t call_id)
+{
+	char url[64];
+
+	if (!rec->id)
+		return json_null();
+	snprintf(url, sizeof(url), "/v1/calls/%lld/recording",
+		 (long long)call_id);
+	return json_pack("{s:s,s:i,s:i,s:f,s:I,s:b,s:o,s:o}", "format",
+			 rec->format, "channels", rec->channels, "sample_rate",
+			 rec->sample_rate, "duration_seconds",
+			 (double)rec->duration_ms / 1000, "bytes",
+			 (json_int_t)rec->bytes, "complete", rec->complete,
+			 "deleted_at", rt_json_time(rec->deleted_at), "url",
+			 rec->deleted_at ? json_null() : json_string(url));
+}
+
 void rt_api_calls_get(struct rt_req *r)
 {
+	struct rt_recording rec = {0};
 	struct rt_call *c = malloc(sizeof(*c));
 	json_t *events = json_array(), *pages = json_array(), *o = NULL;
 	struct rt_store_tx *tx;
@@ -249,6 +273,13 @@ void rt_api_calls_get(struct rt_req *r)
 	if (!err)
 		err = rt_store_call_pages_list(tx, rt_req_scope(r), r->id,
 					       PAGES_MAX, page_item, pages);
+	if (!err) {
+		err = rt_store_recording_get(tx, rt_req_scope(r), r->id, &rec);
+		if (err == ENOENT) { /* a call without a recording */
+			rec.id = 0;
+			err = 0;
+		}
+	}
 	rt_store_rollback(tx);
 	if (err) {
 		rt_http_fail(r, err, "reading a call");
@@ -259,6 +290,8 @@ void rt_api_calls_get(struct rt_req *r)
 		json_object_set_new(json_object_get(o, "attribution"), "pages",
 				    pages);
 		json_object_set_new(o, "events", events);
+		json_object_set_new(o, "recording",
+				    recording_json(&rec, c->id));
 		pages = events = NULL;
 	}
 	rt_http_json(r, 200, o);
@@ -266,4 +299,181 @@ out:
 	json_decref(events);
 	json_decref(pages);
 	free(c);
+}
+
+/* ---- /v1/calls/{id}/recording ------------------------------------------- */
+
+/*
+ * A Range header's one range within size: 0 with [*from, *to] (inclusive)
+ * to serve, ENOENT for no Range (or one this server serves whole: several
+ * ranges, another unit), ERANGE when it cannot be satisfied.
+ */
+static int range_parse(const char *h, uint64_t size, uint64_t *from,
+		       uint64_t *to)
+{
+	uint64_t a = 0, b = 0;
+	const char *p, *dash;
+	char *end;
+
+	if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+		return ENOENT;
+	p = h + 6;
+	dash = strchr(p, '-');
+	if (!dash)
+		return ENOENT;
+	if (p == dash) { /* the last N bytes */
+		if (rt_parse_u64(dash + 1, 1, UINT64_MAX, &b))
+			return ENOENT;
+		if (size == 0)
+			return ERANGE;
+		*from = b >= size ? 0 : size - b;
+		*to = size - 1;
+		return 0;
+	}
+	a = strtoull(p, &end, 10);
+	if (end != dash || *p < '0' || *p > '9')
+		return ENOENT;
+	if (dash[1] && rt_parse_u64(dash + 1, 0, UINT64_MAX, &b))
+		return ENOENT;
+	if (dash[1] && b < a)
+		return ENOENT; /* malformed: RFC 9110 says ignore it */
+	if (a >= size)
+		return ERANGE;
+	*from = a;
+	*to = !dash[1] || b >= size ? size - 1 : b;
+	return 0;
+}
+
+/* The call's recording row, or an answer: 404 for no call, no recording or
+ * a deleted one. */
+static int recording_of(struct rt_req *r, bool write, struct rt_recording *rec,
+			struct rt_store_tx **txp)
+{
+	struct rt_call *c = malloc(sizeof(*c));
+	int err;
+
+	if (!c) {
+		rt_http_fail(r, ENOMEM, "reading a recording");
+		return ENOMEM;
+	}
+	if (rt_http_begin(r, write, txp)) {
+		free(c);
+		return EIO;
+	}
+	err = rt_store_call_get(*txp, rt_req_scope(r), r->id, c);
+	free(c);
+	if (!err)
+		err = rt_store_recording_get(*txp, rt_req_scope(r), r->id, rec);
+	if (err == ENOENT && !rec->id)
+		rt_http_error(r, 404, "not_found", NULL, "%s",
+			      "no such call, or it has no recording");
+	else if (!err && rec->deleted_at)
+		rt_http_error(r, 404, "recording_deleted", NULL, "%s",
+			      "this call's recording was deleted");
+	else if (err)
+		rt_http_fail(r, err, "reading a recording");
+	if (!err && rec->deleted_at)
+		err = ENOENT;
+	if (err)
+		rt_store_rollback(*txp);
+	return err;
+}
+
+/* The file of a recording row, when its path is one the recorder could
+ * have written (relative, no ".."). */
+static char *recording_path(struct rt_req *r, const struct rt_recording *rec)
+{
+	if (rec->path[0] == '/' || strstr(rec->path, ".."))
+		return NULL;
+	return rt_asprintf("%s/%s", r->srv->recordings_dir, rec->path);
+}
+
+void rt_api_calls_recording_get(struct rt_req *r)
+{
+	struct rt_recording rec = {0};
+	struct rt_store_tx *tx;
+	uint64_t from, to, size;
+	char *path, range[96], disp[96];
+	struct stat st;
+	int fd, e;
+
+	if (recording_of(r, false, &rec, &tx))
+		return;
+	rt_store_rollback(tx);
+	path = recording_path(r, &rec);
+	fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	free(path);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		if (fd >= 0)
+			close(fd);
+		rt_http_error(r, 404, "recording_missing", NULL, "%s",
+			      "the recording's file is missing on the "
+			      "server");
+		return;
+	}
+	size = (uint64_t)st.st_size;
+	snprintf(disp, sizeof(disp), "inline; filename=\"call-%lld.%s\"",
+		 (long long)r->id, strcmp(rec.format, "wav") ? "ogg" : "wav");
+	rt_http_header(r, "Accept-Ranges", "bytes");
+	rt_http_header(r, "Content-Disposition", disp);
+	e = range_parse(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						    "Range"),
+			size, &from, &to);
+	if (e == ERANGE) {
+		close(fd);
+		snprintf(range, sizeof(range), "bytes */%llu",
+			 (unsigned long long)size);
+		rt_http_header(r, "Content-Range", range);
+		rt_http_error(r, 416, "range_not_satisfiable", NULL,
+			      "the recording has %llu bytes",
+			      (unsigned long long)size);
+		return;
+	}
+	if (e == 0) {
+		snprintf(range, sizeof(range), "bytes %llu-%llu/%llu",
+			 (unsigned long long)from, (unsigned long long)to,
+			 (unsigned long long)size);
+		rt_http_header(r, "Content-Range", range);
+	} else {
+		from = 0;
+		to = size ? size - 1 : 0;
+	}
+	rt_http_file(r, e == 0 ? 206 : 200,
+		     strcmp(rec.format, "wav") ? "audio/ogg" : "audio/wav", fd,
+		     from, size ? to - from + 1 : 0);
+	r->cache_control = "private, max-age=3600";
+}
+
+void rt_api_calls_recording_delete(struct rt_req *r)
+{
+	struct rt_recording rec = {0};
+	struct rt_store_tx *tx;
+	char *path;
+	int err;
+
+	if (recording_of(r, true, &rec, &tx))
+		return;
+	err = rt_store_recording_delete(tx, rt_req_scope(r), r->id, rt_now_ms(),
+					&rec);
+	if (!err)
+		err = rt_http_audit(r, tx, rec.account_id, "recording.delete",
+				    "call", r->id,
+				    json_pack("{s:s,s:I}", "format", rec.format,
+					      "bytes", (json_int_t)rec.bytes));
+	if (err) {
+		rt_store_rollback(tx);
+		rt_http_fail(r, err, "deleting a recording");
+		return;
+	}
+	if (rt_http_commit(r, tx))
+		return;
+	/* The row says deleted before the file goes: a crash between the two
+	 * leaves a file no answer serves, never an answer without a file. */
+	path = recording_path(r, &rec);
+	if (path && unlink(path) != 0 && errno != ENOENT)
+		rt_warn("cannot remove a deleted recording's file",
+			"call=%lld err=\"%s\"", (long long)r->id,
+			strerror(errno));
+	free(path);
+	rt_http_body(r, 204, "", NULL, 0);
 }

@@ -21,6 +21,7 @@ struct rt_http {
 	uint32_t rid_prefix;
 	_Atomic uint64_t rid_seq;
 	struct rt_http_metrics *metrics;
+	char *recordings_dir; /* rt_conf_beside_db of recordings_dir */
 };
 
 /* docs/openapi.yaml, embedded at build time (gen/openapi.c). */
@@ -66,6 +67,10 @@ struct rt_req {
 	int status;
 	char *resp; /* owned */
 	size_t resp_len;
+	/* Or a file's bytes: resp_len of them from resp_off (rt_http_file). */
+	bool resp_is_fd;
+	int resp_fd; /* owned: MHD closes it once sent */
+	uint64_t resp_off;
 	const char *content_type;
 	const char *cache_control;
 	char *hdr_name[RT_MAX_EXTRA_HEADERS];
@@ -89,6 +94,10 @@ void rt_http_error(struct rt_req *r, int status, const char *code,
 		   const char *field, const char *fmt, ...) RT_PRINTF(5, 6);
 /* The one place an errno value becomes an HTTP status for a handler. */
 void rt_http_fail(struct rt_req *r, int err, const char *what);
+/* Answers len bytes of the open file fd from off (fd is the answer's: it is
+ * closed once sent, or if another answer replaces this one). */
+void rt_http_file(struct rt_req *r, int status, const char *type, int fd,
+		  uint64_t off, uint64_t len);
 void rt_http_body(struct rt_req *r, int status, const char *type, char *body,
 		  size_t len); /* takes body */
 void rt_http_header(struct rt_req *r, const char *name, const char *value);
@@ -278,6 +287,8 @@ int rt_api_accounts_site_key_check(const char *data, size_t len);
 
 void rt_api_calls_list(struct rt_req *r);
 void rt_api_calls_get(struct rt_req *r);
+void rt_api_calls_recording_get(struct rt_req *r);
+void rt_api_calls_recording_delete(struct rt_req *r);
 void rt_api_pools_list(struct rt_req *r);
 void rt_api_pools_create(struct rt_req *r);
 void rt_api_pools_get(struct rt_req *r);

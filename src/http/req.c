@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -14,8 +15,28 @@ void rt_http_body(struct rt_req *r, int status, const char *type, char *body,
 		  size_t len)
 {
 	free(r->resp);
+	if (r->resp_is_fd) {
+		close(r->resp_fd);
+		r->resp_is_fd = false;
+	}
 	r->resp = body;
 	r->resp_len = len;
+	r->status = status;
+	r->content_type = type;
+	r->responded = true;
+}
+
+void rt_http_file(struct rt_req *r, int status, const char *type, int fd,
+		  uint64_t off, uint64_t len)
+{
+	free(r->resp);
+	r->resp = NULL;
+	if (r->resp_is_fd)
+		close(r->resp_fd);
+	r->resp_is_fd = true;
+	r->resp_fd = fd;
+	r->resp_off = off;
+	r->resp_len = (size_t)len;
 	r->status = status;
 	r->content_type = type;
 	r->responded = true;

@@ -77,6 +77,10 @@ static const struct rt_route routes[] = {
 
 	{{"GET", "/v1/calls", R, 0, NULL}, rt_api_calls_list},
 	{{"GET", "/v1/calls/{id}", R, 0, NULL}, rt_api_calls_get},
+	{{"GET", "/v1/calls/{id}/recording", R, 0, NULL},
+	 rt_api_calls_recording_get},
+	{{"DELETE", "/v1/calls/{id}/recording", W, 0, NULL},
+	 rt_api_calls_recording_delete},
 	{{"GET", "/v1/pools", R, 0, NULL}, rt_api_pools_list},
 	{{"POST", "/v1/pools", W, 0, rt_api_pools_create_check},
 	 rt_api_pools_create},

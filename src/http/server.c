@@ -110,6 +110,8 @@ static void req_free(struct rt_req *r)
 	json_decref(r->json);
 	rt_buf_release(&r->body);
 	free(r->resp);
+	if (r->resp_is_fd)
+		close(r->resp_fd);
 	for (size_t i = 0; i < r->nhdr; i++) {
 		free(r->hdr_name[i]);
 		free(r->hdr_value[i]);
@@ -126,11 +128,20 @@ static enum MHD_Result send_response(struct rt_req *r)
 	if (!r->responded)
 		rt_http_error(r, 500, "internal", NULL,
 			      "no response was produced");
-	resp = MHD_create_response_from_buffer(r->resp_len, r->resp,
-					       MHD_RESPMEM_MUST_FREE);
-	if (!resp)
-		return MHD_NO;
-	r->resp = NULL; /* MHD owns it now */
+	if (r->resp_is_fd) {
+		resp = MHD_create_response_from_fd_at_offset64(r->resp_len,
+							       r->resp_fd,
+							       r->resp_off);
+		if (!resp)
+			return MHD_NO;
+		r->resp_is_fd = false; /* MHD closes it now */
+	} else {
+		resp = MHD_create_response_from_buffer(r->resp_len, r->resp,
+						       MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			return MHD_NO;
+		r->resp = NULL; /* MHD owns it now */
+	}
 	if (!r->content_type)
 		r->content_type = "application/json";
 	if (*r->content_type) /* "" for answers without a body */
@@ -721,7 +732,11 @@ int rt_http_start(struct rt_http **hp, const struct rt_http_deps *deps)
 	h->dni = deps->dni;
 	h->rid_prefix = randombytes_random();
 	rt_http_routes(&nroutes);
-	err = rt_http_metrics_alloc(&h->metrics, nroutes);
+	h->recordings_dir = rt_conf_beside_db(h->conf, h->conf->recordings_dir,
+					      "recordings");
+	err = h->recordings_dir ? 0 : ENOMEM;
+	if (!err)
+		err = rt_http_metrics_alloc(&h->metrics, nroutes);
 	if (!err)
 		err = rt_ratelimit_alloc(&h->limit, h->conf->dni_rate_limit,
 					 h->conf->dni_rate_burst);
@@ -759,6 +774,7 @@ out:
 	if (err) {
 		rt_http_metrics_free(h->metrics);
 		rt_ratelimit_free(h->limit);
+		free(h->recordings_dir);
 		free(h);
 	} else {
 		*hp = h;
@@ -791,5 +807,6 @@ void rt_http_stop(struct rt_http *h)
 	MHD_stop_daemon(h->mhd);
 	rt_http_metrics_free(h->metrics);
 	rt_ratelimit_free(h->limit);
+	free(h->recordings_dir);
 	free(h);
 }

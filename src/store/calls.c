@@ -506,3 +506,115 @@ int rt_store_call_pages_list(struct rt_store_tx *tx, int64_t scope,
 			"p.account_id") " ORDER BY p.position LIMIT ?3",
 		args, RT_ARRAY_SIZE(args), page_row, &r, NULL);
 }
+
+/* ---- recordings -----------------------------------------------------------
+ */
+
+#define REC_COLS                                                               \
+	"r.id, r.call_id, r.account_id, r.path, r.format, r.channels, "        \
+	"r.sample_rate, r.duration_ms, r.bytes, r.complete, r.created_at, "    \
+	"r.updated_at, r.deleted_at"
+
+int rt_store_recording_insert(struct rt_store_tx *tx, struct rt_recording *r)
+{
+	struct rt_val args[] = {
+		RT_VINT(r->call_id),
+		RT_VINT(r->account_id),
+		RT_VTEXT(r->path),
+		RT_VTEXT(r->format),
+		RT_VINT(r->channels),
+		RT_VINT(r->sample_rate),
+		RT_VINT(r->duration_ms),
+		RT_VINT(r->bytes),
+		RT_VINT(r->complete ? 1 : 0),
+		RT_VINT(r->created_at),
+	};
+
+	return rt_store_query_int(
+		tx,
+		"INSERT INTO recordings (call_id, account_id, path, format, "
+		"channels, sample_rate, duration_ms, bytes, complete, "
+		"created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+		"?8, "
+		"?9, ?10, ?10) RETURNING id",
+		args, RT_ARRAY_SIZE(args), &r->id);
+}
+
+int rt_store_recording_update(struct rt_store_tx *tx,
+			      const struct rt_recording *r)
+{
+	struct rt_val args[] = {RT_VINT(r->call_id), RT_VINT(r->duration_ms),
+				RT_VINT(r->bytes), RT_VINT(r->complete ? 1 : 0),
+				RT_VINT(r->updated_at)};
+	int64_t changed = 0;
+	int err =
+		rt_store_query(tx,
+			       "UPDATE recordings SET duration_ms = ?2, bytes "
+			       "= ?3, complete = ?4, updated_at = ?5 WHERE "
+			       "call_id = ?1",
+			       args, RT_ARRAY_SIZE(args), NULL, NULL, &changed);
+
+	return err ? err : changed ? 0 : ENOENT;
+}
+
+static int rec_row(const struct rt_val *c, size_t ncols, void *arg)
+{
+	struct rt_recording *r = arg;
+
+	(void)ncols;
+	memset(r, 0, sizeof(*r));
+	r->id = rt_col_int(&c[0]);
+	r->call_id = rt_col_int(&c[1]);
+	r->account_id = rt_col_int(&c[2]);
+	RT_COL_STR(r->path, &c[3]);
+	RT_COL_STR(r->format, &c[4]);
+	r->channels = (int)rt_col_int(&c[5]);
+	r->sample_rate = (int)rt_col_int(&c[6]);
+	r->duration_ms = rt_col_int(&c[7]);
+	r->bytes = rt_col_int(&c[8]);
+	r->complete = rt_col_int(&c[9]) != 0;
+	r->created_at = rt_col_int(&c[10]);
+	r->updated_at = rt_col_int(&c[11]);
+	r->deleted_at = rt_col_int(&c[12]);
+	return 0;
+}
+
+int rt_store_recording_get(struct rt_store_tx *tx, int64_t scope,
+			   int64_t call_id, struct rt_recording *r)
+{
+	struct rt_val args[] = {RT_VINT(scope), RT_VINT(call_id)};
+	struct rt_recording tmp = {0};
+	int err =
+		rt_store_query(tx,
+			       "SELECT " REC_COLS " FROM recordings r WHERE "
+			       "r.call_id = ?2 AND " RT_IN_SCOPE(
+				       "r.account_id"),
+			       args, RT_ARRAY_SIZE(args), rec_row, &tmp, NULL);
+
+	if (!err && !tmp.id)
+		err = ENOENT;
+	if (!err)
+		*r = tmp;
+	return err;
+}
+
+int rt_store_recording_delete(struct rt_store_tx *tx, int64_t scope,
+			      int64_t call_id, int64_t now,
+			      struct rt_recording *r)
+{
+	struct rt_val args[] = {RT_VINT(r->id), RT_VINT(now)};
+	int err = rt_store_recording_get(tx, scope, call_id, r);
+
+	if (!err && r->deleted_at)
+		err = ENOENT;
+	if (err)
+		return err;
+	args[0] = RT_VINT(r->id);
+	err = rt_store_query(tx,
+			     "UPDATE recordings SET deleted_at = ?2, "
+			     "updated_at = ?2 WHERE id = ?1",
+			     args, RT_ARRAY_SIZE(args), NULL, NULL, NULL);
+	if (!err)
+		r->deleted_at = now;
+	return err;
+}

@@ -293,6 +293,26 @@ static const struct rt_migration migrations[] = {
 	 " url TEXT NOT NULL, title TEXT, at BIGINT NOT NULL,"
 	 " PRIMARY KEY (call_id, position));",
 	 NULL},
+	{8, "call recordings",
+	 /* One file per call under recordings_dir; the row outlives a
+	  * deletion (deleted_at) so that the API can say the recording was
+	  * deleted rather than never made. */
+	 "CREATE TABLE recordings ("
+	 " id {pk},"
+	 " call_id BIGINT NOT NULL UNIQUE REFERENCES calls(id),"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " path TEXT NOT NULL," /* relative to recordings_dir */
+	 " format TEXT NOT NULL CHECK (format IN ('opus', 'wav')),"
+	 " channels BIGINT NOT NULL,"
+	 " sample_rate BIGINT NOT NULL,"
+	 " duration_ms BIGINT NOT NULL DEFAULT 0,"
+	 " bytes BIGINT NOT NULL DEFAULT 0,"
+	 /* 0 while recording, and for what a crash left: kept, readable. */
+	 " complete BIGINT NOT NULL DEFAULT 0 CHECK (complete IN (0, 1)),"
+	 " created_at BIGINT NOT NULL,"
+	 " updated_at BIGINT NOT NULL,"
+	 " deleted_at BIGINT);",
+	 NULL},
 };
 
 const struct rt_migration *rt_store_migrations(size_t *np)

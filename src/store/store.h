@@ -656,6 +656,32 @@ int rt_store_call_caller_seen(struct rt_store_tx *tx, int64_t account_id,
 int rt_store_calls_interrupt_open(struct rt_store_tx *tx, int64_t now,
 				  size_t *np);
 
+/* A call's recording: one file under recordings_dir. */
+struct rt_recording {
+	int64_t id, call_id, account_id;
+	char path[256]; /* relative to recordings_dir */
+	char format[8]; /* opus, wav */
+	int channels, sample_rate;
+	int64_t duration_ms, bytes;
+	bool complete; /* false while recording, or after a crash */
+	int64_t created_at, updated_at;
+	int64_t deleted_at; /* 0: not deleted */
+};
+
+/* r->id is filled.  EEXIST when the call has one already. */
+int rt_store_recording_insert(struct rt_store_tx *tx, struct rt_recording *r);
+/* Writes duration, size and complete (by r->call_id). */
+int rt_store_recording_update(struct rt_store_tx *tx,
+			      const struct rt_recording *r);
+/* The call's recording, deleted or not; ENOENT when it has none. */
+int rt_store_recording_get(struct rt_store_tx *tx, int64_t scope,
+			   int64_t call_id, struct rt_recording *r);
+/* Marks it deleted at now and fills *r (its path: the caller removes the
+ * file); ENOENT when there is none or it was deleted already. */
+int rt_store_recording_delete(struct rt_store_tx *tx, int64_t scope,
+			      int64_t call_id, int64_t now,
+			      struct rt_recording *r);
+
 /* Reads, scoped like every API read. */
 int rt_store_call_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 		      struct rt_call *c);

@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,8 @@ static const struct conf_key keys[] = {
 	  "folder the web app's static files are served from"),
 	K(secret_file, T_STR, 1, 0, "",
 	  "server secret for keyed hashes; empty: ringtrail.key beside the db"),
+	K(recordings_dir, T_STR, 1, 0, "",
+	  "folder of call recordings; empty: recordings/ beside the db"),
 	K(log_level, T_LEVEL, 0, 0, "info", "debug, info, warn or error"),
 	K(http_threads, T_UINT, 0, 256, "0",
 	  "HTTP worker threads; 0: one per CPU core"),
@@ -203,6 +206,21 @@ int rt_conf_init(struct rt_conf *c)
 		}
 	}
 	return 0;
+}
+
+char *rt_conf_beside_db(const struct rt_conf *c, const char *value,
+			const char *name)
+{
+	char *copy, *path;
+
+	if (value && value[0])
+		return rt_strdup(value);
+	copy = rt_strdup(c->db);
+	if (!copy)
+		return NULL;
+	path = rt_asprintf("%s/%s", dirname(copy), name);
+	free(copy);
+	return path;
 }
 
 void rt_conf_release(struct rt_conf *c)

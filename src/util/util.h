@@ -205,6 +205,7 @@ struct rt_conf {
 	char *listen;	   /* HOST:PORT for HTTP; port 0 picks a free one */
 	char *web_root;	   /* folder of the web app's static files */
 	char *secret_file; /* server secret for keyed hashes; "" = beside db */
+	char *recordings_dir; /* call recordings; "" = recordings/ beside db */
 	enum rt_log_level log_level;
 	/* Durations are in milliseconds, sizes in bytes. */
 	unsigned http_threads;
@@ -228,6 +229,10 @@ struct rt_conf {
 /* Fills in the defaults.  Returns ENOMEM or 0. */
 int rt_conf_init(struct rt_conf *c);
 void rt_conf_release(struct rt_conf *c);
+/* value when set, else name in the database file's folder (caller frees;
+ * NULL on ENOMEM): where files that go with the database live. */
+char *rt_conf_beside_db(const struct rt_conf *c, const char *value,
+			const char *name);
 
 /*
  * Sets one key from text.  origin names where the value came from for the

@@ -5,9 +5,13 @@
  * read whole with their timeline and pages, and bad parameters answered
  * 400 naming the parameter.
  */
+#include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "store/store.h"
@@ -275,6 +279,190 @@ static void test_bad_parameters(void **state)
 	}
 }
 
+/* A stereo 8 kHz 16-bit WAV of n frames: the caller's channel a rising
+ * ramp, the agent's silent (a fixture, not a recording of anything). */
+static size_t wav(unsigned char *b, uint32_t n)
+{
+	uint32_t data = n * 4, v;
+
+	memcpy(b, "RIFF", 4);
+	v = 36 + data;
+	memcpy(b + 4, &v, 4);
+	memcpy(b + 8, "WAVEfmt ", 8);
+	v = 16;
+	memcpy(b + 16, &v, 4);
+	b[20] = 1, b[21] = 0; /* PCM */
+	b[22] = 2, b[23] = 0; /* channels */
+	v = 8000;
+	memcpy(b + 24, &v, 4);
+	v = 8000 * 4;
+	memcpy(b + 28, &v, 4);
+	b[32] = 4, b[33] = 0, b[34] = 16, b[35] = 0;
+	memcpy(b + 36, "data", 4);
+	memcpy(b + 40, &data, 4);
+	for (uint32_t i = 0; i < n; i++) {
+		int16_t l = (int16_t)(i * 7), rr = 0;
+
+		memcpy(b + 44 + i * 4, &l, 2);
+		memcpy(b + 46 + i * 4, &rr, 2);
+	}
+	return 44 + data;
+}
+
+/* The answered call gets a recording, as the recorder leaves it: a file
+ * under recordings/ beside the database and its row. */
+static size_t write_recording(unsigned char *bytes)
+{
+	struct rt_store_opts o = {.pool_size = 1, .busy_timeout_ms = 5000};
+	struct rt_recording rec = {0};
+	size_t len = wav(bytes, 2000);
+	struct rt_store_tx *tx;
+	struct rt_store *st;
+	char dir[400];
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/recordings", srv.dir);
+	mkdir(dir, 0700);
+	f = fopen(rt_test_fmt("%s/call-%lld.wav", dir, (long long)first_id),
+		  "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(bytes, 1, len, f), len);
+	fclose(f);
+	rec.call_id = first_id;
+	rec.account_id = srv.account_id;
+	snprintf(rec.path, sizeof(rec.path), "call-%lld.wav",
+		 (long long)first_id);
+	rt_strlcpy(rec.format, "wav", sizeof(rec.format));
+	rec.channels = 2;
+	rec.sample_rate = 8000;
+	rec.duration_ms = 250;
+	rec.bytes = (int64_t)len;
+	rec.complete = true;
+	rec.created_at = rt_now_ms();
+	assert_int_equal(rt_store_open(&st, srv.db, &o), 0);
+	assert_int_equal(rt_store_begin(st, true, &tx), 0);
+	assert_int_equal(rt_store_recording_insert(tx, &rec), 0);
+	assert_int_equal(rt_store_recording_insert(tx, &rec), EEXIST);
+	assert_int_equal(rt_store_commit(tx), 0);
+	rt_store_close(st);
+	return len;
+}
+
+/* GET of the recording with a Range header. */
+static void get_range(struct rt_test_resp *r, const char *range)
+{
+	char auth[200], h[96];
+	const char *hdrs[] = {auth, h, NULL};
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", srv.key);
+	snprintf(h, sizeof(h), "Range: %s", range);
+	rt_test_request(&srv, r, "GET",
+			rt_test_fmt("/v1/calls/%lld/recording",
+				    (long long)first_id),
+			hdrs, NULL, 0);
+}
+
+static void test_recording(void **state)
+{
+	static unsigned char bytes[44 + 2000 * 4];
+	const char *path =
+		rt_test_fmt("/v1/calls/%lld/recording", (long long)first_id);
+	size_t len = write_recording(bytes);
+	struct rt_test_resp r;
+	char v[128];
+
+	(void)state;
+	/* The call's page points at it. */
+	rt_test_api(&srv, &r, srv.key, "GET",
+		    rt_test_fmt("/v1/calls/%lld", (long long)first_id), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(r.json, "recording"),
+				    "format")),
+			    "wav");
+	rt_test_resp_free(&r);
+
+	/* Whole. */
+	rt_test_api(&srv, &r, srv.key, "GET", path, NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_int_equal(r.len, len);
+	assert_memory_equal(r.body, bytes, len);
+	assert_non_null(rt_test_header(&r, "Content-Type", v, sizeof(v)));
+	assert_string_equal(v, "audio/wav");
+	assert_non_null(rt_test_header(&r, "Accept-Ranges", v, sizeof(v)));
+	assert_string_equal(v, "bytes");
+	rt_test_resp_free(&r);
+
+	/* A player's ranges: a slice, an open end, the last bytes. */
+	get_range(&r, "bytes=100-199");
+	RT_EXPECT_STATUS(&r, 206);
+	assert_int_equal(r.len, 100);
+	assert_memory_equal(r.body, bytes + 100, 100);
+	assert_non_null(rt_test_header(&r, "Content-Range", v, sizeof(v)));
+	assert_string_equal(v, rt_test_fmt("bytes 100-199/%zu", len));
+	rt_test_resp_free(&r);
+	get_range(&r, rt_test_fmt("bytes=%zu-", len - 10));
+	RT_EXPECT_STATUS(&r, 206);
+	assert_int_equal(r.len, 10);
+	assert_memory_equal(r.body, bytes + len - 10, 10);
+	rt_test_resp_free(&r);
+	get_range(&r, "bytes=-44");
+	RT_EXPECT_STATUS(&r, 206);
+	assert_int_equal(r.len, 44);
+	rt_test_resp_free(&r);
+	get_range(&r, "bytes=0-999999");
+	RT_EXPECT_STATUS(&r, 206);
+	assert_int_equal(r.len, len);
+	rt_test_resp_free(&r);
+	/* Past the end: 416 with the size. */
+	get_range(&r, rt_test_fmt("bytes=%zu-", len));
+	RT_EXPECT_ERROR(&r, 416, "range_not_satisfiable", NULL);
+	assert_non_null(rt_test_header(&r, "Content-Range", v, sizeof(v)));
+	assert_string_equal(v, rt_test_fmt("bytes */%zu", len));
+	rt_test_resp_free(&r);
+	/* Several ranges, or nonsense: the whole file. */
+	get_range(&r, "bytes=0-1,5-6");
+	RT_EXPECT_STATUS(&r, 200);
+	assert_int_equal(r.len, len);
+	rt_test_resp_free(&r);
+	get_range(&r, "bytes=9-3");
+	RT_EXPECT_STATUS(&r, 200);
+	rt_test_resp_free(&r);
+
+	/* A call without a recording. */
+	rt_test_api(&srv, &r, srv.key, "GET",
+		    rt_test_fmt("/v1/calls/%lld/recording",
+				(long long)first_id + 1),
+		    NULL);
+	RT_EXPECT_ERROR(&r, 404, "not_found", NULL);
+	rt_test_resp_free(&r);
+
+	/* Deleted: the file goes, the call says so, the audit log has it. */
+	rt_test_api(&srv, &r, srv.key, "DELETE", path, NULL);
+	RT_EXPECT_STATUS(&r, 204);
+	rt_test_resp_free(&r);
+	assert_int_equal(access(rt_test_fmt("%s/recordings/call-%lld.wav",
+					    srv.dir, (long long)first_id),
+				F_OK),
+			 -1);
+	rt_test_api(&srv, &r, srv.key, "GET", path, NULL);
+	RT_EXPECT_ERROR(&r, 404, "recording_deleted", NULL);
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, srv.key, "DELETE", path, NULL);
+	RT_EXPECT_ERROR(&r, 404, "recording_deleted", NULL);
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, srv.key, "GET",
+		    rt_test_fmt("/v1/calls/%lld", (long long)first_id), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_true(json_is_null(
+		json_object_get(json_object_get(r.json, "recording"), "url")));
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, srv.key, "GET", "/v1/audit-log?limit=200", NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_non_null(strstr(r.body, "recording.delete"));
+	rt_test_resp_free(&r);
+}
+
 /* A crash with a call open: on the next start the call is finalised as
  * interrupted, ended at its last event, and the others are untouched. */
 static void test_crash_finalises_open_calls(void **state)
@@ -314,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_one_call),
 		cmocka_unit_test(test_bad_parameters),
+		cmocka_unit_test(test_recording),
 		/* Last: it restarts the server. */
 		cmocka_unit_test(test_crash_finalises_open_calls),
 	};

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 #include "http/http.h"
@@ -98,6 +99,28 @@ static void add_call(int64_t account_id)
 	assert_int_equal(rt_store_call_event_add(tx, c->id, account_id,
 						 c->started_at, "invite", NULL),
 			 0);
+	/* And its recording: a file beside the database and its row. */
+	{
+		struct rt_recording rec = {.call_id = c->id,
+					   .account_id = account_id,
+					   .channels = 2,
+					   .sample_rate = 8000,
+					   .bytes = 4,
+					   .complete = true,
+					   .created_at = c->started_at};
+		FILE *f;
+
+		mkdir(rt_test_fmt("%s/recordings", W.srv.dir), 0700);
+		snprintf(rec.path, sizeof(rec.path), "call-%lld.wav",
+			 (long long)c->id);
+		rt_strlcpy(rec.format, "wav", sizeof(rec.format));
+		f = fopen(rt_test_fmt("%s/recordings/%s", W.srv.dir, rec.path),
+			  "wb");
+		assert_non_null(f);
+		fputs("RIFF", f);
+		fclose(f);
+		assert_int_equal(rt_store_recording_insert(tx, &rec), 0);
+	}
 	assert_int_equal(rt_store_commit(tx), 0);
 	rt_store_close(s);
 	add_id(K_CALLS, c->id);
@@ -770,6 +793,8 @@ static const struct {
 	{"DELETE", "/v1/numbers/{id}", case_delete},
 	{"GET", "/v1/calls", case_list},
 	{"GET", "/v1/calls/{id}", case_get},
+	{"GET", "/v1/calls/{id}/recording", case_get},
+	{"DELETE", "/v1/calls/{id}/recording", case_delete},
 	{"GET", "/v1/pools", case_list},
 	{"POST", "/v1/pools", case_create},
 	{"GET", "/v1/pools/{id}", case_get},
