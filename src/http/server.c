@@ -719,6 +719,7 @@ int rt_http_start(struct rt_http **hp, const struct rt_http_deps *deps)
 	h->store = deps->store;
 	h->auth = deps->auth;
 	h->dni = deps->dni;
+	h->calls = deps->calls;
 	h->rid_prefix = randombytes_random();
 	rt_http_routes(&nroutes);
 	err = rt_http_metrics_alloc(&h->metrics, nroutes);

@@ -193,9 +193,12 @@ void rt_test_server_start(struct rt_test_server *s, const char *const *args,
 		fail_msg("mkdtemp %s: %s", s->dir, strerror(errno));
 	snprintf(s->db, sizeof(s->db), "%s/r.db", s->dir);
 	{
-		const char *pre[] = {"serve",	 "--db",	s->db,
-				     "--listen", "127.0.0.1:0", "--log-level",
-				     "warn",	 NULL};
+		/* SIP on a free port too: tests run side by side. */
+		const char *pre[] = {"serve",	    "--db",
+				     s->db,	    "--listen",
+				     "127.0.0.1:0", "--sip-listen",
+				     "127.0.0.1:0", "--log-level",
+				     "warn",	    NULL};
 
 		argv = make_argv(pre, args);
 	}
@@ -257,6 +260,8 @@ void rt_test_server_start(struct rt_test_server *s, const char *const *args,
 		fail_msg("cannot read the port from: %s", out);
 	}
 	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%u", s->port);
+	if (rt_test_line_value(out, "sip on udp+tcp port ", val, sizeof(val)))
+		sscanf(val, "%u", &s->sip_port);
 	rt_test_line_value(out, "api key: ", s->key, sizeof(s->key));
 	rt_test_line_value(out, "admin user: ", s->email, sizeof(s->email));
 	rt_test_line_value(out, "admin password: ", s->password,
