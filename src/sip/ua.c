@@ -43,6 +43,9 @@ struct rt_ua {
 	struct rt_ua_conf conf;
 	struct sa laddr;
 	uint8_t nonce_key[20];
+	char probe_id[40];
+	struct udp_helper *uh;
+	bool udp_tuned;
 	bool stopping;
 };
 
@@ -751,6 +754,75 @@ static void new_invite(struct rt_ua *ua, const struct sip_msg *msg,
 	ua->conf.inviteh(leg, &inv, ua->conf.arg);
 }
 
+/*
+ * libre keeps the SIP UDP socket to itself, and reads datagrams into 8 KB
+ * buffers: a bigger request would be cut and dropped unanswered.  The first
+ * message that comes in on it (our own probe, sent at start) hands over
+ * the socket, whose buffers are then set.
+ */
+/* Before libre's own handler: a datagram that does not parse as SIP is
+ * logged here and dropped (libre would print to stderr, outside the log);
+ * there is no answer to send to what has no Via. */
+static bool udp_pre_h(struct sa *src, struct mbuf *mb, void *arg)
+{
+	const uint8_t *p = mbuf_buf(mb);
+	size_t pos = mb->pos, n = mbuf_get_left(mb);
+	struct sip_msg *m;
+	char from[64];
+	int err;
+	(void)arg;
+
+	/* Keep-alives, and STUN (magic cookie 0x2112a442), are libre's. */
+	if (n <= 4 || (n >= 20 && (p[0] & 0xc0) == 0 && p[4] == 0x21 &&
+		       p[5] == 0x12 && p[6] == 0xa4 && p[7] == 0x42))
+		return false;
+	err = sip_msg_decode(&m, mb);
+	mb->pos = pos;
+	if (!err) {
+		mem_deref(m);
+		return false;
+	}
+	sa_fmt(src, from, sizeof(from));
+	rt_info("datagram dropped",
+		"src=%s bytes=%zu why=\"not a SIP message\"", from, n);
+	return true;
+}
+
+static bool udp_tune(struct rt_ua *ua, const struct sip_msg *msg)
+{
+	if (ua->udp_tuned || msg->tp != SIP_TRANSP_UDP)
+		return false;
+	ua->udp_tuned = true;
+	udp_rxsz_set(msg->sock, 65536);
+	/* The default 212 KB receive buffer overflowed under load. */
+	udp_sockbuf_set(msg->sock, SIP_RCVBUF);
+	udp_register_helper(&ua->uh, msg->sock, 0, NULL, udp_pre_h, ua);
+	return pl_strcmp(&msg->callid, ua->probe_id) == 0;
+}
+
+static void probe_send(struct rt_ua *ua)
+{
+	char msg[400];
+	int fd = socket(sa_af(&ua->laddr), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int n;
+
+	if (fd < 0)
+		return;
+	n = re_snprintf(msg, sizeof(msg),
+			"OPTIONS sip:probe@%J SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP %J;branch=z9hG4bK%s\r\n"
+			"From: <sip:probe@%J>;tag=p\r\n"
+			"To: <sip:probe@%J>\r\n"
+			"Call-ID: %s\r\n"
+			"CSeq: 1 OPTIONS\r\n"
+			"Content-Length: 0\r\n\r\n",
+			&ua->laddr, &ua->laddr, ua->probe_id, &ua->laddr,
+			&ua->laddr, ua->probe_id);
+	if (n > 0)
+		sendto(fd, msg, (size_t)n, 0, &ua->laddr.u.sa, ua->laddr.len);
+	close(fd);
+}
+
 /* The first listener: every request but retransmissions, ACKs and CANCELs
  * of known transactions passes here before sipsess sees it. */
 static bool request_h(const struct sip_msg *msg, void *arg)
@@ -760,6 +832,9 @@ static bool request_h(const struct sip_msg *msg, void *arg)
 	const char *why;
 	uint16_t status;
 	bool in_dialog = pl_isset(&msg->to.tag);
+
+	if (udp_tune(ua, msg))
+		return true;
 
 	if (is_method(msg, "ACK"))
 		return false; /* sipsess's, or nobody's */
@@ -842,37 +917,6 @@ static void dbg_h(int level, const char *p, size_t len, void *arg)
 		rt_warn("libre", "text=%s", rt_log_q(q, sizeof(q), line));
 	else
 		rt_debug("libre", "text=%s", rt_log_q(q, sizeof(q), line));
-}
-
-/* SO_RCVBUF of the SIP UDP socket, which libre keeps to itself: found by
- * its address among this thread's descriptors. */
-static void sip_rcvbuf(const struct sa *laddr)
-{
-	struct rlimit rl;
-	int size = SIP_RCVBUF;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return;
-	for (int fd = 3; fd < (int)rl.rlim_cur && fd < 4096; fd++) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		int type;
-		socklen_t tl = sizeof(type);
-		struct sa a;
-
-		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 ||
-		    type != SOCK_DGRAM ||
-		    getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-			continue;
-		sa_init(&a, AF_UNSPEC);
-		memcpy(&a.u, &ss, len < sizeof(a.u) ? len : sizeof(a.u));
-		a.len = len;
-		if (sa_cmp(&a, laddr, SA_ALL)) {
-			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
-				   sizeof(size));
-			return;
-		}
-	}
 }
 
 /* UDP and TCP on one port; with port 0, the port UDP got. */
@@ -973,13 +1017,20 @@ int rt_ua_alloc(struct rt_ua **uap, const struct rt_ua_conf *conf)
 	err = listen_both(ua, &want);
 	if (err)
 		goto out;
-	sip_rcvbuf(&ua->laddr);
 	/* Ours first, then sipsess's: see request_h. */
 	err = sip_listen(&ua->lsnr, ua->sip, true, request_h, ua);
 	if (!err)
 		err = sipsess_listen(&ua->sock, ua->sip, SIP_HASH, conn_h, ua);
 	if (!err)
 		err = mqueue_alloc(&ua->mq, mq_h, ua);
+	if (!err) {
+		uint8_t r[16];
+
+		rt_random_bytes(r, sizeof(r));
+		for (size_t i = 0; i < sizeof(r); i++)
+			snprintf(ua->probe_id + 2 * i, 3, "%02x", r[i]);
+		probe_send(ua);
+	}
 out:
 	if (err) {
 		rt_ua_free(ua);
@@ -1016,6 +1067,7 @@ void rt_ua_free(struct rt_ua *ua)
 		return;
 	tmr_cancel(&ua->stop_tmr);
 	mem_deref(ua->mq);
+	mem_deref(ua->uh);
 	mem_deref(ua->lsnr);
 	/* Sessions still alive are ended with the socket; force-closing the
 	 * stack then ends their requests, and they let go of it. */
