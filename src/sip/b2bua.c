@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sip/sip_int.h"
 #include "util/phone.h"
@@ -34,6 +35,7 @@ enum state { S_CALLING, S_EARLY, S_ANSWERED };
 struct side {
 	uint64_t version; /* of the SDP Ringtrail sends on this leg */
 	int pt, telev_pt; /* what the leg's peer uses */
+	bool alaw;	  /* its G.711 law: PCMA, else PCMU */
 	bool held;	  /* this leg's peer put the other on hold */
 };
 
@@ -192,11 +194,13 @@ static enum rt_sdp_dir answer_dir(enum rt_sdp_dir offer)
 	}
 }
 
-/* The SDP of one side: pt first, then other (-1: none), and the side's
- * telephone-event.  NULL on ENOMEM. */
-static char *local_sdp(struct call *c, int side, int pt, int other, int telev,
+/* The SDP of one side: an offer of both laws, the caller's first, with
+ * their static payload types (both), or the peer's own law and payload
+ * type (an answer); and telev's telephone-event.  NULL on ENOMEM. */
+static char *local_sdp(struct call *c, int side, bool both, int telev,
 		       enum rt_sdp_dir dir)
 {
+	bool alaw = c->sd[both ? RT_MEDIA_A : side].alaw;
 	struct rt_buf buf;
 	struct rt_sdp_local l = {
 		.addr = c->b->rtp_addr,
@@ -204,11 +208,21 @@ static char *local_sdp(struct call *c, int side, int pt, int other, int telev,
 		.port = rt_media_port(c->media, side),
 		.sess_id = c->sess_id,
 		.version = ++c->sd[side].version,
-		.pts = {pt, other, -1},
 		.telev_pt = telev,
 		.dir = dir,
 	};
 
+	if (both) {
+		l.fmts[0].pt = alaw ? 8 : 0;
+		l.fmts[1].pt = alaw ? 0 : 8;
+		l.fmts[0].name = alaw ? "PCMA" : "PCMU";
+		l.fmts[1].name = alaw ? "PCMU" : "PCMA";
+		l.nfmts = 2;
+	} else {
+		l.fmts[0].pt = c->sd[side].pt;
+		l.fmts[0].name = alaw ? "PCMA" : "PCMU";
+		l.nfmts = 1;
+	}
 	rt_buf_init(&buf);
 	rt_sdp_write(&buf, &l);
 	if (buf.err) {
@@ -237,9 +251,10 @@ static uint16_t take_sdp(struct call *c, int side, const char *sdp, size_t len,
 	}
 	te = rt_sdp_telev(out);
 	c->sd[side].pt = g->pt;
+	c->sd[side].alaw = strcasecmp(g->name, "PCMA") == 0;
 	c->sd[side].telev_pt = te ? te->pt : -1;
 	rt_media_set_remote(c->media, side, out->addr, out->port, g->pt,
-			    c->sd[side].telev_pt);
+			    c->sd[side].alaw, c->sd[side].telev_pt);
 	return 0;
 }
 
@@ -287,8 +302,7 @@ static int offer_h(struct rt_ua_leg *leg, const char *sdp, size_t len,
 		hold_changed(c, side, s.hold);
 	}
 	/* Without a body it is an offer of ours, answered in the ACK. */
-	mine = local_sdp(c, side, c->sd[side].pt, -1, c->sd[side].telev_pt,
-			 dir);
+	mine = local_sdp(c, side, false, c->sd[side].telev_pt, dir);
 	rt_log_ctx_clear();
 	if (!mine)
 		return ENOMEM;
@@ -357,7 +371,8 @@ static void callee_answered(struct call *c, const struct rt_ua_ev *ev)
 	}
 	c->st = S_ANSWERED;
 	rt_info("call answered", "transcoding=%s",
-		c->sd[RT_MEDIA_A].pt != c->sd[RT_MEDIA_B].pt ? "yes" : "no");
+		c->sd[RT_MEDIA_A].alaw != c->sd[RT_MEDIA_B].alaw ? "yes"
+								 : "no");
 	emit(c, RT_SIP_EV_ANSWERED, RT_SIP_SIDE_CALLEE, 200, NULL, 0);
 	if (s.hold)
 		hold_changed(c, RT_MEDIA_B, true);
@@ -558,13 +573,12 @@ void rt_b2bua_invite_h(struct rt_ua_leg *leg, const struct rt_ua_invite *inv,
 	struct rt_sip_invite in;
 	struct rt_sip_route rt = {0};
 	const struct rt_sip_trunk *out_trunk;
-	const struct rt_sdp_fmt *g;
 	struct rt_sdp offer;
 	struct call *c;
 	char uri[RT_SIP_URI_MAX + 32], display[64], user[32], q[160], *offer_b;
 	const char *why = "";
 	uint16_t st;
-	int err, other;
+	int err;
 
 	fill_invite(inv, &in);
 	b->hooks.route(&in, &rt, b->hooks.arg);
@@ -630,13 +644,10 @@ void rt_b2bua_invite_h(struct rt_ua_leg *leg, const struct rt_ua_invite *inv,
 	if (!st)
 		err = rt_ua_timer_alloc(&c->ring);
 	if (!st && !err) {
-		g = rt_sdp_g711(&offer);
-		other = g->pt == 0 ? 8 : 0;
-		c->answer_a = local_sdp(c, RT_MEDIA_A, g->pt, -1,
+		c->answer_a = local_sdp(c, RT_MEDIA_A, false,
 					c->sd[RT_MEDIA_A].telev_pt,
 					answer_dir(offer.dir));
-		offer_b = local_sdp(c, RT_MEDIA_B, g->pt, other, 101,
-				    RT_SDP_SENDRECV);
+		offer_b = local_sdp(c, RT_MEDIA_B, true, 101, RT_SDP_SENDRECV);
 		display_clean(rt.display[0] ? rt.display : in.caller_name,
 			      display, sizeof(display));
 		user_clean(in.caller[0] ? in.caller : in.caller_raw, user,

@@ -46,6 +46,7 @@ struct side {
 	socklen_t dst_len[2];
 	bool latched[2];
 	int pt, telev_pt;
+	bool alaw;
 	uint64_t packets;
 	/* RFC 4733: the timestamp of the last event reported, so that the
 	 * three end packets of one digit make one digit. */
@@ -213,8 +214,8 @@ static bool map_payload(struct rt_media *m, int from, uint8_t *pkt, size_t hdr,
 		out = o->telev_pt;
 	} else if (pt == s->pt && pt != PT_NONE) {
 		out = o->pt;
-		if (out != pt && out != PT_NONE) {
-			const uint8_t *tab = pt == 0 ? u2a : a2u;
+		if (s->alaw != o->alaw && out != PT_NONE) {
+			const uint8_t *tab = s->alaw ? a2u : u2a;
 			size_t end = len;
 
 			if (pkt[0] & 0x20) { /* padding: its count is last */
@@ -353,13 +354,14 @@ uint16_t rt_media_port(const struct rt_media *m, int side)
 }
 
 int rt_media_set_remote(struct rt_media *m, int side, const char *addr,
-			uint16_t port, int pt, int telev_pt)
+			uint16_t port, int pt, bool alaw, int telev_pt)
 {
 	struct side *s = &m->s[side];
 	struct sockaddr_storage ss;
 	socklen_t len = 0;
 
 	s->pt = pt;
+	s->alaw = alaw;
 	s->telev_pt = telev_pt;
 	memset(&ss, 0, sizeof(ss));
 	if (port && inet_pton(AF_INET, addr,

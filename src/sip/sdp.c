@@ -363,17 +363,14 @@ void rt_sdp_write(struct rt_buf *b, const struct rt_sdp_local *l)
 		      (unsigned long long)l->sess_id,
 		      (unsigned long long)l->version, ipv, l->addr, ipv,
 		      l->addr, l->port);
-	for (int i = 0; i < 3 && l->pts[i] >= 0; i++)
-		rt_buf_printf(b, " %d", l->pts[i]);
+	for (size_t i = 0; i < l->nfmts; i++)
+		rt_buf_printf(b, " %d", l->fmts[i].pt);
 	if (l->telev_pt >= 0)
 		rt_buf_printf(b, " %d", l->telev_pt);
 	rt_buf_puts(b, "\r\n");
-	for (int i = 0; i < 3 && l->pts[i] >= 0; i++) {
-		if (l->pts[i] == 0)
-			rt_buf_puts(b, "a=rtpmap:0 PCMU/8000\r\n");
-		else if (l->pts[i] == 8)
-			rt_buf_puts(b, "a=rtpmap:8 PCMA/8000\r\n");
-	}
+	for (size_t i = 0; i < l->nfmts; i++)
+		rt_buf_printf(b, "a=rtpmap:%d %s/8000\r\n", l->fmts[i].pt,
+			      l->fmts[i].name);
 	if (l->telev_pt >= 0)
 		rt_buf_printf(b,
 			      "a=rtpmap:%d telephone-event/8000\r\n"

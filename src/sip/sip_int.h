@@ -192,8 +192,14 @@ struct rt_sdp_local {
 	int af;
 	uint16_t port;
 	uint64_t sess_id, version; /* o= line: version grows per change */
-	int pts[3];		   /* payload types in order, -1 ends */
-	int telev_pt;		   /* -1: none */
+	/* G.711 formats in order of preference: the payload type (the
+	 * peer's own number in an answer) and "PCMU" or "PCMA". */
+	struct {
+		int pt;
+		const char *name;
+	} fmts[2];
+	size_t nfmts;
+	int telev_pt; /* -1: none */
 	enum rt_sdp_dir dir;
 };
 void rt_sdp_write(struct rt_buf *b, const struct rt_sdp_local *l);
@@ -220,10 +226,11 @@ int rt_media_alloc(struct rt_media **mp, struct rt_media_ports *ports,
 void rt_media_free(struct rt_media *m); /* NULL is fine */
 uint16_t rt_media_port(const struct rt_media *m, int side);
 /* Where a side sends from, as its SDP says (until its first packet latches
- * the real source), the payload type of its G.711 codec (0 or 8) and of
- * its telephone-event (-1: none).  port 0 stops sending to the side. */
+ * the real source), the payload type of its G.711 codec and its law
+ * (alaw: PCMA, else PCMU), and its telephone-event's (-1: none).  port 0
+ * stops sending to the side. */
 int rt_media_set_remote(struct rt_media *m, int side, const char *addr,
-			uint16_t port, int pt, int telev_pt);
+			uint16_t port, int pt, bool alaw, int telev_pt);
 /* RTP packets relayed from a side. */
 uint64_t rt_media_packets(const struct rt_media *m, int side);
 

@@ -69,16 +69,14 @@ static const struct conf_key keys[] = {
 	K(dni_flush, T_DURATION, 1, 10000, "100ms",
 	  "how often DNI sessions and page views are written in one batch"),
 	K(sip_listen, T_STR, 0, 0, "127.0.0.1:5060",
-	  "SIP address HOST:PORT, UDP and TCP; HOST is the address SDP and "
-	  "Contact headers carry (not 0.0.0.0); port 0 picks a free one"),
+	  "SIP address HOST:PORT (UDP and TCP), one peers reach; port 0: any"),
 	K(sip_trunk, T_LIST, 1, 0, "",
-	  "a trunk, one line each: NAME [from=ADDR[/BITS],...] [user=U "
-	  "password=P] [country=CC] [proxy=sip:HOST[:PORT]] [proxy_user=U "
-	  "proxy_password=P]; without any, only loopback may send calls"),
+	  "a carrier's trunk, one line each (docs/configuration.md); none: "
+	  "only loopback may call"),
 	K(sip_ring_timeout, T_DURATION, 1000, 600000, "60s",
 	  "how long a forwarded call may ring before the caller gets 480"),
 	K(sip_rtp_ports, T_STR, 0, 0, "20000-29999",
-	  "UDP ports for RTP, MIN-MAX (MIN even); a call takes four"),
+	  "UDP ports for RTP, MIN-MAX with MIN even; a call takes four"),
 	K(cookie_secure, T_BOOL, 0, 0, "false",
 	  "mark the session cookie Secure; set it when serving over HTTPS"),
 	K(demo, T_BOOL, 0, 0, "true",
