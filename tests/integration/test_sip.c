@@ -277,15 +277,14 @@ static pid_t uas_start(const char *file, const char *status,
 /* The carrier: a UAC scenario (file of tests/data/sip, or a built-in one
  * named in extra) calling number on server s; returns SIPp's status and
  * its Call-ID in call_id ("1-PID@127.0.0.1", for the server's log). */
-static int uac_run(const struct rt_test_server *s, const char *file,
-		   const char *status, const char *number,
-		   const char *const *extra, char *call_id, size_t size)
+static pid_t uac_start(const struct rt_test_server *s, const char *file,
+		       const char *status, const char *number,
+		       const char *const *extra, char *call_id, size_t size)
 {
 	char target[32], p[16], mp[16], service[32];
 	const char *args[32];
 	size_t n = 0;
 	pid_t pid;
-	int rc;
 
 	snprintf(target, sizeof(target), "127.0.0.1:%u", s->sip_port);
 	snprintf(p, sizeof(p), "%u", free_port(false));
@@ -313,10 +312,47 @@ static int uac_run(const struct rt_test_server *s, const char *file,
 	args[n++] = target;
 	args[n] = NULL;
 	pid = sipp_start("uac", args);
-	rc = sipp_wait(pid);
 	if (call_id)
 		snprintf(call_id, size, "1-%d@127.0.0.1", (int)pid);
-	return rc;
+	return pid;
+}
+
+static int uac_run(const struct rt_test_server *s, const char *file,
+		   const char *status, const char *number,
+		   const char *const *extra, char *call_id, size_t size)
+{
+	return sipp_wait(
+		uac_start(s, file, status, number, extra, call_id, size));
+}
+
+/* Waits up to 10 s for a line of the server's log holding every one of
+ * the NULL-terminated needles; fails the test without one. */
+static void expect_log(const char *const *needles)
+{
+	uint64_t deadline = now_ms() + 10000;
+
+	do {
+		char *log = read_file(logpath, NULL), *l;
+
+		for (l = log; l && *l;) {
+			char *end = strchr(l, '\n');
+			size_t i;
+
+			if (end)
+				*end = '\0';
+			for (i = 0; needles[i] && strstr(l, needles[i]); i++)
+				;
+			if (!needles[i]) {
+				free(log);
+				return;
+			}
+			l = end ? end + 1 : NULL;
+		}
+		free(log);
+		sleep_ms(50);
+	} while (now_ms() < deadline);
+	fail_msg("no line with '%s' '%s' in the server's log", needles[0],
+		 needles[1] ? needles[1] : "");
 }
 
 /* The server's "call ended" line of a SIP Call-ID, waited for up to 3 s. */
@@ -461,6 +497,58 @@ static void test_answered_caller_hangs_up(void **state)
 	expect_ok(rc, "uac");
 	expect_ok(sipp_wait(uas), "uas");
 	expect_ended(cid, "caller", 200);
+}
+
+/* The same over TCP from the carrier (the business line stays on UDP). */
+static void test_tcp(void **state)
+{
+	const char *extra[] = {"-t", "t1", "-d", "200", NULL};
+	char cid[64];
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	rc = uac_run(&srv, "uac_options.xml", "200", NUM_FWD, extra + 0, NULL,
+		     0);
+	expect_ok(rc, "uac");
+	uas = uas_start("uas_answer.xml", NULL, NULL, NULL);
+	rc = uac_run(&srv, "uac_call.xml", NULL, NUM_FWD, extra, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	expect_ended(cid, "caller", 200);
+}
+
+/* A re-INVITE with a=sendonly is hold, a=sendrecv again unhold: events of
+ * the caller's side, answered by Ringtrail (recvonly, then sendrecv). */
+static void test_hold_and_unhold(void **state)
+{
+	char cid[64], call[32], *line, *at;
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	uas = uas_start("uas_answer.xml", NULL, NULL, NULL);
+	rc = uac_run(&srv, "uac_hold.xml", NULL, NUM_FWD, NULL, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	expect_ended(cid, "caller", 200);
+	/* The events carry the call service's id, on the ended line too. */
+	line = ended_line(cid);
+	at = strstr(line, " call=");
+	assert_non_null(at);
+	snprintf(call, sizeof(call), "call=%lld ", strtoll(at + 6, NULL, 10));
+	free(line);
+	{
+		const char *hold[] = {"msg=\"call event\"", call, "event=hold",
+				      "side=caller", NULL};
+		const char *unhold[] = {"msg=\"call event\"", call,
+					"event=unhold", "side=caller", NULL};
+
+		expect_log(hold);
+		expect_log(unhold);
+	}
 }
 
 static void test_callee_hangs_up(void **state)
@@ -779,6 +867,68 @@ static void test_untrusted_source(void **state)
 	expect_ok(rc, "uac");
 }
 
+/* A trunk that any address may use by proving its digest credentials:
+ * challenged without them, 200 with them, 403 with a wrong password. */
+static void test_digest_trunk(void **state)
+{
+	static const char *const args[] =
+		{"--log-level", "info", "--sip-trunk",
+		 "pbx user=carrier password=s3cret country=GB", NULL};
+	const char *good[] = {"-au", "carrier", "-ap", "s3cret", NULL};
+	const char *bad[] = {"-au", "carrier", "-ap", "guess", NULL};
+	struct rt_test_server other;
+	char keep_log[320];
+	int rc;
+	(void)state;
+
+	snprintf(keep_log, sizeof(keep_log), "%s", logpath);
+	server_start(&other, "digest", args);
+	rc = uac_run(&other, "uac_options.xml", "401", NUM_FWD, NULL, NULL, 0);
+	if (rc == 0)
+		rc = uac_run(&other, "uac_options_auth.xml", "200", NUM_FWD,
+			     good, NULL, 0);
+	if (rc == 0)
+		rc = uac_run(&other, "uac_options_auth.xml", "403", NUM_FWD,
+			     bad, NULL, 0);
+	snprintf(logpath, sizeof(logpath), "%s", keep_log);
+	assert_int_equal(rt_test_server_stop(&other), 0);
+	expect_ok(rc, "uac");
+}
+
+/* SIGTERM with a call ringing: the business line gets a CANCEL, the
+ * caller 503, and the server still exits 0. */
+static void test_stop_ends_calls(void **state)
+{
+	static const char *const args[] = {"--log-level", "info", NULL};
+	const char *ringing[] = {"msg=\"call ringing\"", NULL};
+	struct rt_test_server other;
+	char keep_log[320];
+	pid_t uas, uac;
+	int rc;
+	(void)state;
+
+	snprintf(keep_log, sizeof(keep_log), "%s", logpath);
+	server_start(&other, "stopped", args);
+	{
+		struct rt_test_server keep = srv;
+
+		srv = other; /* add_number talks to srv */
+		add_number(NUM_FWD,
+			   rt_test_fmt("sip:biz@127.0.0.1:%u", uas_port));
+		srv = keep;
+	}
+	/* The new number reaches the router through the API's commit. */
+	uas = uas_start("uas_ring.xml", NULL, NULL, NULL);
+	uac = uac_start(&other, "uac_reject.xml", "503", NUM_FWD, NULL, NULL,
+			0);
+	expect_log(ringing);
+	assert_int_equal(rt_test_server_stop(&other), 0);
+	snprintf(logpath, sizeof(logpath), "%s", keep_log);
+	rc = sipp_wait(uac);
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -792,6 +942,10 @@ int main(void)
 		cmocka_unit_test(test_media_relayed),
 		cmocka_unit_test(test_malformed_corpus),
 		cmocka_unit_test(test_untrusted_source),
+		cmocka_unit_test(test_digest_trunk),
+		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_hold_and_unhold),
+		cmocka_unit_test(test_stop_ends_calls),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
