@@ -895,6 +895,40 @@ static void test_digest_trunk(void **state)
 	expect_ok(rc, "uac");
 }
 
+/* A number whose destination is a phone number goes out through the
+ * trunk's proxy as sip:+E164@proxy, answering its challenge with the
+ * trunk's proxy credentials. */
+static void test_outbound_proxy(void **state)
+{
+	const char *args[] = {"--log-level", "info", "--sip-trunk", NULL, NULL};
+	const char *extra[] = {"-d", "200", NULL};
+	struct rt_test_server other, keep = srv;
+	char keep_log[320], trunk[200], cid[64];
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	snprintf(trunk, sizeof(trunk),
+		 "carrier from=127.0.0.0/8 proxy=sip:127.0.0.1:%u "
+		 "proxy_user=acct proxy_password=pw",
+		 uas_port);
+	args[3] = trunk;
+	snprintf(keep_log, sizeof(keep_log), "%s", logpath);
+	server_start(&other, "proxy", args);
+	srv = other; /* add_number talks to srv */
+	add_number(NUM_FWD, "+1 415 555 0123");
+	srv = keep;
+	uas = uas_start("uas_proxy.xml", NULL, NULL, NULL);
+	rc = uac_run(&other, "uac_call.xml", NULL, NUM_FWD, extra, cid,
+		     sizeof(cid));
+	if (rc == 0)
+		expect_ended(cid, "caller", 200);
+	snprintf(logpath, sizeof(logpath), "%s", keep_log);
+	assert_int_equal(rt_test_server_stop(&other), 0);
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+}
+
 /* SIGTERM with a call ringing: the business line gets a CANCEL, the
  * caller 503, and the server still exits 0. */
 static void test_stop_ends_calls(void **state)
@@ -945,6 +979,7 @@ int main(void)
 		cmocka_unit_test(test_digest_trunk),
 		cmocka_unit_test(test_tcp),
 		cmocka_unit_test(test_hold_and_unhold),
+		cmocka_unit_test(test_outbound_proxy),
 		cmocka_unit_test(test_stop_ends_calls),
 	};
 
