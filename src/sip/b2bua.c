@@ -91,10 +91,15 @@ static void emit(struct call *c, enum rt_sip_event_kind kind,
 		b->hooks.event(&ev, b->hooks.arg);
 }
 
+/* The call service's id on every line of a call that has one. */
 static void log_ctx(const struct call *c)
 {
 	char id[24];
 
+	if (!c->id) {
+		rt_log_ctx_clear();
+		return;
+	}
 	snprintf(id, sizeof(id), "%lld", (long long)c->id);
 	rt_log_ctx_set("call", id);
 }

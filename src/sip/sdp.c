@@ -106,7 +106,7 @@ static int parse_m(const char *v, size_t len, struct rt_sdp *s, struct media *m,
 		   const char **why)
 {
 	const char *p = v, *end = v + len, *tok;
-	unsigned port, pt;
+	unsigned port = 0, pt;
 	int i = 0;
 
 	m->seen = true;
