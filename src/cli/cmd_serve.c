@@ -7,9 +7,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "call/call.h"
 #include "cli/cli.h"
 #include "dni/dni.h"
 #include "http/http.h"
+#include "sip/sip.h"
 
 #define RT_LOG_MODULE "serve"
 
@@ -72,12 +74,48 @@ static void drain(struct rt_http *http, const sigset_t *sigs,
 	}
 }
 
+/* The SIP thread, with the call router as its hooks.  0, or the exit
+ * code (the message printed). */
+static int start_sip(struct rt_sip **sp, const struct rt_sip_conf *sc,
+		     struct rt_call_router *router)
+{
+	struct rt_sip_hooks hooks = {rt_call_route_h, rt_call_event_h, router};
+	int err;
+
+	if (sc->ntrunks == 0)
+		rt_info("no trunk configured: accepting SIP only from loopback "
+			"addresses",
+			"sip_listen=%s", sc->listen);
+	for (size_t i = 0; i < sc->ntrunks; i++)
+		rt_info("sip trunk", "name=%s sources=%zu digest=%s proxy=%s",
+			sc->trunks[i].name, sc->trunks[i].nfrom,
+			sc->trunks[i].user[0] ? "yes" : "no",
+			sc->trunks[i].proxy[0] ? sc->trunks[i].proxy : "-");
+	err = rt_sip_start(sp, sc, &hooks);
+	if (err == EINVAL)
+		return rt_cli_fail(RT_EXIT_USAGE,
+				   "config key 'sip_listen': bad address '%s' "
+				   "(want HOST:PORT)",
+				   sc->listen);
+	if (err)
+		return rt_cli_fail(RT_EXIT_FAIL,
+				   "cannot listen for SIP on '%s': %s",
+				   sc->listen, strerror(err));
+	rt_info("sip listening", "sip_listen=%s port=%u", sc->listen,
+		rt_sip_port(*sp));
+	return 0;
+}
+
 int rt_cmd_serve(struct rt_cli *c)
 {
 	static const char *const known[] = {NULL};
-	struct rt_http_deps deps = {&c->conf, c->store, c->auth, NULL};
+	struct rt_http_deps deps = {&c->conf, c->store, c->auth, NULL, NULL};
 	struct rt_dni_conf dconf = {c->conf.dni_grace, c->conf.dni_flush};
+	struct rt_sip_conf *sconf;
+	struct rt_call_router *router = NULL;
+	struct rt_sip *sip = NULL;
 	struct rt_dni *dni;
+	char msg[512];
 	struct rt_bootstrap boot;
 	struct rt_http *http;
 	sigset_t sigs;
@@ -90,15 +128,26 @@ int rt_cmd_serve(struct rt_cli *c)
 				   "serve takes no argument '%s'",
 				   rt_cli_arg(c, 0));
 
+	/* Checked before anything starts: a bad trunk is a usage error. */
+	sconf = calloc(1, sizeof(*sconf));
+	if (!sconf)
+		return rt_cli_fail(RT_EXIT_FAIL, "out of memory");
+	if (rt_sip_conf_load(sconf, &c->conf, msg, sizeof(msg))) {
+		free(sconf);
+		return rt_cli_fail(RT_EXIT_USAGE, "%s", msg);
+	}
+
 	if (c->conf.demo) {
 		memset(&boot, 0, sizeof(boot));
 		err = rt_auth_bootstrap(c->auth, &boot);
 		if (!err)
 			print_bootstrap(&boot);
-		else if (err != EEXIST)
+		else if (err != EEXIST) {
+			free(sconf);
 			return rt_cli_fail(RT_EXIT_FAIL,
 					   "cannot create the demo account: %s",
 					   strerror(err));
+		}
 		memset(&boot, 0, sizeof(boot));
 	}
 
@@ -117,14 +166,35 @@ int rt_cmd_serve(struct rt_cli *c)
 				   strerror(err));
 	/* Before HTTP: open sessions are back before the first page view. */
 	err = rt_dni_start(&dni, c->store, &dconf);
-	if (err)
+	if (err) {
+		free(sconf);
 		return rt_cli_fail(RT_EXIT_FAIL,
 				   "cannot start number insertion: %s",
 				   strerror(err));
+	}
 	deps.dni = dni;
-	err = rt_http_start(&http, &deps);
-	if (err)
+	/* Before SIP: the first INVITE finds every number. */
+	err = rt_call_router_start(&router, c->store);
+	if (err) {
+		free(sconf);
 		rt_dni_stop(dni);
+		return rt_cli_fail(RT_EXIT_FAIL, "cannot read the numbers: %s",
+				   strerror(err));
+	}
+	err = start_sip(&sip, sconf, router);
+	free(sconf);
+	if (err) {
+		rt_call_router_stop(router);
+		rt_dni_stop(dni);
+		return err;
+	}
+	deps.calls = router;
+	err = rt_http_start(&http, &deps);
+	if (err) {
+		rt_sip_stop(sip);
+		rt_call_router_stop(router);
+		rt_dni_stop(dni);
+	}
 	if (err == EINVAL)
 		return rt_cli_fail(
 			RT_EXIT_USAGE,
@@ -137,6 +207,8 @@ int rt_cmd_serve(struct rt_cli *c)
 	rt_info("listening", "listen=%s port=%u db=\"%s\" store=%s",
 		c->conf.listen, rt_http_port(http), c->conf.db,
 		rt_store_backend(c->store));
+	/* The SIP line first: scripts read up to the HTTP one. */
+	printf("sip on udp+tcp port %u\n", rt_sip_port(sip));
 	printf("listening on http://%s:%u\n",
 	       strncmp(c->conf.listen, "localhost", 9) == 0 ? "localhost"
 							    : "127.0.0.1",
@@ -151,6 +223,9 @@ int rt_cmd_serve(struct rt_cli *c)
 	rt_http_quiesce(http);
 	drain(http, &sigs, c->conf.shutdown_timeout);
 	rt_http_stop(http);
+	/* Calls in progress end with a BYE or a CANCEL. */
+	rt_sip_stop(sip);
+	rt_call_router_stop(router);
 	/* After HTTP: every session and page view it took is written. */
 	rt_dni_stop(dni);
 	rt_info("stopped", "");

@@ -18,12 +18,15 @@
 
 struct rt_http;
 struct rt_dni;
+struct rt_call_router;
 
 struct rt_http_deps {
 	const struct rt_conf *conf;
 	struct rt_store *store;
 	struct rt_auth *auth;
 	struct rt_dni *dni; /* may be NULL (tests of other parts) */
+	struct rt_call_router
+		*calls; /* told when numbers change; may be NULL */
 };
 
 /* Binds conf->listen and starts serving.  EADDRINUSE, EINVAL (bad listen

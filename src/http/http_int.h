@@ -11,8 +11,9 @@ struct rt_http {
 	const struct rt_conf *conf;
 	struct rt_store *store;
 	struct rt_auth *auth;
-	struct rt_dni *dni;	    /* NULL: the DNI endpoints answer 503 */
-	struct rt_ratelimit *limit; /* per client address, public routes */
+	struct rt_dni *dni;	      /* NULL: the DNI endpoints answer 503 */
+	struct rt_call_router *calls; /* NULL: no call routing to tell */
+	struct rt_ratelimit *limit;   /* per client address, public routes */
 	struct MHD_Daemon *mhd;
 	uint16_t port;
 	_Atomic unsigned inflight;

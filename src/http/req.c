@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "call/call.h"
 #include "dni/dni.h"
 #include "http/http_int.h"
 
@@ -519,8 +520,11 @@ int rt_http_commit(struct rt_req *r, struct rt_store_tx *tx)
 		/* A change through the API (a number, a pool, an account's
 		 * status...) may change what visitors are shown: the DNI
 		 * service reads its snapshots again.  Writes are rare next to
-		 * page views, so the cost is one read per active site. */
+		 * page views, so the cost is one read per active site.  Call
+		 * routing reads every number again, off the SIP thread. */
 		rt_dni_changed(r->srv->dni);
+	if (!err)
+		rt_call_router_changed(r->srv->calls);
 	return err;
 }
 

@@ -438,7 +438,7 @@ int rt_store_call_list(struct rt_store_tx *tx, int64_t scope,
 }
 
 struct event_rows {
-	rt_call_event_h *h;
+	rt_call_event_row_h *h;
 	void *arg;
 };
 
@@ -458,7 +458,7 @@ static int event_row(const struct rt_val *c, size_t ncols, void *arg)
 
 int rt_store_call_events_list(struct rt_store_tx *tx, int64_t scope,
 			      int64_t call_id, unsigned limit,
-			      rt_call_event_h *h, void *arg)
+			      rt_call_event_row_h *h, void *arg)
 {
 	struct rt_val args[] = {RT_VINT(scope), RT_VINT(call_id),
 				RT_VINT(limit)};

@@ -707,10 +707,10 @@ struct rt_call_event {
 	char kind[32];
 	char detail[1024]; /* JSON text, "" for none */
 };
-typedef int(rt_call_event_h)(const struct rt_call_event *e, void *arg);
+typedef int(rt_call_event_row_h)(const struct rt_call_event *e, void *arg);
 int rt_store_call_events_list(struct rt_store_tx *tx, int64_t scope,
 			      int64_t call_id, unsigned limit,
-			      rt_call_event_h *h, void *arg);
+			      rt_call_event_row_h *h, void *arg);
 /* The call's pages in order (rt_dni_pageview_h: id is the position). */
 int rt_store_call_pages_list(struct rt_store_tx *tx, int64_t scope,
 			     int64_t call_id, unsigned limit,

@@ -11,7 +11,9 @@
 
 #include "util/util.h"
 
-enum conf_type { T_STR, T_UINT, T_DURATION, T_SIZE, T_BOOL, T_LEVEL };
+/* T_LIST: a key given once per item (each value adds a line; an empty
+ * value empties the list), kept as the items joined by newlines. */
+enum conf_type { T_STR, T_UINT, T_DURATION, T_SIZE, T_BOOL, T_LEVEL, T_LIST };
 
 struct conf_key {
 	const char *name;
@@ -69,6 +71,15 @@ static const struct conf_key keys[] = {
 	  "still attributed to it (confidence grace)"),
 	K(dni_flush, T_DURATION, 1, 10000, "100ms",
 	  "how often DNI sessions and page views are written in one batch"),
+	K(sip_listen, T_STR, 0, 0, "127.0.0.1:5060",
+	  "SIP address HOST:PORT (UDP and TCP), one peers reach; port 0: any"),
+	K(sip_trunk, T_LIST, 1, 0, "",
+	  "a carrier's trunk, one line each (docs/configuration.md); none: "
+	  "only loopback may call"),
+	K(sip_ring_timeout, T_DURATION, 1000, 600000, "60s",
+	  "how long a forwarded call may ring before the caller gets 480"),
+	K(sip_rtp_ports, T_STR, 0, 0, "20000-29999",
+	  "UDP ports for RTP, MIN-MAX with MIN even; a call takes four"),
 	K(cookie_secure, T_BOOL, 0, 0, "false",
 	  "mark the session cookie Secure; set it when serving over HTTPS"),
 	K(demo, T_BOOL, 0, 0, "true",
@@ -113,6 +124,21 @@ static int set_value(struct rt_conf *c, const struct conf_key *k,
 		if (!s)
 			return ENOMEM;
 		free(*(char **)p);
+		*(char **)p = s;
+		return 0;
+	}
+	case T_LIST: {
+		char *old = *(char **)p, *s;
+
+		*want = "one line";
+		if (strchr(value, '\n'))
+			return EINVAL;
+		s = value[0] && old && old[0]
+			    ? rt_asprintf("%s\n%s", old, value)
+			    : strdup(value);
+		if (!s)
+			return ENOMEM;
+		free(old);
 		*(char **)p = s;
 		return 0;
 	}
@@ -226,7 +252,7 @@ char *rt_conf_beside_db(const struct rt_conf *c, const char *value,
 void rt_conf_release(struct rt_conf *c)
 {
 	for (size_t i = 0; i < RT_ARRAY_SIZE(keys); i++) {
-		if (keys[i].type == T_STR) {
+		if (keys[i].type == T_STR || keys[i].type == T_LIST) {
 			char **p = (char **)(void *)((char *)c + keys[i].off);
 
 			free(*p);
@@ -451,6 +477,23 @@ void rt_conf_print(const struct rt_conf *c, FILE *f)
 		case T_STR:
 			fprintf(f, "\"%s\"\n", *(char *const *)p);
 			break;
+		case T_LIST: {
+			const char *v = *(char *const *)p;
+
+			/* One line per item, under the one key. */
+			while (*v) {
+				size_t n = strcspn(v, "\n");
+
+				fprintf(f, "\"%.*s\"\n", (int)n, v);
+				v += n;
+				if (*v)
+					fprintf(f, "%s = ", k->name);
+				v += *v ? 1 : 0;
+			}
+			if (!**(char *const *)p)
+				fprintf(f, "\"\"\n");
+			break;
+		}
 		case T_UINT:
 			fprintf(f, "%u\n", *(const unsigned *)p);
 			break;

@@ -221,7 +221,12 @@ struct rt_conf {
 	unsigned dni_rate_burst;
 	uint64_t dni_grace;
 	uint64_t dni_flush;
-	bool cookie_secure; /* mark the session cookie Secure (behind TLS) */
+	char *sip_listen; /* HOST:PORT for SIP over UDP and TCP */
+	char *sip_trunk;  /* trunks, one per line (src/sip: rt_sip_trunk_parse)
+			   */
+	uint64_t sip_ring_timeout;
+	char *sip_rtp_ports; /* "MIN-MAX" */
+	bool cookie_secure;  /* mark the session cookie Secure (behind TLS) */
 	bool demo; /* create the demo account, admin user and key on an empty db
 		    */
 };

@@ -187,9 +187,12 @@ static void spawn(struct rt_test_server *s, const char *const *args,
 	pid_t parent = getpid();
 
 	{
-		const char *pre[] = {"serve",	 "--db",	s->db,
-				     "--listen", "127.0.0.1:0", "--log-level",
-				     "warn",	 NULL};
+		/* SIP on a free port too: tests run side by side. */
+		const char *pre[] = {"serve",	    "--db",
+				     s->db,	    "--listen",
+				     "127.0.0.1:0", "--sip-listen",
+				     "127.0.0.1:0", "--log-level",
+				     "warn",	    NULL};
 
 		argv = make_argv(pre, args);
 	}
@@ -251,6 +254,8 @@ static void spawn(struct rt_test_server *s, const char *const *args,
 		fail_msg("cannot read the port from: %s", out);
 	}
 	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%u", s->port);
+	if (rt_test_line_value(out, "sip on udp+tcp port ", val, sizeof(val)))
+		sscanf(val, "%u", &s->sip_port);
 	if (!strstr(out, "api key: "))
 		return; /* a restart: the database had its account */
 	rt_test_line_value(out, "api key: ", s->key, sizeof(s->key));

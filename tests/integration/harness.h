@@ -29,8 +29,9 @@ struct rt_test_server {
 	char db[320];  /* dir/r.db */
 	char base[64]; /* "http://127.0.0.1:PORT" */
 	unsigned port;
-	char key[128];	 /* the bootstrap admin API key */
-	char email[256]; /* the bootstrap admin user */
+	unsigned sip_port; /* UDP and TCP on 127.0.0.1 */
+	char key[128];	   /* the bootstrap admin API key */
+	char email[256];   /* the bootstrap admin user */
 	char password[128];
 	int64_t account_id; /* the demo account */
 };

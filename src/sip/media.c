@@ -1,0 +1,406 @@
+/*
+ * The RTP relay: each call has two sides (A the caller's, B the callee's),
+ * each an RTP/RTCP port pair of Ringtrail's that its peer sends to.  A
+ * packet from one side goes out of the other side's socket as it came
+ * (sequence numbers, timestamps and SSRC untouched, so loss stays visible
+ * end to end), with its payload type mapped and, when the sides chose
+ * different G.711 laws, its payload transcoded.
+ *
+ * Latching (symmetric RTP): the first packet a side's socket receives
+ * fixes where that side is sent to, whatever its SDP said, because NATs
+ * rewrite addresses; packets from elsewhere are dropped after that.
+ *
+ * Plain sockets rather than libre's rtp_sock: libre's RTP sender rewrites
+ * the header, and its receiver allocates a buffer per packet.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sip/sip_int.h"
+
+#define RT_LOG_MODULE "sip"
+
+#define RTP_RCVBUF (256 * 1024)
+#define RTP_MAX	   2048
+#define READ_BATCH 32 /* packets read per wake-up, so sides take turns */
+#define PT_NONE	   (-1)
+#define PT_CN	   13
+
+enum { RTP, RTCP };
+
+struct ref {
+	struct rt_media *m;
+	uint8_t side, kind;
+};
+
+struct side {
+	int fd[2];
+	uint16_t port;
+	struct ref ref[2];
+	struct sockaddr_storage dst[2]; /* where this side is sent to */
+	socklen_t dst_len[2];
+	bool latched[2];
+	int pt, telev_pt;
+	bool alaw;
+	uint64_t packets;
+	/* RFC 4733: the timestamp of the last event reported, so that the
+	 * three end packets of one digit make one digit. */
+	uint32_t dtmf_ts;
+	bool dtmf_any;
+};
+
+struct rt_media {
+	struct side s[2];
+	rt_media_dtmf_h *dtmfh;
+	void *arg;
+};
+
+/* ---- G.711 ---------------------------------------------------------------
+ * Tables from one law to the other through 16-bit linear, built once. */
+
+static uint8_t u2a[256], a2u[256];
+static pthread_once_t g711_once = PTHREAD_ONCE_INIT;
+
+static int ulaw_dec(uint8_t u)
+{
+	int t;
+
+	u = (uint8_t)~u;
+	t = ((u & 0x0f) << 3) + 0x84;
+	t <<= (u & 0x70) >> 4;
+	return (u & 0x80) ? 0x84 - t : t - 0x84;
+}
+
+static uint8_t ulaw_enc(int s)
+{
+	int sign = s < 0 ? 0x80 : 0, exp = 7, mag = s < 0 ? -s : s;
+
+	if (mag > 32635)
+		mag = 32635;
+	mag += 0x84;
+	while (exp > 0 && !(mag & (0x4000 >> (7 - exp))))
+		exp--;
+	return (uint8_t) ~(sign | exp << 4 | ((mag >> (exp + 3)) & 0x0f));
+}
+
+static int alaw_dec(uint8_t a)
+{
+	int seg, mant, mag;
+
+	a ^= 0x55;
+	seg = (a & 0x70) >> 4;
+	mant = a & 0x0f;
+	mag = seg ? ((mant | 0x10) << seg) + (1 << (seg - 1)) : (mant << 1) + 1;
+	mag <<= 3;
+	return (a & 0x80) ? mag : -mag;
+}
+
+static uint8_t alaw_enc(int s)
+{
+	int sign = s >= 0 ? 0x80 : 0, mag = s >= 0 ? s : -s - 1, seg;
+
+	mag >>= 3;
+	if (mag > 4095)
+		mag = 4095;
+	if (mag < 32)
+		return (uint8_t)((sign | (mag >> 1)) ^ 0x55);
+	for (seg = 1; seg < 7 && mag >= (32 << seg); seg++)
+		;
+	return (uint8_t)((sign | seg << 4 | ((mag >> seg) & 0x0f)) ^ 0x55);
+}
+
+static void g711_init(void)
+{
+	for (int i = 0; i < 256; i++) {
+		u2a[i] = alaw_enc(ulaw_dec((uint8_t)i));
+		a2u[i] = ulaw_enc(alaw_dec((uint8_t)i));
+	}
+}
+
+/* ---- sockets ------------------------------------------------------------- */
+
+static int bind_port(const struct rt_media_ports *ports, uint16_t port,
+		     int *fdp)
+{
+	struct sockaddr_storage ss = ports->bind;
+	int fd, rcv = RTP_RCVBUF, err;
+
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (bind(fd, (struct sockaddr *)&ss, ports->bind_len) != 0) {
+		err = errno;
+		close(fd);
+		return err;
+	}
+	/* The default buffer overflows under load (telephony notes). */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	*fdp = fd;
+	return 0;
+}
+
+/* An even RTP port and the RTCP port above it, taken in turn from the
+ * range so that a port just freed rests before it is used again. */
+static int bind_pair(struct rt_media_ports *ports, struct side *sd)
+{
+	unsigned span = (unsigned)(ports->max - ports->min + 1) / 2;
+
+	for (unsigned i = 0; i < span; i++) {
+		uint16_t p = ports->next;
+
+		ports->next = (uint16_t)(p + 2);
+		if (ports->next + 1 > ports->max || ports->next < ports->min)
+			ports->next = ports->min;
+		if (bind_port(ports, p, &sd->fd[RTP]))
+			continue;
+		if (bind_port(ports, (uint16_t)(p + 1), &sd->fd[RTCP])) {
+			close(sd->fd[RTP]);
+			sd->fd[RTP] = -1;
+			continue;
+		}
+		sd->port = p;
+		return 0;
+	}
+	return EADDRINUSE;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
+		      const struct sockaddr_storage *b, socklen_t blen)
+{
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* ---- relaying ------------------------------------------------------------ */
+
+static void dtmf(struct rt_media *m, int side, const uint8_t *pkt, size_t hdr,
+		 size_t len)
+{
+	struct side *s = &m->s[side];
+	static const char digits[] = "0123456789*#ABCD";
+	uint32_t ts;
+	uint8_t ev;
+
+	if (len < hdr + 4 || !(pkt[hdr + 1] & 0x80)) /* wait for the end */
+		return;
+	ev = pkt[hdr];
+	memcpy(&ts, pkt + 4, 4);
+	if (s->dtmf_any && s->dtmf_ts == ts)
+		return; /* the same event's end, sent again */
+	s->dtmf_any = true;
+	s->dtmf_ts = ts;
+	if (ev < 16 && m->dtmfh)
+		m->dtmfh(side, digits[ev], m->arg);
+}
+
+/* Maps the payload of a packet from side `from` for the other side; false
+ * when it cannot be carried there. */
+static bool map_payload(struct rt_media *m, int from, uint8_t *pkt, size_t hdr,
+			size_t len)
+{
+	const struct side *s = &m->s[from], *o = &m->s[!from];
+	int pt = pkt[1] & 0x7f, out;
+
+	if (pt == s->telev_pt && pt != PT_NONE) {
+		dtmf(m, from, pkt, hdr, len);
+		out = o->telev_pt;
+	} else if (pt == s->pt && pt != PT_NONE) {
+		out = o->pt;
+		if (s->alaw != o->alaw && out != PT_NONE) {
+			const uint8_t *tab = s->alaw ? a2u : u2a;
+			size_t end = len;
+
+			if (pkt[0] & 0x20) { /* padding: its count is last */
+				if (pkt[len - 1] > len - hdr)
+					return false;
+				end = len - pkt[len - 1];
+			}
+			for (size_t i = hdr; i < end; i++)
+				pkt[i] = tab[pkt[i]];
+		}
+	} else if (pt == PT_CN) {
+		out = PT_CN;
+	} else {
+		return false;
+	}
+	if (out == PT_NONE)
+		return false;
+	pkt[1] = (uint8_t)((pkt[1] & 0x80) | out);
+	return true;
+}
+
+/* The RTP header's length, or 0 when the packet is not RTP. */
+static size_t rtp_hdr_len(const uint8_t *p, size_t len)
+{
+	size_t hdr;
+
+	if (len < 12 || (p[0] >> 6) != 2)
+		return 0;
+	hdr = 12 + 4u * (p[0] & 0x0f);
+	if (p[0] & 0x10) {
+		if (len < hdr + 4)
+			return 0;
+		hdr += 4 + 4u * (size_t)((p[hdr + 2] << 8) | p[hdr + 3]);
+	}
+	return hdr <= len ? hdr : 0;
+}
+
+static void read_h(int flags, void *arg)
+{
+	const struct ref *r = arg;
+	struct rt_media *m = r->m;
+	int from = r->side, kind = r->kind;
+	struct side *s = &m->s[from], *o = &m->s[!from];
+	uint8_t pkt[RTP_MAX];
+	(void)flags;
+
+	for (int i = 0; i < READ_BATCH; i++) {
+		struct sockaddr_storage src;
+		socklen_t slen = sizeof(src);
+		ssize_t n = recvfrom(s->fd[kind], pkt, sizeof(pkt), 0,
+				     (struct sockaddr *)&src, &slen);
+		size_t hdr = 0;
+
+		if (n < 0)
+			return; /* EAGAIN, or an ICMP error of an earlier send
+				 */
+		if (!s->latched[kind]) {
+			s->dst[kind] = src;
+			s->dst_len[kind] = slen;
+			s->latched[kind] = true;
+		} else if (!same_addr(&src, slen, &s->dst[kind],
+				      s->dst_len[kind])) {
+			continue;
+		}
+		if (kind == RTP) {
+			hdr = rtp_hdr_len(pkt, (size_t)n);
+			if (!hdr || !map_payload(m, from, pkt, hdr, (size_t)n))
+				continue;
+			s->packets++;
+		}
+		if (!o->dst_len[kind])
+			continue;
+		sendto(o->fd[kind], pkt, (size_t)n, 0,
+		       (struct sockaddr *)&o->dst[kind], o->dst_len[kind]);
+	}
+}
+
+/* ---- the call's relay ---------------------------------------------------- */
+
+int rt_media_alloc(struct rt_media **mp, struct rt_media_ports *ports,
+		   rt_media_dtmf_h *dtmfh, void *arg)
+{
+	struct rt_media *m;
+	int err = 0;
+
+	pthread_once(&g711_once, g711_init);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return ENOMEM;
+	m->dtmfh = dtmfh;
+	m->arg = arg;
+	for (int i = 0; i < 2; i++) {
+		m->s[i].fd[RTP] = m->s[i].fd[RTCP] = -1;
+		m->s[i].pt = m->s[i].telev_pt = PT_NONE;
+	}
+	for (int i = 0; i < 2 && !err; i++) {
+		struct side *sd = &m->s[i];
+
+		err = bind_pair(ports, sd);
+		for (int k = 0; k < 2 && !err; k++) {
+			sd->ref[k] = (struct ref){m, (uint8_t)i, (uint8_t)k};
+			err = rt_ua_fd_watch(sd->fd[k], read_h, &sd->ref[k]);
+			if (err) {
+				/* Not watched: closed here, not unwatched. */
+				close(sd->fd[k]);
+				sd->fd[k] = -1;
+			}
+		}
+	}
+	if (err) {
+		rt_media_free(m);
+		return err;
+	}
+	*mp = m;
+	return 0;
+}
+
+void rt_media_free(struct rt_media *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < 2; i++) {
+		for (int k = 0; k < 2; k++) {
+			if (m->s[i].fd[k] >= 0) {
+				rt_ua_fd_unwatch(m->s[i].fd[k]);
+				close(m->s[i].fd[k]);
+			}
+		}
+	}
+	free(m);
+}
+
+uint16_t rt_media_port(const struct rt_media *m, int side)
+{
+	return m->s[side].port;
+}
+
+int rt_media_set_remote(struct rt_media *m, int side, const char *addr,
+			uint16_t port, int pt, bool alaw, int telev_pt)
+{
+	struct side *s = &m->s[side];
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+
+	s->pt = pt;
+	s->alaw = alaw;
+	s->telev_pt = telev_pt;
+	memset(&ss, 0, sizeof(ss));
+	if (port && inet_pton(AF_INET, addr,
+			      &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		len = sizeof(struct sockaddr_in);
+	} else if (port &&
+		   inet_pton(AF_INET6, addr,
+			     &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		len = sizeof(struct sockaddr_in6);
+	}
+	if (len && ss.ss_family == AF_INET &&
+	    ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY))
+		len = 0; /* the old way to say hold: send nothing */
+	for (int k = 0; k < 2; k++) {
+		uint16_t p = (uint16_t)(port + k);
+
+		if (!len) {
+			s->dst_len[k] = 0;
+			s->latched[k] = false;
+			continue;
+		}
+		if (ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&ss)->sin_port = htons(p);
+		else
+			((struct sockaddr_in6 *)&ss)->sin6_port = htons(p);
+		/* A new address in the SDP: latch again on its packets. */
+		if (!s->latched[k] ||
+		    !same_addr(&ss, len, &s->dst[k], s->dst_len[k])) {
+			s->dst[k] = ss;
+			s->dst_len[k] = len;
+			s->latched[k] = false;
+		}
+	}
+	return 0;
+}
+
+uint64_t rt_media_packets(const struct rt_media *m, int side)
+{
+	return m->s[side].packets;
+}

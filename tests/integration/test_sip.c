@@ -1,0 +1,987 @@
+/*
+ * SIP with real peers: SIPp plays the carrier (UAC) and the business line
+ * (UAS) on loopback, through the real `ringtrail serve`.  What a carrier
+ * and a business see: ringing relayed, the answer bridged, BYE from either
+ * side carried across, CANCEL, busy and decline, no answer (a 2 s ring
+ * time-out), unknown numbers, untrusted sources, OPTIONS, media relayed
+ * with transcoding and RFC 4733 digits, and broken requests answered with
+ * a 4xx while the server keeps serving.
+ *
+ * Every SIPp run is bounded (its own -timeout and a kill after it); ports
+ * are free ones found at run time, so the test runs beside others.  The
+ * server's log (its standard error, sent to a file) is read for the call
+ * events that the calls store will record later.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "util/util.h"
+
+#define SIPP_TIMEOUT_S 25
+#define NUM_FWD	       "+13125550100" /* forwarded to the business line */
+#define NUM_NODEST     "+13125550101" /* in the inventory, no destination */
+#define NUM_UNKNOWN    "+13125550177" /* in nobody's inventory */
+
+static struct rt_test_server srv;
+static char work[256]; /* scenarios, SIPp's files, the server's log */
+static char logpath[320];
+static unsigned uas_port; /* the business line */
+
+/* ---- helpers --------------------------------------------------------------
+ */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* A port free for UDP and TCP on loopback now; with pair, port+1 too
+ * (RTP and RTCP).  Even when pair, so that RTCP is the next one. */
+static unsigned free_port(bool pair)
+{
+	for (int tries = 0; tries < 200; tries++) {
+		struct sockaddr_in a = {.sin_family = AF_INET};
+		socklen_t len = sizeof(a);
+		int u = socket(AF_INET, SOCK_DGRAM, 0), ok = 1;
+		unsigned port;
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (bind(u, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+		    getsockname(u, (struct sockaddr *)&a, &len) != 0) {
+			close(u);
+			continue;
+		}
+		port = ntohs(a.sin_port);
+		close(u);
+		if (pair)
+			port &= ~1u;
+		for (unsigned p = port; p <= port + (pair ? 3 : 0); p++) {
+			int s = socket(AF_INET, SOCK_DGRAM, 0);
+			int t = socket(AF_INET, SOCK_STREAM, 0);
+
+			a.sin_port = htons((uint16_t)p);
+			if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+			    bind(t, (struct sockaddr *)&a, sizeof(a)) != 0)
+				ok = 0;
+			close(s);
+			close(t);
+		}
+		if (ok && port > 1024 && port < 65000)
+			return port;
+	}
+	fail_msg("no free port");
+	return 0;
+}
+
+static char *read_file(const char *path, size_t *lenp)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f)
+		return NULL;
+	do {
+		if (len + 4096 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			buf = realloc(buf, cap + 1);
+			assert_non_null(buf);
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	fclose(f);
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
+
+/* tests/data/sip/name with @STATUS@ replaced, written into work/; returns
+ * the path written. */
+static const char *scenario(const char *name, const char *status)
+{
+	char src[512], *text, *at;
+	static char dst[512];
+	FILE *f;
+
+	snprintf(src, sizeof(src), "%s/tests/data/sip/%s", rt_test_source_dir(),
+		 name);
+	text = read_file(src, NULL);
+	if (!text)
+		fail_msg("cannot read %s", src);
+	while (status && (at = strstr(text, "@STATUS@"))) {
+		memcpy(at, status, 3);
+		memmove(at + 3, at + 8, strlen(at + 8) + 1);
+	}
+	snprintf(dst, sizeof(dst), "%s/%s%s%s", work, status ? status : "",
+		 status ? "-" : "", name);
+	f = fopen(dst, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(text);
+	return dst;
+}
+
+/* Starts SIPp in work/ with argv (NULL-terminated, after "sipp"); its
+ * output goes to work/<tag>.out. */
+static pid_t sipp_start(const char *tag, const char *const *args)
+{
+	const char *argv[48];
+	char out[400], timeout[16];
+	size_t n = 0;
+	pid_t parent = getpid(), pid;
+
+	snprintf(timeout, sizeof(timeout), "%ds", SIPP_TIMEOUT_S);
+	argv[n++] = "sipp";
+	for (size_t i = 0; args[i] && n < 40; i++)
+		argv[n++] = args[i];
+	argv[n++] = "-nostdin";
+	argv[n++] = "-timeout";
+	argv[n++] = timeout;
+	argv[n++] = "-timeout_error";
+	argv[n++] = "-trace_err";
+	argv[n++] = "-trace_msg";
+	argv[n] = NULL;
+	snprintf(out, sizeof(out), "%s/%s.out", work, tag);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent || chdir(work) != 0)
+			_exit(127);
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0)
+			_exit(127);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execvp("sipp", (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits for SIPp up to its time-out and a little more, then kills it;
+ * returns its exit status (-1 when killed). */
+static int sipp_wait(pid_t pid)
+{
+	uint64_t deadline = now_ms() + (SIPP_TIMEOUT_S + 5) * 1000;
+	int st;
+
+	for (;;) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		if (w == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		if (now_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		sleep_ms(20);
+	}
+}
+
+static void show(const char *tag)
+{
+	char path[400], *text;
+
+	snprintf(path, sizeof(path), "%s/%s.out", work, tag);
+	text = read_file(path, NULL);
+	fprintf(stderr, "---- %s ----\n%s\n", tag, text ? text : "(none)");
+	free(text);
+}
+
+/* Waits until something listens on UDP port (SIPp bound it). */
+static void wait_bound(unsigned port)
+{
+	uint64_t deadline = now_ms() + 5000;
+
+	while (now_ms() < deadline) {
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port = htons((uint16_t)port)};
+		int s = socket(AF_INET, SOCK_DGRAM, 0);
+		int taken;
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		taken = bind(s, (struct sockaddr *)&a, sizeof(a)) != 0;
+		close(s);
+		if (taken)
+			return;
+		sleep_ms(20);
+	}
+	show("uas");
+	fail_msg("SIPp did not bind port %u", port);
+}
+
+/* The business line on uas_port, in the background: file (a scenario of
+ * tests/data/sip) or SIPp's built-in scenario builtin. */
+static pid_t uas_start(const char *file, const char *status,
+		       const char *builtin, const char *extra)
+{
+	char p[16], mp[16];
+	const char *args[16];
+	size_t n = 0;
+	pid_t pid;
+
+	snprintf(p, sizeof(p), "%u", uas_port);
+	snprintf(mp, sizeof(mp), "%u", free_port(true));
+	args[n++] = file ? "-sf" : "-sn";
+	args[n++] = file ? scenario(file, status) : builtin;
+	args[n++] = "-p";
+	args[n++] = p;
+	args[n++] = "-mp";
+	args[n++] = mp;
+	args[n++] = "-i";
+	args[n++] = "127.0.0.1";
+	args[n++] = "-m";
+	args[n++] = "1";
+	if (extra)
+		args[n++] = extra;
+	args[n] = NULL;
+	pid = sipp_start("uas", args);
+	wait_bound(uas_port);
+	return pid;
+}
+
+/* The carrier: a UAC scenario (file of tests/data/sip, or a built-in one
+ * named in extra) calling number on server s; returns SIPp's status and
+ * its Call-ID in call_id ("1-PID@127.0.0.1", for the server's log). */
+static pid_t uac_start(const struct rt_test_server *s, const char *file,
+		       const char *status, const char *number,
+		       const char *const *extra, char *call_id, size_t size)
+{
+	char target[32], p[16], mp[16], service[32];
+	const char *args[32];
+	size_t n = 0;
+	pid_t pid;
+
+	snprintf(target, sizeof(target), "127.0.0.1:%u", s->sip_port);
+	snprintf(p, sizeof(p), "%u", free_port(false));
+	snprintf(mp, sizeof(mp), "%u", free_port(true));
+	/* SIPp's [service] is the dialled number: the E.164 one without
+	 * its '+', as many carriers send it. */
+	snprintf(service, sizeof(service), "%s",
+		 number[0] == '+' ? number + 1 : number);
+	if (file) {
+		args[n++] = "-sf";
+		args[n++] = scenario(file, status);
+	}
+	args[n++] = "-s";
+	args[n++] = service;
+	args[n++] = "-p";
+	args[n++] = p;
+	args[n++] = "-mp";
+	args[n++] = mp;
+	args[n++] = "-i";
+	args[n++] = "127.0.0.1";
+	args[n++] = "-m";
+	args[n++] = "1";
+	for (size_t i = 0; extra && extra[i]; i++)
+		args[n++] = extra[i];
+	args[n++] = target;
+	args[n] = NULL;
+	pid = sipp_start("uac", args);
+	if (call_id)
+		snprintf(call_id, size, "1-%d@127.0.0.1", (int)pid);
+	return pid;
+}
+
+static int uac_run(const struct rt_test_server *s, const char *file,
+		   const char *status, const char *number,
+		   const char *const *extra, char *call_id, size_t size)
+{
+	return sipp_wait(
+		uac_start(s, file, status, number, extra, call_id, size));
+}
+
+/* Waits up to 10 s for a line of the server's log holding every one of
+ * the NULL-terminated needles; fails the test without one. */
+static void expect_log(const char *const *needles)
+{
+	uint64_t deadline = now_ms() + 10000;
+
+	do {
+		char *log = read_file(logpath, NULL), *l;
+
+		for (l = log; l && *l;) {
+			char *end = strchr(l, '\n');
+			size_t i;
+
+			if (end)
+				*end = '\0';
+			for (i = 0; needles[i] && strstr(l, needles[i]); i++)
+				;
+			if (!needles[i]) {
+				free(log);
+				return;
+			}
+			l = end ? end + 1 : NULL;
+		}
+		free(log);
+		sleep_ms(50);
+	} while (now_ms() < deadline);
+	fail_msg("no line with '%s' '%s' in the server's log", needles[0],
+		 needles[1] ? needles[1] : "");
+}
+
+/* The server's "call ended" line of a SIP Call-ID, waited for up to 3 s. */
+static char *ended_line(const char *call_id)
+{
+	char needle[160];
+	uint64_t deadline = now_ms() + 3000;
+
+	snprintf(needle, sizeof(needle), "sip_call_id=\"%s\"", call_id);
+	do {
+		char *log = read_file(logpath, NULL), *l;
+
+		for (l = log; l && *l;) {
+			char *end = strchr(l, '\n');
+
+			if (end)
+				*end = '\0';
+			if (strstr(l, "msg=\"call ended\"") &&
+			    strstr(l, needle)) {
+				char *line = strdup(l);
+
+				free(log);
+				return line;
+			}
+			l = end ? end + 1 : NULL;
+		}
+		free(log);
+		sleep_ms(50);
+	} while (now_ms() < deadline);
+	fail_msg("no 'call ended' line for %s in the server's log", call_id);
+	return NULL;
+}
+
+static void expect_ended(const char *call_id, const char *side, unsigned status)
+{
+	char *line = ended_line(call_id), want[64];
+
+	snprintf(want, sizeof(want), "side=%s status=%u ", side, status);
+	if (!strstr(line, want))
+		fail_msg("call %s: want '%s' in: %s", call_id, want, line);
+	free(line);
+}
+
+static void expect_ok(int rc, const char *tag)
+{
+	if (rc != 0) {
+		show(tag);
+		fail_msg("SIPp %s exited with %d", tag, rc);
+	}
+}
+
+/* ---- fixture --------------------------------------------------------------
+ */
+
+static void add_number(const char *number, const char *dest)
+{
+	struct rt_test_resp r;
+
+	rt_test_api(&srv, &r, srv.key, "POST", "/v1/numbers",
+		    rt_test_fmt("{\"number\":\"%s\",\"kind\":\"offline\","
+				"\"campaign\":\"radio\"%s%s%s}",
+				number, dest ? ",\"destination\":\"" : "",
+				dest ? dest : "", dest ? "\"" : ""));
+	RT_EXPECT_STATUS(&r, 201);
+	rt_test_resp_free(&r);
+}
+
+/* Starts a server with its standard error in work/name.log. */
+static void server_start(struct rt_test_server *s, const char *name,
+			 const char *const *args)
+{
+	int saved, fd;
+
+	snprintf(logpath, sizeof(logpath), "%s/%s.log", work, name);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	rt_test_server_start(s, args, NULL);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	if (!s->sip_port)
+		fail_msg("the server printed no SIP port");
+}
+
+static int setup(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+	char rtp[32], pcap[320];
+	/* A range of its own for this run's RTP, away from the ephemeral
+	 * ports SIPp's media ports are picked from. */
+	unsigned base = 20000 + (unsigned)(getpid() % 99) * 100;
+	const char *args[] = {"--log-level",
+			      "info",
+			      "--sip-ring-timeout",
+			      "2s",
+			      "--sip-rtp-ports",
+			      rtp,
+			      NULL};
+
+	(void)state;
+	snprintf(rtp, sizeof(rtp), "%u-%u", base, base + 99);
+	snprintf(work, sizeof(work), "%s/rt-sip-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(work));
+	/* uac_pcap reads its audio from pcap/ under its folder. */
+	snprintf(pcap, sizeof(pcap), "%s/pcap", work);
+	assert_int_equal(symlink("/usr/share/sip-tester", pcap), 0);
+	server_start(&srv, "server", args);
+	uas_port = free_port(false);
+	add_number(NUM_FWD, rt_test_fmt("sip:biz@127.0.0.1:%u", uas_port));
+	add_number(NUM_NODEST, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	int rc;
+	(void)state;
+
+	rc = rt_test_server_stop(&srv);
+	if (!getenv("RT_TEST_KEEP"))
+		rt_test_rmtree(work);
+	return rc;
+}
+
+/* ---- calls ------------------------------------------------------------ */
+
+static void test_answered_caller_hangs_up(void **state)
+{
+	const char *extra[] = {"-d", "500", NULL};
+	char cid[64];
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	uas = uas_start("uas_answer.xml", NULL, NULL, NULL);
+	rc = uac_run(&srv, "uac_call.xml", NULL, NUM_FWD, extra, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	expect_ended(cid, "caller", 200);
+}
+
+/* The same over TCP from the carrier (the business line stays on UDP). */
+static void test_tcp(void **state)
+{
+	const char *extra[] = {"-t", "t1", "-d", "200", NULL};
+	char cid[64];
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	rc = uac_run(&srv, "uac_options.xml", "200", NUM_FWD, extra + 0, NULL,
+		     0);
+	expect_ok(rc, "uac");
+	uas = uas_start("uas_answer.xml", NULL, NULL, NULL);
+	rc = uac_run(&srv, "uac_call.xml", NULL, NUM_FWD, extra, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	expect_ended(cid, "caller", 200);
+}
+
+/* A re-INVITE with a=sendonly is hold, a=sendrecv again unhold: events of
+ * the caller's side, answered by Ringtrail (recvonly, then sendrecv). */
+static void test_hold_and_unhold(void **state)
+{
+	char cid[64], call[32], *line, *at;
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	uas = uas_start("uas_answer.xml", NULL, NULL, NULL);
+	rc = uac_run(&srv, "uac_hold.xml", NULL, NUM_FWD, NULL, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	expect_ended(cid, "caller", 200);
+	/* The events carry the call service's id, on the ended line too. */
+	line = ended_line(cid);
+	at = strstr(line, " call=");
+	assert_non_null(at);
+	snprintf(call, sizeof(call), "call=%lld ", strtoll(at + 6, NULL, 10));
+	free(line);
+	{
+		const char *hold[] = {"msg=\"call event\"", call, "event=hold",
+				      "side=caller", NULL};
+		const char *unhold[] = {"msg=\"call event\"", call,
+					"event=unhold", "side=caller", NULL};
+
+		expect_log(hold);
+		expect_log(unhold);
+	}
+}
+
+static void test_callee_hangs_up(void **state)
+{
+	char cid[64];
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	/* National format: read for the trunk's country (US). */
+	uas = uas_start("uas_bye.xml", NULL, NULL, NULL);
+	rc = uac_run(&srv, "uac_wait_bye.xml", NULL, "3125550100", NULL, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	expect_ended(cid, "callee", 200);
+}
+
+static void test_cancel_before_answer(void **state)
+{
+	char cid[64];
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	uas = uas_start("uas_ring.xml", NULL, NULL, NULL);
+	rc = uac_run(&srv, "uac_cancel.xml", NULL, NUM_FWD, NULL, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	/* The business line's phone stops ringing: it got a CANCEL. */
+	expect_ok(sipp_wait(uas), "uas");
+	expect_ended(cid, "caller", 487);
+}
+
+static void test_busy_and_decline(void **state)
+{
+	static const char *const cases[][2] = {{"486", "486"},
+					       {"603", "603"},
+					       {"600", "486"}};
+	(void)state;
+
+	for (size_t i = 0; i < RT_ARRAY_SIZE(cases); i++) {
+		char cid[64];
+		pid_t uas =
+			uas_start("uas_reject.xml", cases[i][0], NULL, NULL);
+		int rc = uac_run(&srv, "uac_reject.xml", cases[i][1], NUM_FWD,
+				 NULL, cid, sizeof(cid));
+
+		expect_ok(rc, "uac");
+		expect_ok(sipp_wait(uas), "uas");
+		expect_ended(cid, "callee",
+			     (unsigned)strtoul(cases[i][0], NULL, 10));
+	}
+}
+
+static void test_no_answer(void **state)
+{
+	char cid[64];
+	uint64_t t0 = now_ms(), took;
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	/* The line rings past the ring time-out (2 s): the caller gets 480
+	 * and the line a CANCEL. */
+	uas = uas_start("uas_ring.xml", NULL, NULL, NULL);
+	rc = uac_run(&srv, "uac_reject.xml", "480", NUM_FWD, NULL, cid,
+		     sizeof(cid));
+	took = now_ms() - t0;
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	expect_ended(cid, "system", 480);
+	if (took < 1900 || took > 8000)
+		fail_msg("no answer took %llu ms (ring time-out 2 s)",
+			 (unsigned long long)took);
+}
+
+static void test_unknown_and_unrouted(void **state)
+{
+	char cid[64];
+	int rc;
+	(void)state;
+
+	rc = uac_run(&srv, "uac_reject.xml", "404", NUM_UNKNOWN, NULL, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	/* In the inventory, but with nowhere to go. */
+	rc = uac_run(&srv, "uac_reject.xml", "480", NUM_NODEST, NULL, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ended(cid, "system", 480);
+	/* Not a phone number at all. */
+	rc = uac_run(&srv, "uac_reject.xml", "404", "sales", NULL, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+}
+
+static void test_options(void **state)
+{
+	int rc;
+	(void)state;
+
+	rc = uac_run(&srv, "uac_options.xml", "200", NUM_FWD, NULL, NULL, 0);
+	expect_ok(rc, "uac");
+}
+
+/* uac_pcap plays G.711 A-law and the digit 1 (RFC 4733); the line, a
+ * SIPp UAS that speaks PCMU only, echoes it back: both directions are
+ * relayed, transcoded, and the digit is seen. */
+static void test_media_relayed(void **state)
+{
+	const char *extra[] = {"-sn", "uac_pcap", NULL};
+	char *line, *log, cid[64];
+	unsigned long long a = 0, b = 0;
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	uas = uas_start(NULL, NULL, "uas", "-rtp_echo");
+	rc = uac_run(&srv, NULL, NULL, NUM_FWD, extra, cid, sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	line = ended_line(cid);
+	if (!strstr(line, "side=caller status=200 ") ||
+	    sscanf(strstr(line, "rtp_caller="),
+		   "rtp_caller=%llu rtp_callee=%llu", &a, &b) != 2 ||
+	    a < 100 || b < 100)
+		fail_msg("want RTP relayed both ways: %s", line);
+	free(line);
+	log = read_file(logpath, NULL);
+	assert_non_null(strstr(log, "msg=\"call dtmf\" side=caller digit=1"));
+	assert_non_null(strstr(log, "transcoding=yes"));
+	free(log);
+}
+
+/* ---- broken requests ------------------------------------------------------
+ */
+
+/* Sends text over UDP from a fresh socket; returns the status of the first
+ * answer that is not 100, 0 when none comes within ms. */
+static int udp_exchange(const char *text, size_t len, unsigned ms)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET}, me = a;
+	socklen_t ml = sizeof(me);
+	int s = socket(AF_INET, SOCK_DGRAM, 0), status = 0;
+	uint64_t deadline = now_ms() + ms;
+	char buf[65536];
+
+	a.sin_addr.s_addr = me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)srv.sip_port);
+	assert_int_equal(bind(s, (struct sockaddr *)&me, sizeof(me)), 0);
+	getsockname(s, (struct sockaddr *)&me, &ml);
+	(void)ml;
+	assert_true(sendto(s, text, len, 0, (struct sockaddr *)&a, sizeof(a)) ==
+		    (ssize_t)len);
+	while (!status) {
+		struct pollfd p = {s, POLLIN, 0};
+		int64_t left = (int64_t)(deadline - now_ms());
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		n = recv(s, buf, sizeof(buf) - 1, 0);
+		if (n < 12)
+			continue;
+		buf[n] = '\0';
+		if (sscanf(buf, "SIP/2.0 %d", &status) != 1 || status == 100)
+			status = 0;
+	}
+	close(s);
+	return status;
+}
+
+/* The text of a corpus file with its markers filled in. */
+static char *corpus_text(const char *path, bool crlf, unsigned seq,
+			 size_t *lenp)
+{
+	size_t rawlen;
+	char *raw = read_file(path, &rawlen), *out;
+	struct rt_buf b;
+
+	assert_non_null(raw);
+	rt_buf_init(&b);
+	for (const char *p = raw; p < raw + rawlen; p++) {
+		if (strncmp(p, "@PORT@", 6) == 0) {
+			rt_buf_printf(&b, "%u", srv.sip_port);
+			p += 5;
+		} else if (strncmp(p, "@BRANCH@", 8) == 0) {
+			rt_buf_printf(&b, "z9hG4bK-corpus-%u-%d", seq,
+				      (int)getpid());
+			p += 7;
+		} else if (strncmp(p, "@HUGE@", 6) == 0) {
+			for (int i = 0; i < 20000; i++)
+				rt_buf_puts(&b, "a");
+			p += 5;
+		} else if (*p == '\n' && crlf) {
+			rt_buf_puts(&b, "\r\n");
+		} else {
+			rt_buf_append(&b, p, 1);
+		}
+	}
+	free(raw);
+	out = rt_buf_detach(&b, lenp);
+	assert_non_null(out);
+	/* @LEN@: the length of the body, as it is after the above. */
+	{
+		char *len_at = strstr(out, "@LEN@"),
+		     *body = strstr(out, "\r\n\r\n");
+		char num[8];
+		int w;
+
+		if (!body)
+			body = strstr(out, "\n\n");
+		if (len_at && body) {
+			size_t bl = *lenp - (size_t)(body - out) -
+				    (body[0] == '\r' ? 4 : 2);
+
+			/* The five bytes of @LEN@ hold any body length of
+			 * up to five digits, padded with spaces. */
+			w = snprintf(num, sizeof(num), "%-5zu", bl);
+			assert_int_equal(w, 5);
+			memcpy(len_at, num, 5);
+		}
+	}
+	return out;
+}
+
+static int options_status(unsigned seq)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg),
+			 "OPTIONS sip:ping@127.0.0.1:%u SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 127.0.0.1:9;rport;branch="
+			 "z9hG4bK-opt-%u-%d\r\n"
+			 "From: <sip:monitor@127.0.0.1>;tag=m%u\r\n"
+			 "To: <sip:ping@127.0.0.1>\r\n"
+			 "Call-ID: opt-%u-%d@127.0.0.1\r\n"
+			 "CSeq: 1 OPTIONS\r\n"
+			 "Max-Forwards: 70\r\n"
+			 "Content-Length: 0\r\n\r\n",
+			 srv.sip_port, seq, (int)getpid(), seq, seq,
+			 (int)getpid());
+
+	return udp_exchange(msg, (size_t)n, 2000);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Each file is named STATUS-what.sip (or none-what.sip when no answer
+ * can be sent); after each, OPTIONS must still get 200. */
+static void test_malformed_corpus(void **state)
+{
+	char dir[320];
+	struct dirent **names;
+	int n, tested = 0;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s/tests/data/sip/malformed",
+		 rt_test_source_dir());
+	n = scandir(dir, &names, NULL, by_name);
+	assert_true(n > 0);
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		char path[640];
+		size_t len, nl = strlen(name);
+		bool raw = nl > 8 && strcmp(name + nl - 8, ".raw.sip") == 0;
+		int want = 0, got;
+		char *text;
+
+		if (nl < 5 || strcmp(name + nl - 4, ".sip") != 0) {
+			free(names[i]);
+			continue;
+		}
+		if (strncmp(name, "none-", 5) != 0)
+			want = (int)strtol(name, NULL, 10);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		text = corpus_text(path, !raw, (unsigned)i, &len);
+		got = udp_exchange(text, len, want ? 2000 : 500);
+		free(text);
+		if (got != want)
+			fail_msg("%s: answered %d, want %d", name, got, want);
+		if (options_status((unsigned)i) != 200)
+			fail_msg("after %s, OPTIONS got no 200", name);
+		if (!rt_test_server_alive(&srv))
+			fail_msg("the server died on %s", name);
+		tested++;
+		free(names[i]);
+	}
+	free(names);
+	assert_true(tested >= 10);
+}
+
+/* A trunk that allows only another address: loopback is refused with 403,
+ * calls and health checks alike. */
+static void test_untrusted_source(void **state)
+{
+	static const char *const args[] =
+		{"--log-level", "info", "--sip-trunk",
+		 "carrier from=192.0.2.0/24 country=US", NULL};
+	struct rt_test_server other;
+	char keep_log[320];
+	int rc;
+	(void)state;
+
+	snprintf(keep_log, sizeof(keep_log), "%s", logpath);
+	server_start(&other, "untrusted", args);
+	rc = uac_run(&other, "uac_options.xml", "403", NUM_FWD, NULL, NULL, 0);
+	if (rc == 0)
+		rc = uac_run(&other, "uac_reject.xml", "403", NUM_FWD, NULL,
+			     NULL, 0);
+	snprintf(logpath, sizeof(logpath), "%s", keep_log);
+	assert_int_equal(rt_test_server_stop(&other), 0);
+	expect_ok(rc, "uac");
+}
+
+/* A trunk that any address may use by proving its digest credentials:
+ * challenged without them, 200 with them, 403 with a wrong password. */
+static void test_digest_trunk(void **state)
+{
+	static const char *const args[] =
+		{"--log-level", "info", "--sip-trunk",
+		 "pbx user=carrier password=s3cret country=GB", NULL};
+	const char *good[] = {"-au", "carrier", "-ap", "s3cret", NULL};
+	const char *bad[] = {"-au", "carrier", "-ap", "guess", NULL};
+	struct rt_test_server other;
+	char keep_log[320];
+	int rc;
+	(void)state;
+
+	snprintf(keep_log, sizeof(keep_log), "%s", logpath);
+	server_start(&other, "digest", args);
+	rc = uac_run(&other, "uac_options.xml", "401", NUM_FWD, NULL, NULL, 0);
+	if (rc == 0)
+		rc = uac_run(&other, "uac_options_auth.xml", "200", NUM_FWD,
+			     good, NULL, 0);
+	if (rc == 0)
+		rc = uac_run(&other, "uac_options_auth.xml", "403", NUM_FWD,
+			     bad, NULL, 0);
+	snprintf(logpath, sizeof(logpath), "%s", keep_log);
+	assert_int_equal(rt_test_server_stop(&other), 0);
+	expect_ok(rc, "uac");
+}
+
+/* A number whose destination is a phone number goes out through the
+ * trunk's proxy as sip:+E164@proxy, answering its challenge with the
+ * trunk's proxy credentials. */
+static void test_outbound_proxy(void **state)
+{
+	const char *args[] = {"--log-level", "info", "--sip-trunk", NULL, NULL};
+	const char *extra[] = {"-d", "200", NULL};
+	struct rt_test_server other, keep = srv;
+	char keep_log[320], trunk[200], cid[64];
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	snprintf(trunk, sizeof(trunk),
+		 "carrier from=127.0.0.0/8 proxy=sip:127.0.0.1:%u "
+		 "proxy_user=acct proxy_password=pw",
+		 uas_port);
+	args[3] = trunk;
+	snprintf(keep_log, sizeof(keep_log), "%s", logpath);
+	server_start(&other, "proxy", args);
+	srv = other; /* add_number talks to srv */
+	add_number(NUM_FWD, "+1 415 555 0123");
+	srv = keep;
+	uas = uas_start("uas_proxy.xml", NULL, NULL, NULL);
+	rc = uac_run(&other, "uac_call.xml", NULL, NUM_FWD, extra, cid,
+		     sizeof(cid));
+	if (rc == 0)
+		expect_ended(cid, "caller", 200);
+	snprintf(logpath, sizeof(logpath), "%s", keep_log);
+	assert_int_equal(rt_test_server_stop(&other), 0);
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+}
+
+/* SIGTERM with a call ringing: the business line gets a CANCEL, the
+ * caller 503, and the server still exits 0. */
+static void test_stop_ends_calls(void **state)
+{
+	static const char *const args[] = {"--log-level", "info", NULL};
+	const char *ringing[] = {"msg=\"call ringing\"", NULL};
+	struct rt_test_server other;
+	char keep_log[320];
+	pid_t uas, uac;
+	int rc;
+	(void)state;
+
+	snprintf(keep_log, sizeof(keep_log), "%s", logpath);
+	server_start(&other, "stopped", args);
+	{
+		struct rt_test_server keep = srv;
+
+		srv = other; /* add_number talks to srv */
+		add_number(NUM_FWD,
+			   rt_test_fmt("sip:biz@127.0.0.1:%u", uas_port));
+		srv = keep;
+	}
+	/* The new number reaches the router through the API's commit. */
+	uas = uas_start("uas_ring.xml", NULL, NULL, NULL);
+	uac = uac_start(&other, "uac_reject.xml", "503", NUM_FWD, NULL, NULL,
+			0);
+	expect_log(ringing);
+	assert_int_equal(rt_test_server_stop(&other), 0);
+	snprintf(logpath, sizeof(logpath), "%s", keep_log);
+	rc = sipp_wait(uac);
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_answered_caller_hangs_up),
+		cmocka_unit_test(test_callee_hangs_up),
+		cmocka_unit_test(test_cancel_before_answer),
+		cmocka_unit_test(test_busy_and_decline),
+		cmocka_unit_test(test_no_answer),
+		cmocka_unit_test(test_unknown_and_unrouted),
+		cmocka_unit_test(test_media_relayed),
+		cmocka_unit_test(test_malformed_corpus),
+		cmocka_unit_test(test_untrusted_source),
+		cmocka_unit_test(test_digest_trunk),
+		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_hold_and_unhold),
+		cmocka_unit_test(test_outbound_proxy),
+		cmocka_unit_test(test_stop_ends_calls),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
