@@ -40,7 +40,9 @@
 static struct rt_test_server srv;
 static char work[256]; /* scenarios, SIPp's files, the server's log */
 static char logpath[320];
-static unsigned uas_port; /* the business line */
+static unsigned uas_port;	    /* the business line */
+static pid_t peers[4];		    /* SIPp processes running, 0: free slot */
+static struct rt_test_server other; /* a second server some tests start */
 
 /* ---- helpers --------------------------------------------------------------
  */
@@ -188,7 +190,37 @@ static pid_t sipp_start(const char *tag, const char *const *args)
 		execvp("sipp", (char *const *)(uintptr_t)argv);
 		_exit(127);
 	}
+	for (size_t i = 0; i < RT_ARRAY_SIZE(peers); i++) {
+		if (!peers[i]) {
+			peers[i] = pid;
+			break;
+		}
+	}
 	return pid;
+}
+
+static void peer_done(pid_t pid)
+{
+	for (size_t i = 0; i < RT_ARRAY_SIZE(peers); i++) {
+		if (peers[i] == pid)
+			peers[i] = 0;
+	}
+}
+
+/* After each test, pass or fail: no SIPp or second server of it is left
+ * holding a port. */
+static int kill_peers(void **state)
+{
+	(void)state;
+	rt_test_server_stop(&other);
+	for (size_t i = 0; i < RT_ARRAY_SIZE(peers); i++) {
+		if (peers[i]) {
+			kill(peers[i], SIGKILL);
+			waitpid(peers[i], NULL, 0);
+			peers[i] = 0;
+		}
+	}
+	return 0;
 }
 
 /* Waits for SIPp up to its time-out and a little more, then kills it;
@@ -201,11 +233,14 @@ static int sipp_wait(pid_t pid)
 	for (;;) {
 		pid_t w = waitpid(pid, &st, WNOHANG);
 
-		if (w == pid)
+		if (w == pid) {
+			peer_done(pid);
 			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		}
 		if (now_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
+			peer_done(pid);
 			return -1;
 		}
 		sleep_ms(20);
@@ -456,6 +491,7 @@ static int setup(void **state)
 			      NULL};
 
 	(void)state;
+	other.out_fd = -1; /* not running: kill_peers may stop it anyway */
 	snprintf(rtp, sizeof(rtp), "%u-%u", base, base + 99);
 	snprintf(work, sizeof(work), "%s/rt-sip-XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
@@ -851,7 +887,6 @@ static void test_untrusted_source(void **state)
 	static const char *const args[] =
 		{"--log-level", "info", "--sip-trunk",
 		 "carrier from=192.0.2.0/24 country=US", NULL};
-	struct rt_test_server other;
 	char keep_log[320];
 	int rc;
 	(void)state;
@@ -876,7 +911,6 @@ static void test_digest_trunk(void **state)
 		 "pbx user=carrier password=s3cret country=GB", NULL};
 	const char *good[] = {"-au", "carrier", "-ap", "s3cret", NULL};
 	const char *bad[] = {"-au", "carrier", "-ap", "guess", NULL};
-	struct rt_test_server other;
 	char keep_log[320];
 	int rc;
 	(void)state;
@@ -902,7 +936,7 @@ static void test_outbound_proxy(void **state)
 {
 	const char *args[] = {"--log-level", "info", "--sip-trunk", NULL, NULL};
 	const char *extra[] = {"-d", "200", NULL};
-	struct rt_test_server other, keep = srv;
+	struct rt_test_server keep = srv;
 	char keep_log[320], trunk[200], cid[64];
 	pid_t uas;
 	int rc;
@@ -935,7 +969,6 @@ static void test_stop_ends_calls(void **state)
 {
 	static const char *const args[] = {"--log-level", "info", NULL};
 	const char *ringing[] = {"msg=\"call ringing\"", NULL};
-	struct rt_test_server other;
 	char keep_log[320];
 	pid_t uas, uac;
 	int rc;
@@ -966,21 +999,24 @@ static void test_stop_ends_calls(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_options),
-		cmocka_unit_test(test_answered_caller_hangs_up),
-		cmocka_unit_test(test_callee_hangs_up),
-		cmocka_unit_test(test_cancel_before_answer),
-		cmocka_unit_test(test_busy_and_decline),
-		cmocka_unit_test(test_no_answer),
-		cmocka_unit_test(test_unknown_and_unrouted),
-		cmocka_unit_test(test_media_relayed),
-		cmocka_unit_test(test_malformed_corpus),
-		cmocka_unit_test(test_untrusted_source),
-		cmocka_unit_test(test_digest_trunk),
-		cmocka_unit_test(test_tcp),
-		cmocka_unit_test(test_hold_and_unhold),
-		cmocka_unit_test(test_outbound_proxy),
-		cmocka_unit_test(test_stop_ends_calls),
+		cmocka_unit_test_teardown(test_options, kill_peers),
+		cmocka_unit_test_teardown(test_answered_caller_hangs_up,
+					  kill_peers),
+		cmocka_unit_test_teardown(test_callee_hangs_up, kill_peers),
+		cmocka_unit_test_teardown(test_cancel_before_answer,
+					  kill_peers),
+		cmocka_unit_test_teardown(test_busy_and_decline, kill_peers),
+		cmocka_unit_test_teardown(test_no_answer, kill_peers),
+		cmocka_unit_test_teardown(test_unknown_and_unrouted,
+					  kill_peers),
+		cmocka_unit_test_teardown(test_media_relayed, kill_peers),
+		cmocka_unit_test_teardown(test_malformed_corpus, kill_peers),
+		cmocka_unit_test_teardown(test_untrusted_source, kill_peers),
+		cmocka_unit_test_teardown(test_digest_trunk, kill_peers),
+		cmocka_unit_test_teardown(test_tcp, kill_peers),
+		cmocka_unit_test_teardown(test_hold_and_unhold, kill_peers),
+		cmocka_unit_test_teardown(test_outbound_proxy, kill_peers),
+		cmocka_unit_test_teardown(test_stop_ends_calls, kill_peers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
