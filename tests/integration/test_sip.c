@@ -700,6 +700,11 @@ static void test_unknown_and_unrouted(void **state)
 		     sizeof(cid));
 	expect_ok(rc, "uac");
 	expect_ended(cid, "system", 480);
+	/* A '+' percent-encoded in the Request-URI is still the number. */
+	rc = uac_run(&srv, "uac_reject.xml", "480", "%2B13125550101", NULL, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ended(cid, "system", 480);
 	/* Not a phone number at all. */
 	rc = uac_run(&srv, "uac_reject.xml", "404", "sales", NULL, cid,
 		     sizeof(cid));
