@@ -666,9 +666,12 @@ void rt_ua_leg_free(struct rt_ua_leg *leg)
 
 /* ---- requests ------------------------------------------------------------ */
 
+/* A URI's user part, percent-decoded ("%2B1312..." is "+1312..."). */
 static void user_of(const struct uri *u, char *out, size_t size)
 {
-	pl_cut(out, size, &u->user);
+	if (re_snprintf(out, size, "%H", uri_user_unescape, &u->user) < 0)
+		pl_cut(out, size, &u->user);
+	rt_utf8_clean(out);
 }
 
 static void new_invite(struct rt_ua *ua, const struct sip_msg *msg,

@@ -535,6 +535,30 @@ static void test_answered_caller_hangs_up(void **state)
 	expect_ended(cid, "caller", 200);
 }
 
+/* Early media: the line's 183 with SDP reaches the caller as a 183 with
+ * Ringtrail's SDP (the caller's law, PCMU, though the line speaks PCMA). */
+static void test_early_media(void **state)
+{
+	const char *extra[] = {"-d", "200", NULL};
+	char cid[64];
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	uas = uas_start("uas_early.xml", NULL, NULL, NULL);
+	rc = uac_run(&srv, "uac_early.xml", NULL, NUM_FWD, extra, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	expect_ended(cid, "caller", 200);
+	{
+		const char *early[] = {"msg=\"call event\"",
+				       "event=early_media", "status=183", NULL};
+
+		expect_log(early);
+	}
+}
+
 /* The same over TCP from the carrier (the business line stays on UDP). */
 static void test_tcp(void **state)
 {
@@ -673,6 +697,11 @@ static void test_unknown_and_unrouted(void **state)
 	expect_ok(rc, "uac");
 	/* In the inventory, but with nowhere to go. */
 	rc = uac_run(&srv, "uac_reject.xml", "480", NUM_NODEST, NULL, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ended(cid, "system", 480);
+	/* A '+' percent-encoded in the Request-URI is still the number. */
+	rc = uac_run(&srv, "uac_reject.xml", "480", "%2B13125550101", NULL, cid,
 		     sizeof(cid));
 	expect_ok(rc, "uac");
 	expect_ended(cid, "system", 480);
@@ -1013,6 +1042,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_malformed_corpus, kill_peers),
 		cmocka_unit_test_teardown(test_untrusted_source, kill_peers),
 		cmocka_unit_test_teardown(test_digest_trunk, kill_peers),
+		cmocka_unit_test_teardown(test_early_media, kill_peers),
 		cmocka_unit_test_teardown(test_tcp, kill_peers),
 		cmocka_unit_test_teardown(test_hold_and_unhold, kill_peers),
 		cmocka_unit_test_teardown(test_outbound_proxy, kill_peers),
