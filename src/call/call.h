@@ -31,10 +31,51 @@ void rt_call_router_changed(struct rt_call_router *r);
 /* Numbers in the snapshot now. */
 size_t rt_call_router_size(struct rt_call_router *r);
 
-/* The hooks of rt_sip_hooks, with the router as arg: memory only. */
-void rt_call_route_h(const struct rt_sip_invite *in, struct rt_sip_route *out,
-		     void *arg);
-void rt_call_event_h(const struct rt_sip_event *ev, void *arg);
+/* The number a routed call is for. */
+struct rt_call_target {
+	int64_t account_id, number_id;
+	char kind[16]; /* pool, source, offline */
+};
+/* Where a call to in->dialled goes, from memory: true with out's
+ * destination and display and *t filled; false with out's status and
+ * reason (404 not in service, 480 suspended or no destination). */
+bool rt_call_router_find(struct rt_call_router *r,
+			 const struct rt_sip_invite *in,
+			 struct rt_sip_route *out, struct rt_call_target *t);
+
+/*
+ * The service: call ids, the routing and event hooks of the SIP thread,
+ * and a writer thread that records calls.  A routed INVITE takes its id
+ * and the lease engine's "who held the number" there and then (memory
+ * only); the writer inserts the call with its caller's region and line
+ * type, first-time flag and attribution, and applies each event (ringing,
+ * answered, digits, hold, the end with its disposition and durations) in
+ * batches.  docs/internals/call.md.
+ */
+struct rt_calls;
+
+struct rt_calls_conf {
+	int64_t grace_ms;  /* who-held grace after a visit ends */
+	uint64_t flush_ms; /* the writer's batching interval */
+};
+
+/* The ids go on from the highest stored.  router and dni are borrowed
+ * (dni may be NULL: calls are then unattributed). */
+int rt_calls_start(struct rt_calls **cp, struct rt_store *store,
+		   struct rt_call_router *router, struct rt_dni *dni,
+		   const struct rt_calls_conf *conf);
+/* Calls ended from now on by the system are interrupted (a stop). */
+void rt_calls_stopping(struct rt_calls *c);
+/* Writes what is queued and stops; NULL is fine. */
+void rt_calls_stop(struct rt_calls *c);
+/* Waits until what was queued before the call is written (EAGAIN past
+ * timeout_ms). */
+int rt_calls_flush(struct rt_calls *c, uint64_t timeout_ms);
+
+/* The hooks of rt_sip_hooks, with the service as arg: memory only. */
+void rt_calls_route_h(const struct rt_sip_invite *in, struct rt_sip_route *out,
+		      void *arg);
+void rt_calls_event_h(const struct rt_sip_event *ev, void *arg);
 
 /* Pages of the visit copied onto a call, at most. */
 #define RT_CALL_PAGES_MAX 200

@@ -4,9 +4,7 @@
  * loader thread and swapped in whole under a lock held only for the swap
  * and the search.  The SIP thread never reads the store.
  *
- * For now the call id is a counter and events are only logged: call
- * records come with the calls store, and this file is merged into that
- * service then.
+ * The call service (service.c) asks it where each call goes.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -42,7 +40,6 @@ struct rt_call_router {
 	struct snap *snap;
 	bool changed, stop;
 	pthread_t thread;
-	_Atomic int64_t next_id;
 };
 
 static void snap_free(struct snap *s)
@@ -231,7 +228,6 @@ int rt_call_router_start(struct rt_call_router **rp, struct rt_store *store)
 	if (!r)
 		return ENOMEM;
 	r->store = store;
-	atomic_init(&r->next_id, 1);
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->wake, NULL);
 	err = load(store, &r->snap);
@@ -293,16 +289,16 @@ static void refuse(struct rt_sip_route *out, uint16_t status,
 	rt_strlcpy(out->reason, reason, sizeof(out->reason));
 }
 
-void rt_call_route_h(const struct rt_sip_invite *in, struct rt_sip_route *out,
-		     void *arg)
+bool rt_call_router_find(struct rt_call_router *r,
+			 const struct rt_sip_invite *in,
+			 struct rt_sip_route *out, struct rt_call_target *t)
 {
-	struct rt_call_router *r = arg;
 	struct entry key, *e, found;
 	bool hit = false;
 
 	if (!in->dialled[0]) {
 		refuse(out, 404, "not a phone number");
-		return;
+		return false;
 	}
 	rt_strlcpy(key.e164, in->dialled, sizeof(key.e164));
 	pthread_mutex_lock(&r->lock);
@@ -316,37 +312,22 @@ void rt_call_route_h(const struct rt_sip_invite *in, struct rt_sip_route *out,
 	pthread_mutex_unlock(&r->lock);
 	if (!hit) {
 		refuse(out, 404, "number not in service");
-		return;
+		return false;
 	}
 	if (!found.usable) {
 		refuse(out, 480, "account suspended");
-		return;
+		return false;
 	}
 	if (!found.destination[0]) {
 		refuse(out, 480, "number has no destination");
-		return;
+		return false;
 	}
 	rt_strlcpy(out->destination, found.destination,
 		   sizeof(out->destination));
 	/* The business sees which tracking number was called. */
 	rt_strlcpy(out->display, found.label, sizeof(out->display));
-	out->call_id = atomic_fetch_add(&r->next_id, 1);
-	rt_info("call to a tracking number",
-		"call=%lld account=%lld number=%lld kind=%s dialled=%s",
-		(long long)out->call_id, (long long)found.account_id,
-		(long long)found.number_id, found.kind, found.e164);
-}
-
-void rt_call_event_h(const struct rt_sip_event *ev, void *arg)
-{
-	char q[96];
-	(void)arg;
-
-	/* Until the calls store: the timeline is in the log. */
-	rt_info("call event",
-		"call=%lld event=%s side=%s status=%u reason=%s digit=%c",
-		(long long)ev->call_id, rt_sip_event_name(ev->kind),
-		rt_sip_side_name(ev->side), ev->status,
-		rt_log_q(q, sizeof(q), ev->reason),
-		ev->digit ? ev->digit : '-');
+	t->account_id = found.account_id;
+	t->number_id = found.number_id;
+	rt_strlcpy(t->kind, found.kind, sizeof(t->kind));
+	return true;
 }

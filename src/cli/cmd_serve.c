@@ -74,12 +74,12 @@ static void drain(struct rt_http *http, const sigset_t *sigs,
 	}
 }
 
-/* The SIP thread, with the call router as its hooks.  0, or the exit
+/* The SIP thread, with the call service as its hooks.  0, or the exit
  * code (the message printed). */
 static int start_sip(struct rt_sip **sp, const struct rt_sip_conf *sc,
-		     struct rt_call_router *router)
+		     struct rt_calls *calls)
 {
-	struct rt_sip_hooks hooks = {rt_call_route_h, rt_call_event_h, router};
+	struct rt_sip_hooks hooks = {rt_calls_route_h, rt_calls_event_h, calls};
 	int err;
 
 	if (sc->ntrunks == 0)
@@ -113,6 +113,8 @@ int rt_cmd_serve(struct rt_cli *c)
 	struct rt_dni_conf dconf = {c->conf.dni_grace, c->conf.dni_flush};
 	struct rt_sip_conf *sconf;
 	struct rt_call_router *router = NULL;
+	struct rt_calls_conf cconf = {(int64_t)c->conf.dni_grace, 100};
+	struct rt_calls *calls = NULL;
 	struct rt_sip *sip = NULL;
 	struct rt_dni *dni;
 	char msg[512];
@@ -181,9 +183,19 @@ int rt_cmd_serve(struct rt_cli *c)
 		return rt_cli_fail(RT_EXIT_FAIL, "cannot read the numbers: %s",
 				   strerror(err));
 	}
-	err = start_sip(&sip, sconf, router);
+	err = rt_calls_start(&calls, c->store, router, dni, &cconf);
+	if (err) {
+		free(sconf);
+		rt_call_router_stop(router);
+		rt_dni_stop(dni);
+		return rt_cli_fail(RT_EXIT_FAIL,
+				   "cannot start recording calls: %s",
+				   strerror(err));
+	}
+	err = start_sip(&sip, sconf, calls);
 	free(sconf);
 	if (err) {
+		rt_calls_stop(calls);
 		rt_call_router_stop(router);
 		rt_dni_stop(dni);
 		return err;
@@ -192,6 +204,7 @@ int rt_cmd_serve(struct rt_cli *c)
 	err = rt_http_start(&http, &deps);
 	if (err) {
 		rt_sip_stop(sip);
+		rt_calls_stop(calls);
 		rt_call_router_stop(router);
 		rt_dni_stop(dni);
 	}
@@ -223,8 +236,11 @@ int rt_cmd_serve(struct rt_cli *c)
 	rt_http_quiesce(http);
 	drain(http, &sigs, c->conf.shutdown_timeout);
 	rt_http_stop(http);
-	/* Calls in progress end with a BYE or a CANCEL. */
+	/* Calls in progress end with a BYE or a CANCEL, and are recorded as
+	 * interrupted. */
+	rt_calls_stopping(calls);
 	rt_sip_stop(sip);
+	rt_calls_stop(calls);
 	rt_call_router_stop(router);
 	/* After HTTP: every session and page view it took is written. */
 	rt_dni_stop(dni);

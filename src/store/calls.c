@@ -394,6 +394,20 @@ int rt_store_call_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 	return err;
 }
 
+int rt_store_call_read(struct rt_store_tx *tx, int64_t id, struct rt_call *c)
+{
+	struct rt_val args[] = {RT_VINT(id)};
+	struct call_rows r = {.one = c};
+	int err;
+
+	c->id = 0;
+	err = rt_store_query(tx,
+			     "SELECT " CALL_COLS
+			     " FROM calls c WHERE c.id = ?1",
+			     args, 1, call_row, &r, NULL);
+	return !err && c->id == 0 ? ENOENT : err;
+}
+
 int rt_store_call_list(struct rt_store_tx *tx, int64_t scope,
 		       const struct rt_call_filter *f, const struct rt_page *pg,
 		       rt_call_h *h, void *arg)

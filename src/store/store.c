@@ -1,8 +1,10 @@
 /*
  * The store's connection layer: picks the backend by URL, keeps a pool of
  * connections, and wraps every backend call (timing for /metrics, asserts,
- * fault injection through RT_FAULT_STORE_CALL=N, which fails the Nth query
- * with EIO so tests can show what a user sees when the database fails).
+ * fault injection through RT_FAULT_STORE_CALL=N, which fails the Nth call
+ * with EIO so tests can show what a user sees when the database fails;
+ * RT_FAULT_STORE_WRITE=N counts only the calls of write transactions, which
+ * a server's background threads (reading at their own pace) do not shift).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,7 +30,9 @@ struct rt_store {
 	struct rt_hist hist[OP__N];
 	_Atomic uint64_t errors;
 	_Atomic uint64_t calls;
-	uint64_t fault_at; /* 0: off */
+	uint64_t fault_at;	 /* 0: off */
+	uint64_t fault_write_at; /* 0: off */
+	_Atomic uint64_t write_calls;
 };
 
 struct rt_store_tx {
@@ -41,11 +45,16 @@ static const struct rt_store_ops *const backends[] = {
 	&rt_store_sqlite_ops,
 };
 
-static int fault(struct rt_store *s)
+static int fault(struct rt_store *s, bool write)
 {
 	uint64_t n = atomic_fetch_add(&s->calls, 1) + 1;
 
-	return s->fault_at && n == s->fault_at ? EIO : 0;
+	if (s->fault_at && n == s->fault_at)
+		return EIO;
+	if (!s->fault_write_at || !write)
+		return 0;
+	n = atomic_fetch_add(&s->write_calls, 1) + 1;
+	return n == s->fault_write_at ? EIO : 0;
 }
 
 int rt_store_open(struct rt_store **sp, const char *url,
@@ -75,6 +84,9 @@ int rt_store_open(struct rt_store **sp, const char *url,
 	fenv = getenv("RT_FAULT_STORE_CALL");
 	if (fenv && rt_parse_u64(fenv, 1, UINT64_MAX, &s->fault_at))
 		s->fault_at = 0;
+	fenv = getenv("RT_FAULT_STORE_WRITE");
+	if (fenv && rt_parse_u64(fenv, 1, UINT64_MAX, &s->fault_write_at))
+		s->fault_write_at = 0;
 
 	/* An in-memory SQLite database exists per connection: keep one. */
 	n = opts->pool_size ? opts->pool_size : 1;
@@ -157,7 +169,7 @@ int rt_store_begin(struct rt_store *s, bool write, struct rt_store_tx **txp)
 	tx = calloc(1, sizeof(*tx));
 	if (!tx)
 		return ENOMEM;
-	err = fault(s);
+	err = fault(s, write);
 	if (err) {
 		free(tx);
 		return err;
@@ -216,7 +228,7 @@ int rt_store_query(struct rt_store_tx *tx, const char *sql,
 
 	if (!sql || (nargs && !args))
 		RT_BUG("rt_store_query without sql or args");
-	err = fault(s);
+	err = fault(s, tx->write);
 	if (err)
 		return err;
 	t0 = rt_mono_us();

@@ -682,6 +682,9 @@ int rt_store_recording_delete(struct rt_store_tx *tx, int64_t scope,
 			      int64_t call_id, int64_t now,
 			      struct rt_recording *r);
 
+/* The writer's read of a call it is recording (unscoped). */
+int rt_store_call_read(struct rt_store_tx *tx, int64_t id, struct rt_call *c);
+
 /* Reads, scoped like every API read. */
 int rt_store_call_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 		      struct rt_call *c);

@@ -462,7 +462,7 @@ static int setup_small(void **state)
 
 static int setup_fault(void **state)
 {
-	static const char *const env[] = {"RT_FAULT_STORE_CALL=80", NULL};
+	static const char *const env[] = {"RT_FAULT_STORE_WRITE=80", NULL};
 
 	rt_test_server_start(&local, NULL, env);
 	*state = &local;
@@ -543,8 +543,9 @@ static void test_store_failure(void **state)
 
 	if (!f->key[0])
 		fail_msg("the fault server started without a key; startup used "
-			 "more than 80 store calls?");
-	/* Writes until the 80th store call fails under one of them. */
+			 "more than 80 write calls?");
+	/* Writes until the 80th call of a write transaction fails under one
+	 * of them (reads are left out: background threads make them). */
 	for (i = 0; i < 40 && !failed; i++) {
 		post_raw(f, &r, "/v1/accounts",
 			 rt_test_fmt("{\"name\":\"fault %d\"}", i),
@@ -562,7 +563,7 @@ static void test_store_failure(void **state)
 		rt_test_resp_free(&r);
 	}
 	if (!failed)
-		fail_msg("no request failed with RT_FAULT_STORE_CALL=80");
+		fail_msg("no request failed with RT_FAULT_STORE_WRITE=80");
 	/* The server goes on, and the failed write left nothing behind. */
 	rt_test_api(f, &r, f->key, "GET", "/v1/accounts?limit=200", NULL);
 	RT_EXPECT_STATUS(&r, 200);

@@ -36,6 +36,7 @@
 #define NUM_FWD	       "+13125550100" /* forwarded to the business line */
 #define NUM_NODEST     "+13125550101" /* in the inventory, no destination */
 #define NUM_UNKNOWN    "+13125550177" /* in nobody's inventory */
+#define NUM_POOL       "+13125550102" /* a pool number shown to a visitor */
 
 static struct rt_test_server srv;
 static char work[256]; /* scenarios, SIPp's files, the server's log */
@@ -431,6 +432,81 @@ static void expect_ended(const char *call_id, const char *side, unsigned status)
 	free(line);
 }
 
+/* The call record of a SIP Call-ID once it has ended (the call service
+ * writes in batches: waited for up to 3 s), with its events; the caller
+ * frees it with json_decref. */
+static json_t *call_record(struct rt_test_server *s, const char *call_id)
+{
+	uint64_t deadline = now_ms() + 3000;
+
+	do {
+		struct rt_test_resp r;
+		json_t *item, *found = NULL;
+		size_t i;
+
+		rt_test_api(s, &r, s->key, "GET", "/v1/calls?limit=200", NULL);
+		RT_EXPECT_STATUS(&r, 200);
+		json_array_foreach (json_object_get(r.json, "data"), i, item) {
+			const char *cid = json_string_value(
+				json_object_get(item, "sip_call_id"));
+			const char *disp = json_string_value(
+				json_object_get(item, "disposition"));
+
+			if (cid && strcmp(cid, call_id) == 0 &&
+			    strcmp(disp, "in_progress") != 0)
+				found = json_integer(json_integer_value(
+					json_object_get(item, "id")));
+		}
+		rt_test_resp_free(&r);
+		if (found) {
+			json_int_t id = json_integer_value(found);
+
+			json_decref(found);
+			rt_test_api(s, &r, s->key, "GET",
+				    rt_test_fmt("/v1/calls/%lld",
+						(long long)id),
+				    NULL);
+			RT_EXPECT_STATUS(&r, 200);
+			found = json_incref(r.json);
+			rt_test_resp_free(&r);
+			return found;
+		}
+		sleep_ms(50);
+	} while (now_ms() < deadline);
+	fail_msg("no ended call with SIP Call-ID %s in /v1/calls", call_id);
+	return NULL;
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "";
+}
+
+/* The call's record says how it ended and who hung up; its timeline ends
+ * with an "ended" event. */
+static json_t *expect_record(const char *call_id, const char *disposition,
+			     const char *side, unsigned status)
+{
+	json_t *c = call_record(&srv, call_id),
+	       *ev = json_object_get(c, "events");
+	const json_t *last = json_array_get(ev, json_array_size(ev) - 1);
+
+	if (strcmp(jstr(c, "disposition"), disposition) != 0 ||
+	    strcmp(jstr(c, "hangup_side"), side) != 0 ||
+	    json_integer_value(json_object_get(c, "sip_status")) != status)
+		fail_msg("call %s: want %s by %s with %u, got %s by %s with "
+			 "%lld",
+			 call_id, disposition, side, status,
+			 jstr(c, "disposition"), jstr(c, "hangup_side"),
+			 (long long)json_integer_value(
+				 json_object_get(c, "sip_status")));
+	assert_string_equal(jstr(json_array_get(ev, 0), "kind"), "invite");
+	assert_string_equal(jstr(last, "kind"), "ended");
+	return c;
+}
+
 static void expect_ok(int rc, const char *tag)
 {
 	if (rc != 0) {
@@ -533,6 +609,30 @@ static void test_answered_caller_hangs_up(void **state)
 	expect_ok(rc, "uac");
 	expect_ok(sipp_wait(uas), "uas");
 	expect_ended(cid, "caller", 200);
+	/* The record: the caller, the times, the number's own attribution
+	 * (an offline number of campaign "radio"). */
+	{
+		json_t *c = expect_record(cid, "answered", "caller", 200);
+		json_t *caller = json_object_get(c, "caller");
+		json_t *a = json_object_get(c, "attribution");
+
+		assert_string_equal(jstr(c, "tracking_number"), NUM_FWD);
+		assert_string_equal(jstr(caller, "number"), "+14155552671");
+		assert_string_equal(jstr(caller, "country"), "US");
+		assert_true(jstr(caller, "location")[0] != '\0');
+		assert_true(json_real_value(
+				    json_object_get(c, "talk_seconds")) >= 0.4);
+		assert_true(
+			json_is_true(json_object_get(c, "first_time_caller")));
+		assert_string_equal(jstr(a, "confidence"), "fixed");
+		assert_string_equal(jstr(json_object_get(a, "source"),
+					 "campaign"),
+				    "radio");
+		assert_string_equal(jstr(c, "destination"),
+				    rt_test_fmt("sip:biz@127.0.0.1:%u",
+						uas_port));
+		json_decref(c);
+	}
 }
 
 /* Early media: the line's 183 with SDP reaches the caller as a 183 with
@@ -611,6 +711,83 @@ static void test_hold_and_unhold(void **state)
 	}
 }
 
+/*
+ * The point of it all: a visitor from a Google Ads click is shown a pool
+ * number on the site, then calls it.  The call's record carries the
+ * visit: confidence exact, the session, its source and campaign, and the
+ * pages seen before calling, landing page first.
+ */
+static void test_call_attributed_to_visit(void **state)
+{
+	struct rt_test_resp r;
+	char cid[64], site_key[64], sid[32];
+	json_t *c, *a, *pages;
+	int64_t pool;
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	rt_test_api(&srv, &r, srv.key, "GET", "/v1/me", NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	snprintf(site_key, sizeof(site_key), "%s",
+		 jstr(json_object_get(r.json, "account"), "site_key"));
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, srv.key, "POST", "/v1/pools",
+		    "{\"name\":\"Site\",\"swap_targets\":[\"+13125550199\"]}");
+	RT_EXPECT_STATUS(&r, 201);
+	pool = rt_test_json_id(&r, "id");
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, srv.key, "POST", "/v1/numbers",
+		    rt_test_fmt("{\"number\":\"%s\",\"pool_id\":%lld,"
+				"\"destination\":\"sip:biz@127.0.0.1:%u\"}",
+				NUM_POOL, (long long)pool, uas_port));
+	RT_EXPECT_STATUS(&r, 201);
+	rt_test_resp_free(&r);
+
+	/* The visit: a paid click, then one more page. */
+	rt_test_api(&srv, &r, NULL, "POST", "/v1/dni/sessions",
+		    rt_test_fmt("{\"site_key\":\"%s\",\"landing_url\":"
+				"\"https://shop.example/spring?utm_source="
+				"google&utm_medium=cpc&utm_campaign=spring&"
+				"gclid=abc\",\"title\":\"Spring\"}",
+				site_key));
+	RT_EXPECT_STATUS(&r, 201);
+	assert_non_null(strstr(r.body, NUM_POOL));
+	snprintf(sid, sizeof(sid), "%s", jstr(r.json, "session_id"));
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, NULL, "POST",
+		    rt_test_fmt("/v1/dni/sessions/%s/pageviews", sid),
+		    "{\"url\":\"https://shop.example/contact\",\"title\":"
+		    "\"Contact\"}");
+	RT_EXPECT_STATUS(&r, 204);
+	rt_test_resp_free(&r);
+
+	/* The line answers and hangs up (uas_answer checks the display name
+	 * of the other number). */
+	uas = uas_start("uas_bye.xml", NULL, NULL, NULL);
+	rc = uac_run(&srv, "uac_wait_bye.xml", NULL, NUM_POOL, NULL, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	c = expect_record(cid, "answered", "callee", 200);
+	a = json_object_get(c, "attribution");
+	assert_string_equal(jstr(c, "number_kind"), "pool");
+	assert_string_equal(jstr(a, "confidence"), "exact");
+	assert_string_equal(jstr(a, "session_id"), sid);
+	assert_string_equal(jstr(json_object_get(a, "source"), "channel"),
+			    "Paid Search");
+	assert_string_equal(jstr(json_object_get(a, "source"), "campaign"),
+			    "spring");
+	assert_string_equal(jstr(json_object_get(json_object_get(a, "source"),
+						 "click_ids"),
+				 "gclid"),
+			    "abc");
+	pages = json_object_get(a, "pages");
+	assert_int_equal(json_array_size(pages), 2);
+	assert_string_equal(jstr(json_array_get(pages, 1), "title"), "Contact");
+	json_decref(c);
+}
+
 static void test_callee_hangs_up(void **state)
 {
 	char cid[64];
@@ -625,6 +802,7 @@ static void test_callee_hangs_up(void **state)
 	expect_ok(rc, "uac");
 	expect_ok(sipp_wait(uas), "uas");
 	expect_ended(cid, "callee", 200);
+	json_decref(expect_record(cid, "answered", "callee", 200));
 }
 
 static void test_cancel_before_answer(void **state)
@@ -641,6 +819,17 @@ static void test_cancel_before_answer(void **state)
 	/* The business line's phone stops ringing: it got a CANCEL. */
 	expect_ok(sipp_wait(uas), "uas");
 	expect_ended(cid, "caller", 487);
+	{
+		json_t *c = expect_record(cid, "abandoned", "caller", 487);
+
+		assert_true(json_is_null(json_object_get(c, "answered_at")));
+		assert_true(json_real_value(
+				    json_object_get(c, "talk_seconds")) == 0.0);
+		/* The caller called before: not a first-time caller now. */
+		assert_true(
+			json_is_false(json_object_get(c, "first_time_caller")));
+		json_decref(c);
+	}
 }
 
 static void test_busy_and_decline(void **state)
@@ -661,6 +850,9 @@ static void test_busy_and_decline(void **state)
 		expect_ok(sipp_wait(uas), "uas");
 		expect_ended(cid, "callee",
 			     (unsigned)strtoul(cases[i][0], NULL, 10));
+		json_decref(expect_record(cid, "busy", "callee",
+					  (unsigned)strtoul(cases[i][0], NULL,
+							    10)));
 	}
 }
 
@@ -681,6 +873,7 @@ static void test_no_answer(void **state)
 	expect_ok(rc, "uac");
 	expect_ok(sipp_wait(uas), "uas");
 	expect_ended(cid, "system", 480);
+	json_decref(expect_record(cid, "no_answer", "system", 480));
 	if (took < 1900 || took > 8000)
 		fail_msg("no answer took %llu ms (ring time-out 2 s)",
 			 (unsigned long long)took);
@@ -1032,6 +1225,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_answered_caller_hangs_up,
 					  kill_peers),
 		cmocka_unit_test_teardown(test_callee_hangs_up, kill_peers),
+		cmocka_unit_test_teardown(test_call_attributed_to_visit,
+					  kill_peers),
 		cmocka_unit_test_teardown(test_cancel_before_answer,
 					  kill_peers),
 		cmocka_unit_test_teardown(test_busy_and_decline, kill_peers),

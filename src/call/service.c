@@ -1,0 +1,516 @@
+/*
+ * The call service (call.h): the SIP thread's hooks take what must be taken
+ * at the moment (an id, the lease engine's answer) from memory and queue
+ * it; a writer thread records calls and their events in batches.  A batch
+ * that fails is kept, in order, and tried again with backoff, so that a
+ * database hiccup loses no call.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "call/call.h"
+#include "util/phone.h"
+
+#define RT_LOG_MODULE "call"
+
+enum op_kind { OP_BEGIN, OP_EVENT };
+
+struct op {
+	struct op *next;
+	enum op_kind kind;
+	int64_t call_id;
+	/* OP_BEGIN */
+	struct rt_call_target target;
+	struct rt_lease_who who;
+	char sip_call_id[128];
+	char dialled[20], caller[20], caller_raw[64];
+	char trunk[64], source[64], transport[8];
+	char destination[256];
+	int64_t at;
+	/* OP_EVENT */
+	struct rt_sip_event ev;
+	bool stopping;
+};
+
+struct rt_calls {
+	struct rt_store *store;
+	struct rt_call_router *router;
+	struct rt_dni *dni;
+	struct rt_dni_sites *sites;
+	struct rt_calls_conf conf;
+	_Atomic int64_t next_id;
+	_Atomic bool stopping;
+
+	pthread_mutex_t lock;
+	pthread_cond_t wake, written;
+	struct op *head, **tail;
+	uint64_t enq_seq, done_seq;
+	bool stop;
+	pthread_t writer;
+};
+
+static void enqueue(struct rt_calls *c, struct op *o)
+{
+	pthread_mutex_lock(&c->lock);
+	o->next = NULL;
+	*c->tail = o;
+	c->tail = &o->next;
+	c->enq_seq++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- the hooks (SIP thread: memory only) --------------------------------- */
+
+void rt_calls_route_h(const struct rt_sip_invite *in, struct rt_sip_route *out,
+		      void *arg)
+{
+	struct rt_calls *c = arg;
+	struct rt_call_target t;
+	struct op *o;
+
+	if (!rt_call_router_find(c->router, in, out, &t))
+		return;
+	o = calloc(1, sizeof(*o));
+	if (!o) {
+		/* Forwarded but not recorded would lose a call: refuse. */
+		out->status = 503;
+		rt_strlcpy(out->reason, "out of memory", sizeof(out->reason));
+		return;
+	}
+	o->kind = OP_BEGIN;
+	o->call_id = out->call_id = atomic_fetch_add(&c->next_id, 1);
+	o->target = t;
+	o->at = in->at;
+	/* Who held the number at the INVITE, asked now: leases move on. */
+	if (c->dni && strcmp(t.kind, "pool") == 0)
+		rt_lease_who(rt_dni_leases(c->dni), t.number_id, in->at,
+			     &o->who);
+	rt_strlcpy(o->sip_call_id, in->sip_call_id ? in->sip_call_id : "",
+		   sizeof(o->sip_call_id));
+	rt_strlcpy(o->dialled, in->dialled, sizeof(o->dialled));
+	rt_strlcpy(o->caller, in->caller, sizeof(o->caller));
+	rt_strlcpy(o->caller_raw, in->caller_raw, sizeof(o->caller_raw));
+	rt_strlcpy(o->trunk, in->trunk ? in->trunk : "", sizeof(o->trunk));
+	rt_strlcpy(o->source, in->source, sizeof(o->source));
+	rt_strlcpy(o->transport, in->transport ? in->transport : "",
+		   sizeof(o->transport));
+	rt_strlcpy(o->destination, out->destination, sizeof(o->destination));
+	enqueue(c, o);
+	rt_info("call to a tracking number",
+		"call=%lld account=%lld number=%lld kind=%s dialled=%s",
+		(long long)o->call_id, (long long)t.account_id,
+		(long long)t.number_id, t.kind, in->dialled);
+}
+
+void rt_calls_event_h(const struct rt_sip_event *ev, void *arg)
+{
+	struct rt_calls *c = arg;
+	struct op *o = calloc(1, sizeof(*o));
+	char q[96];
+
+	/* The timeline in the log too, as it happens. */
+	rt_info("call event",
+		"call=%lld event=%s side=%s status=%u reason=%s digit=%c",
+		(long long)ev->call_id, rt_sip_event_name(ev->kind),
+		rt_sip_side_name(ev->side), ev->status,
+		rt_log_q(q, sizeof(q), ev->reason),
+		ev->digit ? ev->digit : '-');
+	if (!o) {
+		rt_error("call event lost: out of memory", "call=%lld",
+			 (long long)ev->call_id);
+		return;
+	}
+	o->kind = OP_EVENT;
+	o->call_id = ev->call_id;
+	o->ev = *ev;
+	o->stopping = atomic_load(&c->stopping);
+	enqueue(c, o);
+}
+
+/* ---- the writer ------------------------------------------------------------
+ */
+
+static const char *side_name(enum rt_sip_side s)
+{
+	return s == RT_SIP_SIDE_CALLER	 ? "caller"
+	       : s == RT_SIP_SIDE_CALLEE ? "callee"
+					 : "system";
+}
+
+/* The caller's number as the call keeps it: region and line type. */
+static void caller_fill(struct rt_call *call, const struct op *o)
+{
+	struct rt_phone ph;
+
+	rt_strlcpy(call->caller_raw, o->caller_raw, sizeof(call->caller_raw));
+	if (!o->caller[0] || rt_phone_parse(o->caller, NULL, &ph))
+		return;
+	rt_strlcpy(call->caller_number, ph.e164, sizeof(call->caller_number));
+	rt_strlcpy(call->caller_country, ph.region,
+		   sizeof(call->caller_country));
+	rt_strlcpy(call->caller_line_type, rt_phone_type_name(ph.type),
+		   sizeof(call->caller_line_type));
+	rt_phone_region_name(ph.e164, call->caller_location,
+			     sizeof(call->caller_location));
+}
+
+static int event_add(struct rt_store_tx *tx, const struct rt_call *call,
+		     int64_t at, const char *kind, json_t *detail)
+{
+	char *d = detail && json_object_size(detail)
+			  ? json_dumps(detail, JSON_COMPACT)
+			  : NULL;
+	int err = rt_store_call_event_add(tx, call->id, call->account_id, at,
+					  kind, d);
+
+	free(d);
+	json_decref(detail);
+	return err;
+}
+
+static int apply_begin(struct rt_calls *c, struct rt_store_tx *tx,
+		       const struct op *o, struct rt_call *call)
+{
+	struct rt_number n;
+	bool seen = false;
+	int err;
+
+	memset(call, 0, sizeof(*call));
+	call->id = o->call_id;
+	call->account_id = o->target.account_id;
+	call->number_id = o->target.number_id;
+	rt_strlcpy(call->tracking_number, o->dialled,
+		   sizeof(call->tracking_number));
+	rt_strlcpy(call->number_kind, o->target.kind,
+		   sizeof(call->number_kind));
+	caller_fill(call, o);
+	rt_strlcpy(call->destination, o->destination,
+		   sizeof(call->destination));
+	rt_strlcpy(call->trunk, o->trunk, sizeof(call->trunk));
+	rt_strlcpy(call->sip_call_id, o->sip_call_id,
+		   sizeof(call->sip_call_id));
+	call->started_at = call->created_at = call->updated_at = o->at;
+	rt_strlcpy(call->disposition, "in_progress", sizeof(call->disposition));
+	err = rt_store_call_caller_seen(tx, call->account_id,
+					call->caller_number, o->at, &seen);
+	if (err)
+		return err;
+	call->first_time = call->caller_number[0] && !seen;
+	err = rt_store_number_get(tx, call->account_id, call->number_id, &n);
+	if (!err)
+		err = rt_call_attribute(tx, c->sites, &n, &o->who,
+					c->conf.grace_ms, call);
+	else if (err == ENOENT) /* gone since the snapshot: unattributed */
+		rt_strlcpy(call->confidence, "none", sizeof(call->confidence));
+	if (err && err != ENOENT)
+		return err;
+	err = rt_store_call_insert(tx, call);
+	if (!err && call->dni_session_id)
+		err = rt_store_call_pages_copy(tx, call->id, call->account_id,
+					       call->dni_session_id,
+					       RT_CALL_PAGES_MAX);
+	if (!err)
+		err = event_add(tx, call, o->at, "invite",
+				json_pack("{s:s,s:s,s:s,s:s}", "trunk",
+					  o->trunk, "source", o->source,
+					  "transport", o->transport,
+					  "destination", o->destination));
+	return err;
+}
+
+/* What an unanswered call's final status says happened. */
+static const char *unanswered(const struct op *o)
+{
+	uint16_t st = o->ev.status;
+
+	if (o->ev.side == RT_SIP_SIDE_SYSTEM && o->stopping)
+		return "interrupted";
+	if (st == 486 || st == 600 || st == 603)
+		return "busy";
+	if (st == 480 || st == 408)
+		return "no_answer";
+	if (st == 487 || o->ev.side == RT_SIP_SIDE_CALLER)
+		return "abandoned";
+	return "failed";
+}
+
+static int apply_event(struct rt_store_tx *tx, const struct op *o,
+		       struct rt_call *call)
+{
+	const struct rt_sip_event *ev = &o->ev;
+	json_t *detail = json_object();
+	char digit[2] = {ev->digit, '\0'};
+	int err = rt_store_call_read(tx, o->call_id, call);
+
+	if (err) {
+		json_decref(detail);
+		return err == ENOENT ? 0 : err; /* its INVITE was not kept */
+	}
+	call->updated_at = ev->at;
+	switch (ev->kind) {
+	case RT_SIP_EV_ANSWERED:
+		if (!call->answered_at)
+			call->answered_at = ev->at;
+		break;
+	case RT_SIP_EV_DTMF:
+		json_object_set_new(detail, "digit", json_string(digit));
+		/* fall through */
+	case RT_SIP_EV_HOLD:
+	case RT_SIP_EV_UNHOLD:
+		json_object_set_new(detail, "side",
+				    json_string(side_name(ev->side)));
+		break;
+	case RT_SIP_EV_ENDED:
+		call->ended_at = ev->at;
+		rt_strlcpy(call->disposition,
+			   call->answered_at ? "answered" : unanswered(o),
+			   sizeof(call->disposition));
+		rt_strlcpy(call->hangup_side, side_name(ev->side),
+			   sizeof(call->hangup_side));
+		call->sip_status = ev->status;
+		rt_strlcpy(call->sip_reason, ev->reason,
+			   sizeof(call->sip_reason));
+		call->total_ms = ev->at - call->started_at;
+		call->ring_ms =
+			(call->answered_at ? call->answered_at : ev->at) -
+			call->started_at;
+		call->talk_ms =
+			call->answered_at ? ev->at - call->answered_at : 0;
+		json_object_set_new(detail, "side",
+				    json_string(side_name(ev->side)));
+		json_object_set_new(detail, "status", json_integer(ev->status));
+		if (ev->reason[0])
+			json_object_set_new(detail, "reason",
+					    json_string(ev->reason));
+		json_object_set_new(detail, "rtp_from_caller",
+				    json_integer(
+					    (json_int_t)ev->rtp_from_caller));
+		json_object_set_new(detail, "rtp_from_callee",
+				    json_integer(
+					    (json_int_t)ev->rtp_from_callee));
+		break;
+	default:
+		break;
+	}
+	err = rt_store_call_update(tx, call);
+	if (!err)
+		err = event_add(tx, call, ev->at, rt_sip_event_name(ev->kind),
+				detail);
+	else
+		json_decref(detail);
+	return err;
+}
+
+static int write_batch(struct rt_calls *c, struct op *ops)
+{
+	struct rt_call *call;
+	struct rt_store_tx *tx;
+	int err;
+
+	if (!ops)
+		return 0;
+	call = malloc(sizeof(*call));
+	if (!call)
+		return ENOMEM;
+	/* A visit's last page views may still be queued: written first, so
+	 * that the call copies them. */
+	for (struct op *o = ops; o && c->dni; o = o->next) {
+		if (o->kind == OP_BEGIN) {
+			rt_dni_flush(c->dni, 2000);
+			break;
+		}
+	}
+	err = rt_store_begin(c->store, true, &tx);
+	if (err)
+		goto out;
+	for (struct op *o = ops; o && !err; o = o->next)
+		err = o->kind == OP_BEGIN ? apply_begin(c, tx, o, call)
+					  : apply_event(tx, o, call);
+	if (err)
+		rt_store_rollback(tx);
+	else
+		err = rt_store_commit(tx);
+out:
+	free(call);
+	return err;
+}
+
+static struct timespec deadline(uint64_t ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += (time_t)(ms / 1000);
+	t.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+static void *writer_main(void *arg)
+{
+	struct rt_calls *c = arg;
+	uint64_t backoff_ms = 0;
+
+	for (;;) {
+		struct timespec until =
+			deadline(backoff_ms ? backoff_ms : c->conf.flush_ms);
+		struct op *ops;
+		uint64_t seq;
+		bool stop;
+		int err;
+
+		pthread_mutex_lock(&c->lock);
+		if (!c->stop)
+			pthread_cond_timedwait(&c->wake, &c->lock, &until);
+		ops = c->head;
+		c->head = NULL;
+		c->tail = &c->head;
+		seq = c->enq_seq;
+		stop = c->stop;
+		pthread_mutex_unlock(&c->lock);
+
+		err = write_batch(c, ops);
+		if (err) {
+			struct op *last = ops;
+
+			rt_error("writing calls failed; will retry",
+				 "err=\"%s\"", strerror(err));
+			/* Kept, in order, ahead of what came since. */
+			pthread_mutex_lock(&c->lock);
+			while (last && last->next)
+				last = last->next;
+			if (last) {
+				last->next = c->head;
+				if (!c->head)
+					c->tail = &last->next;
+				c->head = ops;
+			}
+			pthread_mutex_unlock(&c->lock);
+			backoff_ms = backoff_ms ? backoff_ms * 2 : 100;
+			if (backoff_ms > 5000)
+				backoff_ms = 5000;
+			if (stop && backoff_ms >= 1600)
+				break; /* stopping: give up after a few tries */
+			continue;
+		}
+		backoff_ms = 0;
+		while (ops) {
+			struct op *next = ops->next;
+
+			free(ops);
+			ops = next;
+		}
+		pthread_mutex_lock(&c->lock);
+		c->done_seq = seq;
+		pthread_cond_broadcast(&c->written);
+		if (stop && !c->head) {
+			pthread_mutex_unlock(&c->lock);
+			break;
+		}
+		pthread_mutex_unlock(&c->lock);
+	}
+	return NULL;
+}
+
+/* ---- start, flush, stop -----------------------------------------------------
+ */
+
+int rt_calls_start(struct rt_calls **cp, struct rt_store *store,
+		   struct rt_call_router *router, struct rt_dni *dni,
+		   const struct rt_calls_conf *conf)
+{
+	struct rt_calls *c = calloc(1, sizeof(*c));
+	struct rt_store_tx *tx;
+	int64_t next = 1;
+	int err;
+
+	if (!c)
+		return ENOMEM;
+	c->store = store;
+	c->router = router;
+	c->dni = dni;
+	c->conf = *conf;
+	if (!c->conf.flush_ms)
+		c->conf.flush_ms = 100;
+	c->tail = &c->head;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->wake, NULL);
+	pthread_cond_init(&c->written, NULL);
+	err = rt_dni_sites_load(&c->sites);
+	if (!err)
+		err = rt_store_begin(store, false, &tx);
+	if (!err) {
+		err = rt_store_call_next_id(tx, &next);
+		rt_store_rollback(tx);
+	}
+	atomic_init(&c->next_id, next);
+	if (!err)
+		err = pthread_create(&c->writer, NULL, writer_main, c);
+	if (err) {
+		rt_dni_sites_free(c->sites);
+		pthread_cond_destroy(&c->written);
+		pthread_cond_destroy(&c->wake);
+		pthread_mutex_destroy(&c->lock);
+		free(c);
+		return err;
+	}
+	*cp = c;
+	return 0;
+}
+
+void rt_calls_stopping(struct rt_calls *c)
+{
+	if (c)
+		atomic_store(&c->stopping, true);
+}
+
+int rt_calls_flush(struct rt_calls *c, uint64_t timeout_ms)
+{
+	struct timespec until = deadline(timeout_ms);
+	int err = 0;
+
+	pthread_mutex_lock(&c->lock);
+	{
+		uint64_t want = c->enq_seq;
+
+		pthread_cond_signal(&c->wake);
+		while (c->done_seq < want && !err)
+			err = pthread_cond_timedwait(&c->written, &c->lock,
+						     &until);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return err == ETIMEDOUT ? EAGAIN : err;
+}
+
+void rt_calls_stop(struct rt_calls *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->stop = true;
+	pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->writer, NULL);
+	while (c->head) { /* what could not be written in the end */
+		struct op *next = c->head->next;
+
+		rt_error("call change not written at stop", "call=%lld",
+			 (long long)c->head->call_id);
+		free(c->head);
+		c->head = next;
+	}
+	rt_dni_sites_free(c->sites);
+	pthread_cond_destroy(&c->written);
+	pthread_cond_destroy(&c->wake);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
