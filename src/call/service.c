@@ -341,28 +341,14 @@ out:
 	return err;
 }
 
-static struct timespec deadline(uint64_t ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	t.tv_sec += (time_t)(ms / 1000);
-	t.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t.tv_nsec >= 1000000000) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000;
-	}
-	return t;
-}
-
 static void *writer_main(void *arg)
 {
 	struct rt_calls *c = arg;
 	uint64_t backoff_ms = 0;
 
 	for (;;) {
-		struct timespec until =
-			deadline(backoff_ms ? backoff_ms : c->conf.flush_ms);
+		struct timespec until = rt_deadline_ms(
+			backoff_ms ? backoff_ms : c->conf.flush_ms);
 		struct op *ops;
 		uint64_t seq;
 		bool stop;
@@ -475,7 +461,7 @@ void rt_calls_stopping(struct rt_calls *c)
 
 int rt_calls_flush(struct rt_calls *c, uint64_t timeout_ms)
 {
-	struct timespec until = deadline(timeout_ms);
+	struct timespec until = rt_deadline_ms(timeout_ms);
 	int err = 0;
 
 	pthread_mutex_lock(&c->lock);

@@ -1239,21 +1239,6 @@ static void sweep(struct rt_dni *d, int64_t now)
 	rt_lease_sweep(d->leases, now);
 }
 
-/* now + ms on the clock that pthread_cond_timedwait reads. */
-static struct timespec deadline(uint64_t ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	t.tv_sec += (time_t)(ms / 1000);
-	t.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t.tv_nsec >= 1000000000) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000;
-	}
-	return t;
-}
-
 static void *writer_main(void *arg)
 {
 	struct rt_dni *d = arg;
@@ -1266,7 +1251,8 @@ static void *writer_main(void *arg)
 		bool stop;
 		int err;
 
-		until = deadline(backoff_ms ? backoff_ms : d->conf.flush_ms);
+		until = rt_deadline_ms(backoff_ms ? backoff_ms
+						  : d->conf.flush_ms);
 		pthread_mutex_lock(&d->lock);
 		if (!d->stop && !d->flush_want && d->nops < WAKE_OPS)
 			pthread_cond_timedwait(&d->wake, &d->lock, &until);
@@ -1337,7 +1323,7 @@ int rt_dni_flush(struct rt_dni *d, uint64_t timeout_ms)
 	uint64_t seq;
 	int err = 0;
 
-	until = deadline(timeout_ms);
+	until = rt_deadline_ms(timeout_ms);
 	pthread_mutex_lock(&d->lock);
 	seq = d->enq_seq;
 	d->flush_want = true;

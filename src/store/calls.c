@@ -486,39 +486,20 @@ int rt_store_call_events_list(struct rt_store_tx *tx, int64_t scope,
 		args, RT_ARRAY_SIZE(args), event_row, &r, NULL);
 }
 
-struct page_rows {
-	rt_dni_pageview_h *h;
-	void *arg;
-};
-
-static int page_row(const struct rt_val *c, size_t ncols, void *arg)
-{
-	struct page_rows *r = arg;
-	struct rt_dni_pageview p;
-
-	(void)ncols;
-	memset(&p, 0, sizeof(p));
-	p.id = rt_col_int(&c[0]);
-	RT_COL_STR(p.url, &c[1]);
-	RT_COL_STR(p.title, &c[2]);
-	p.at = rt_col_int(&c[3]);
-	return r->h(&p, r->arg);
-}
-
 int rt_store_call_pages_list(struct rt_store_tx *tx, int64_t scope,
 			     int64_t call_id, unsigned limit,
 			     rt_dni_pageview_h *h, void *arg)
 {
 	struct rt_val args[] = {RT_VINT(scope), RT_VINT(call_id),
 				RT_VINT(limit)};
-	struct page_rows r = {h, arg};
+	struct rt_store_pageview_rows r = {h, arg};
 
 	return rt_store_query(
 		tx,
 		"SELECT p.position, p.url, p.title, p.at FROM call_pages p "
 		"WHERE p.call_id = ?2 AND " RT_IN_SCOPE(
 			"p.account_id") " ORDER BY p.position LIMIT ?3",
-		args, RT_ARRAY_SIZE(args), page_row, &r, NULL);
+		args, RT_ARRAY_SIZE(args), rt_store_pageview_row, &r, NULL);
 }
 
 /* ---- recordings -----------------------------------------------------------

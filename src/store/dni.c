@@ -276,14 +276,9 @@ int rt_store_dni_session_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 	return err ? err : s->id ? 0 : ENOENT;
 }
 
-struct pageview_rows {
-	rt_dni_pageview_h *h;
-	void *arg;
-};
-
-static int pageview_row(const struct rt_val *c, size_t ncols, void *arg)
+int rt_store_pageview_row(const struct rt_val *c, size_t ncols, void *arg)
 {
-	struct pageview_rows *r = arg;
+	struct rt_store_pageview_rows *r = arg;
 	struct rt_dni_pageview p;
 
 	(void)ncols;
@@ -301,7 +296,7 @@ int rt_store_dni_pageview_list(struct rt_store_tx *tx, int64_t scope,
 {
 	struct rt_val args[] = {RT_VINT(scope), RT_VINT(session_id),
 				RT_VINT(limit)};
-	struct pageview_rows r = {h, arg};
+	struct rt_store_pageview_rows r = {h, arg};
 
 	/* The landing page is the first page view; it is kept on the
 	 * session's row only (id 0 here), one insert fewer per visit. */
@@ -315,7 +310,7 @@ int rt_store_dni_pageview_list(struct rt_store_tx *tx, int64_t scope,
 					"AND " RT_IN_SCOPE(
 						"p.account_id") " ORDER BY 1 "
 								"LIMIT ?3",
-		args, 3, pageview_row, &r, NULL);
+		args, 3, rt_store_pageview_row, &r, NULL);
 }
 
 struct who_rows {

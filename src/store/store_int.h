@@ -51,6 +51,14 @@ const struct rt_migration *rt_store_migrations(size_t *np);
 char *rt_store_clicks_encode(const struct rt_visit_source *v);
 void rt_store_clicks_decode(struct rt_visit_source *v, const char *text);
 
+/* Rows of (id, url, title, at) to an rt_dni_pageview_h: a visit's pages
+ * and a call's copy of them. */
+struct rt_store_pageview_rows {
+	rt_dni_pageview_h *h;
+	void *arg;
+};
+int rt_store_pageview_row(const struct rt_val *c, size_t ncols, void *arg);
+
 /* Row helpers for the data layer. */
 static inline int64_t rt_col_int(const struct rt_val *c)
 {

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #define RT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define RT_PRINTF(f, a)	 __attribute__((format(printf, f, a)))
@@ -69,6 +70,8 @@ const char *rt_log_q(char *buf, size_t size, const char *s);
 
 int64_t rt_now_ms(void);   /* wall clock, ms since the Unix epoch */
 uint64_t rt_mono_us(void); /* monotonic clock, microseconds */
+/* now + ms on the clock that pthread_cond_timedwait reads (realtime). */
+struct timespec rt_deadline_ms(uint64_t ms);
 
 /* Formats ms since the epoch as RFC 3339 UTC "2026-11-24T19:00:00.123Z". */
 #define RT_TIME_LEN 32
