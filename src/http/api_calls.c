@@ -15,24 +15,9 @@
 
 #define RT_LOG_MODULE "http"
 
-static json_t *str_or_null(const char *s)
-{
-	return s && s[0] ? json_string(s) : json_null();
-}
-
 static json_t *int_or_null(int64_t v)
 {
 	return v ? json_integer(v) : json_null();
-}
-
-static json_t *id_string(int64_t id)
-{
-	char s[24];
-
-	if (!id)
-		return json_null();
-	snprintf(s, sizeof(s), "%lld", (long long)id);
-	return json_string(s);
 }
 
 /* The call as the API shows it: everything on its row. */
@@ -42,21 +27,24 @@ static json_t *call_json(const struct rt_call *c)
 	json_t *o;
 
 	for (size_t i = 0; cands && i < c->ncandidates; i++)
-		json_array_append_new(cands, id_string(c->candidates[i]));
+		json_array_append_new(cands,
+				      rt_json_id_string(c->candidates[i]));
 	o = json_pack(
 		"{s:I,s:I,s:o,s:s,s:o,s:{s:o,s:o,s:o,s:o,s:o},s:o,s:o,s:o,s:o,"
 		"s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:b}",
 		"id", (json_int_t)c->id, "account_id",
 		(json_int_t)c->account_id, "number_id",
 		int_or_null(c->number_id), "tracking_number",
-		c->tracking_number, "number_kind", str_or_null(c->number_kind),
-		"caller", "number", str_or_null(c->caller_number), "as_sent",
-		str_or_null(c->caller_raw), "location",
-		str_or_null(c->caller_location), "country",
-		str_or_null(c->caller_country), "line_type",
-		str_or_null(c->caller_line_type), "destination",
-		str_or_null(c->destination), "trunk", str_or_null(c->trunk),
-		"sip_call_id", str_or_null(c->sip_call_id), "started_at",
+		c->tracking_number, "number_kind",
+		rt_json_str_or_null(c->number_kind), "caller", "number",
+		rt_json_str_or_null(c->caller_number), "as_sent",
+		rt_json_str_or_null(c->caller_raw), "location",
+		rt_json_str_or_null(c->caller_location), "country",
+		rt_json_str_or_null(c->caller_country), "line_type",
+		rt_json_str_or_null(c->caller_line_type), "destination",
+		rt_json_str_or_null(c->destination), "trunk",
+		rt_json_str_or_null(c->trunk), "sip_call_id",
+		rt_json_str_or_null(c->sip_call_id), "started_at",
 		rt_json_time(c->started_at), "answered_at",
 		rt_json_time(c->answered_at), "ended_at",
 		rt_json_time(c->ended_at), "ring_seconds",
@@ -69,9 +57,10 @@ static json_t *call_json(const struct rt_call *c)
 		c->ended_at ? json_real((double)c->total_ms / 1000)
 			    : json_null(),
 		"disposition", c->disposition, "hangup_side",
-		str_or_null(c->hangup_side), "sip_status",
+		rt_json_str_or_null(c->hangup_side), "sip_status",
 		int_or_null(c->sip_status), "sip_reason",
-		str_or_null(c->sip_reason), "first_time_caller", c->first_time);
+		rt_json_str_or_null(c->sip_reason), "first_time_caller",
+		c->first_time);
 	if (!o) {
 		json_decref(cands);
 		return NULL;
@@ -80,15 +69,16 @@ static json_t *call_json(const struct rt_call *c)
 		o, "attribution",
 		json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:s,s:o,s:o}}",
 			  "confidence", c->confidence, "session_id",
-			  id_string(c->dni_session_id), "candidates",
+			  rt_json_id_string(c->dni_session_id), "candidates",
 			  cands ? cands : json_array(), "source",
 			  rt_dni_source_json(&c->src), "landing_url",
-			  str_or_null(c->landing_url), "referrer",
-			  str_or_null(c->referrer), "ga_client_id",
-			  str_or_null(c->ga_client_id), "device", "class",
+			  rt_json_str_or_null(c->landing_url), "referrer",
+			  rt_json_str_or_null(c->referrer), "ga_client_id",
+			  rt_json_str_or_null(c->ga_client_id), "device",
+			  "class",
 			  c->device_class[0] ? c->device_class : "unknown",
-			  "browser", str_or_null(c->browser), "os",
-			  str_or_null(c->os)));
+			  "browser", rt_json_str_or_null(c->browser), "os",
+			  rt_json_str_or_null(c->os)));
 	json_object_set_new(o, "created_at", rt_json_time(c->created_at));
 	json_object_set_new(o, "updated_at", rt_json_time(c->updated_at));
 	return o;
@@ -228,7 +218,8 @@ static int page_item(const struct rt_dni_pageview *p, void *arg)
 {
 	return json_array_append_new(arg,
 				     json_pack("{s:s,s:o,s:o}", "url", p->url,
-					       "title", str_or_null(p->title),
+					       "title",
+					       rt_json_str_or_null(p->title),
 					       "at", rt_json_time(p->at)))
 		       ? ENOMEM
 		       : 0;

@@ -24,21 +24,6 @@ static bool dni_ready(struct rt_req *r)
 
 /* Session ids are random 18-digit numbers: strings in JSON, so that no
  * client rounds them. */
-static json_t *session_id_json(int64_t id)
-{
-	char s[24];
-
-	if (!id)
-		return json_null();
-	snprintf(s, sizeof(s), "%lld", (long long)id);
-	return json_string(s);
-}
-
-static json_t *str_or_null(const char *s)
-{
-	return s && s[0] ? json_string(s) : json_null();
-}
-
 /* ---- POST /v1/dni/sessions ---------------------------------------------- */
 
 static const struct rt_field visit_fields[] = {
@@ -142,21 +127,22 @@ void rt_api_dni_sessions_create(struct rt_req *r)
 		     json_pack("{s:o,s:o,s:b,s:b,s:I,s:o,s:o,s:b,s:o,s:{s:s,s:"
 			       "s,s:o,s:s,"
 			       "s:o}}",
-			       "session_id", session_id_json(out->session_id),
-			       "visitor_id", str_or_null(out->visitor_id),
+			       "session_id", rt_json_id_string(out->session_id),
+			       "visitor_id",
+			       rt_json_str_or_null(out->visitor_id),
 			       "returning", out->returning, "bot", out->bot,
 			       "ttl_seconds", (json_int_t)(out->ttl_ms / 1000),
 			       "numbers", swaps_json(out), "number_kind",
-			       str_or_null(out->number_kind), "shared",
+			       rt_json_str_or_null(out->number_kind), "shared",
 			       (out->lease_flags & RT_LEASE_SHARED) != 0,
 			       "source", rt_dni_source_json(&out->src),
 			       "device", "class",
 			       rt_dni_device_class_name(out->device.cls),
 			       "browser", out->device.browser,
 			       "browser_version",
-			       str_or_null(out->device.browser_version), "os",
-			       out->device.os, "bot",
-			       str_or_null(out->device.bot)));
+			       rt_json_str_or_null(out->device.browser_version),
+			       "os", out->device.os, "bot",
+			       rt_json_str_or_null(out->device.bot)));
 out:
 	free(out);
 }
@@ -237,9 +223,10 @@ void rt_api_dni_heartbeat(struct rt_req *r)
 
 static int pageview_item(const struct rt_dni_pageview *p, void *arg)
 {
-	json_array_append_new(arg, json_pack("{s:s,s:o,s:o}", "url", p->url,
-					     "title", str_or_null(p->title),
-					     "at", rt_json_time(p->at)));
+	json_array_append_new(arg,
+			      json_pack("{s:s,s:o,s:o}", "url", p->url, "title",
+					rt_json_str_or_null(p->title), "at",
+					rt_json_time(p->at)));
 	return 0;
 }
 
@@ -253,21 +240,23 @@ static json_t *session_json(const struct rt_dni_session *s, bool live,
 	return json_pack(
 		"{s:o,s:I,s:o,s:o,s:o,s:o,s:b,s:b,s:s,s:o,s:o,s:o,s:o,s:o,"
 		"s:o,s:{s:s,s:o,s:o},s:o,s:I,s:o,s:o,s:o,s:o}",
-		"id", session_id_json(s->id), "account_id",
+		"id", rt_json_id_string(s->id), "account_id",
 		(json_int_t)s->account_id, "pool_id",
 		s->pool_id ? json_integer(s->pool_id) : json_null(),
 		"number_id",
 		s->number_id ? json_integer(s->number_id) : json_null(),
-		"number", str_or_null(s->number_e164), "number_kind",
-		str_or_null(s->number_kind), "shared",
+		"number", rt_json_str_or_null(s->number_e164), "number_kind",
+		rt_json_str_or_null(s->number_kind), "shared",
 		(s->lease_flags & RT_LEASE_SHARED) != 0, "live", live,
 		"visitor_id", s->visitor_id, "ga_client_id",
-		str_or_null(s->ga_client_id), "landing_url",
-		str_or_null(s->landing_url), "referrer",
-		str_or_null(s->referrer), "title", str_or_null(s->title),
-		"user_agent", str_or_null(s->user_agent), "source", src,
-		"device", "class", s->device_class, "browser",
-		str_or_null(s->browser), "os", str_or_null(s->os), "consent",
+		rt_json_str_or_null(s->ga_client_id), "landing_url",
+		rt_json_str_or_null(s->landing_url), "referrer",
+		rt_json_str_or_null(s->referrer), "title",
+		rt_json_str_or_null(s->title), "user_agent",
+		rt_json_str_or_null(s->user_agent), "source", src, "device",
+		"class", s->device_class, "browser",
+		rt_json_str_or_null(s->browser), "os",
+		rt_json_str_or_null(s->os), "consent",
 		consent ? consent : json_null(), "pageview_count",
 		(json_int_t)s->pageviews, "pageviews", pageviews, "created_at",
 		rt_json_time(s->created_at), "last_seen_at",

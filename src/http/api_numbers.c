@@ -8,11 +8,6 @@
 #include "http/http_int.h"
 #include "util/phone.h"
 
-static json_t *str_or_null(const char *s)
-{
-	return s[0] ? json_string(s) : json_null();
-}
-
 json_t *rt_json_number(const struct rt_number *n)
 {
 	struct rt_phone ph;
@@ -23,9 +18,10 @@ json_t *rt_json_number(const struct rt_number *n)
 		      "id", (json_int_t)n->id, "account_id",
 		      (json_int_t)n->account_id, "number", n->e164, "label",
 		      n->label, "kind", n->kind, "source",
-		      str_or_null(n->source), "medium", str_or_null(n->medium),
-		      "campaign", str_or_null(n->campaign), "destination",
-		      str_or_null(n->destination), "status", n->status,
+		      rt_json_str_or_null(n->source), "medium",
+		      rt_json_str_or_null(n->medium), "campaign",
+		      rt_json_str_or_null(n->campaign), "destination",
+		      rt_json_str_or_null(n->destination), "status", n->status,
 		      "number_type", n->number_type, "country", n->country,
 		      "created_at", rt_json_time(n->created_at), "updated_at",
 		      rt_json_time(n->updated_at), "released_at",

@@ -6,11 +6,6 @@
 #include "dni/dni.h"
 #include "http/http_int.h"
 
-static json_t *str_or_null(const char *s)
-{
-	return s[0] ? json_string(s) : json_null();
-}
-
 static json_t *rule_json(const struct rt_source_rule *r)
 {
 	return json_pack("{s:I,s:I,s:I,s:s,s:s,s:s,s:o,s:b,s:s,s:o,s:o,s:s,"
@@ -18,10 +13,11 @@ static json_t *rule_json(const struct rt_source_rule *r)
 			 "id", (json_int_t)r->id, "account_id",
 			 (json_int_t)r->account_id, "position",
 			 (json_int_t)r->position, "name", r->name, "field",
-			 r->field, "op", r->op, "value", str_or_null(r->value),
-			 "case_sensitive", r->case_sensitive, "source_label",
-			 r->source_label, "medium_label",
-			 str_or_null(r->medium_label), "pool_id",
+			 r->field, "op", r->op, "value",
+			 rt_json_str_or_null(r->value), "case_sensitive",
+			 r->case_sensitive, "source_label", r->source_label,
+			 "medium_label", rt_json_str_or_null(r->medium_label),
+			 "pool_id",
 			 r->pool_id ? json_integer(r->pool_id) : json_null(),
 			 "status", r->status, "created_at",
 			 rt_json_time(r->created_at), "updated_at",

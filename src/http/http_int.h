@@ -207,7 +207,11 @@ static inline int64_t rt_req_scope(const struct rt_req *r)
 int rt_req_rank(const struct rt_req *r);
 
 /* JSON of objects (json.c). */
-json_t *rt_json_time(int64_t ms); /* RFC 3339 string, or null for 0 */
+json_t *rt_json_time(int64_t ms);	    /* RFC 3339 string, or null for 0 */
+json_t *rt_json_str_or_null(const char *s); /* null for NULL or "" */
+/* An id as a JSON string (ids past 2^53 would lose digits in JavaScript),
+ * or null for 0. */
+json_t *rt_json_id_string(int64_t id);
 json_t *rt_json_account(const struct rt_account *a);
 json_t *rt_json_user(const struct rt_user *u);
 json_t *rt_json_membership(const struct rt_membership *m);

@@ -65,3 +65,18 @@ json_t *rt_json_apikey(const struct rt_apikey *k)
 			 "expires_at", rt_json_time(k->expires_at),
 			 "revoked_at", rt_json_time(k->revoked_at));
 }
+
+json_t *rt_json_str_or_null(const char *s)
+{
+	return s && s[0] ? json_string(s) : json_null();
+}
+
+json_t *rt_json_id_string(int64_t id)
+{
+	char s[24];
+
+	if (!id)
+		return json_null();
+	snprintf(s, sizeof(s), "%lld", (long long)id);
+	return json_string(s);
+}
