@@ -3,8 +3,8 @@
  * Its routing answers "where does a call to this number go" from an
  * in-memory snapshot of every account's active numbers, for the SIP thread
  * (src/sip), which must never wait on the disk; its attribution step fills
- * a call's source from the visit that held the number.  The writer that
- * persists calls and their events joins them next.
+ * a call's source from the visit that held the number; its writer thread
+ * persists calls, their events and their recordings' rows.
  *
  * Threads: a loader thread reads the store; the hooks run on the SIP
  * thread and only read the snapshot.  The router borrows the store, which
@@ -35,6 +35,7 @@ size_t rt_call_router_size(struct rt_call_router *r);
 struct rt_call_target {
 	int64_t account_id, number_id;
 	char kind[16]; /* pool, source, offline */
+	bool record;   /* the number's calls are recorded */
 };
 /* Where a call to in->dialled goes, from memory: true with out's
  * destination and display and *t filled; false with out's status and
@@ -57,17 +58,33 @@ struct rt_calls;
 struct rt_calls_conf {
 	int64_t grace_ms;  /* who-held grace after a visit ends */
 	uint64_t flush_ms; /* the writer's batching interval */
+	/* The recordings folder (absolute or relative to the working
+	 * folder); NULL or "": calls are not recorded. */
+	const char *recordings_dir;
+	bool recording_opus; /* compact finished recordings to Ogg/Opus */
 };
 
-/* The ids go on from the highest stored.  router and dni are borrowed
- * (dni may be NULL: calls are then unattributed). */
+/*
+ * The ids go on from the highest stored.  router and dni are borrowed
+ * (dni may be NULL: calls are then unattributed).  With a recordings
+ * folder, the recorder starts too, and what a crash left is put right
+ * first: recordings still open are repaired (readable, complete false) and
+ * WAV recordings are queued for compaction when the format is opus.
+ */
 int rt_calls_start(struct rt_calls **cp, struct rt_store *store,
 		   struct rt_call_router *router, struct rt_dni *dni,
 		   const struct rt_calls_conf *conf);
 /* Calls ended from now on by the system are interrupted (a stop). */
 void rt_calls_stopping(struct rt_calls *c);
-/* Writes what is queued and stops; NULL is fine. */
+/* Finishes the recordings, writes what is queued and stops (after
+ * rt_sip_stop: no call may still be recorded); NULL is fine. */
 void rt_calls_stop(struct rt_calls *c);
+/* The recorder for rt_sip_hooks; NULL when calls are not recorded. */
+struct rt_recorder *rt_calls_recorder(struct rt_calls *c);
+/* Where a call's recording goes, relative to the recordings folder:
+ * ACCOUNT/YYYY/MM/DD/CALL.wav by the call's start (UTC). */
+void rt_calls_recording_path(int64_t account_id, int64_t call_id,
+			     int64_t started_ms, char *out, size_t size);
 /* Waits until what was queued before the call is written (EAGAIN past
  * timeout_ms). */
 int rt_calls_flush(struct rt_calls *c, uint64_t timeout_ms);

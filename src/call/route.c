@@ -26,6 +26,7 @@ struct entry {
 	char label[64];
 	char destination[256];
 	bool usable; /* the account and those above it are active */
+	bool record;
 };
 
 struct snap {
@@ -108,6 +109,7 @@ static int number_row(const struct rt_number *n, void *arg)
 	rt_strlcpy(e->kind, n->kind, sizeof(e->kind));
 	rt_strlcpy(e->label, n->label, sizeof(e->label));
 	rt_strlcpy(e->destination, n->destination, sizeof(e->destination));
+	e->record = !n->record_off;
 	/* Filled in below, once per account. */
 	e->usable = true;
 	return 0;
@@ -329,5 +331,6 @@ bool rt_call_router_find(struct rt_call_router *r,
 	t->account_id = found.account_id;
 	t->number_id = found.number_id;
 	rt_strlcpy(t->kind, found.kind, sizeof(t->kind));
+	t->record = found.record;
 	return true;
 }

@@ -11,15 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "call/call.h"
+#include "record/record.h"
 #include "util/phone.h"
 
 #define RT_LOG_MODULE "call"
 
-enum op_kind { OP_BEGIN, OP_EVENT };
+enum op_kind { OP_BEGIN, OP_EVENT, OP_RECORDING };
 
 struct op {
 	struct op *next;
@@ -36,6 +38,14 @@ struct op {
 	/* OP_EVENT */
 	struct rt_sip_event ev;
 	bool stopping;
+	/* OP_RECORDING: a file finished or compacted (the recorder's
+	 * result, its strings copied); a file to remove once the batch is
+	 * committed (the WAV a compaction replaced, or a file of a
+	 * recording deleted meanwhile). */
+	struct rt_rec_result rec;
+	char rec_path[RT_REC_PATH_MAX], rec_old[RT_REC_PATH_MAX];
+	char rec_format[8];
+	char remove[RT_REC_PATH_MAX];
 };
 
 struct rt_calls {
@@ -44,6 +54,8 @@ struct rt_calls {
 	struct rt_dni *dni;
 	struct rt_dni_sites *sites;
 	struct rt_calls_conf conf;
+	char *rec_dir; /* NULL: calls are not recorded */
+	struct rt_recorder *recorder;
 	_Atomic int64_t next_id;
 	_Atomic bool stopping;
 
@@ -101,6 +113,10 @@ void rt_calls_route_h(const struct rt_sip_invite *in, struct rt_sip_route *out,
 	rt_strlcpy(o->transport, in->transport ? in->transport : "",
 		   sizeof(o->transport));
 	rt_strlcpy(o->destination, out->destination, sizeof(o->destination));
+	if (t.record && c->recorder)
+		rt_calls_recording_path(t.account_id, o->call_id, in->at,
+					out->record_path,
+					sizeof(out->record_path));
 	enqueue(c, o);
 	rt_info("call to a tracking number",
 		"call=%lld account=%lld number=%lld kind=%s dialled=%s",
@@ -131,6 +147,40 @@ void rt_calls_event_h(const struct rt_sip_event *ev, void *arg)
 	o->ev = *ev;
 	o->stopping = atomic_load(&c->stopping);
 	enqueue(c, o);
+}
+
+/* The recorder's hook (its threads): a file finished or compacted. */
+static void recording_done_h(const struct rt_rec_result *r, void *arg)
+{
+	struct rt_calls *c = arg;
+	struct op *o = calloc(1, sizeof(*o));
+
+	if (!o) {
+		rt_error("recording result lost: out of memory", "call=%lld",
+			 (long long)r->call_id);
+		return;
+	}
+	o->kind = OP_RECORDING;
+	o->call_id = r->call_id;
+	o->rec = *r;
+	rt_strlcpy(o->rec_path, r->path, sizeof(o->rec_path));
+	rt_strlcpy(o->rec_old, r->old_path ? r->old_path : "",
+		   sizeof(o->rec_old));
+	rt_strlcpy(o->rec_format, r->format, sizeof(o->rec_format));
+	o->rec.path = o->rec.old_path = o->rec.format = NULL;
+	enqueue(c, o);
+}
+
+void rt_calls_recording_path(int64_t account_id, int64_t call_id,
+			     int64_t started_ms, char *out, size_t size)
+{
+	time_t t = (time_t)(started_ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, size, "%lld/%04d/%02d/%02d/%lld.wav",
+		 (long long)account_id, tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, (long long)call_id);
 }
 
 /* ---- the writer ------------------------------------------------------------
@@ -240,6 +290,69 @@ static const char *unanswered(const struct op *o)
 	return "failed";
 }
 
+/* The row of a recording that began: in WAV, complete once finished. */
+static int recording_begin(struct rt_store_tx *tx, const struct rt_call *call,
+			   int64_t at)
+{
+	struct rt_recording rec = {
+		.call_id = call->id,
+		.account_id = call->account_id,
+		.format = "wav",
+		.channels = 2,
+		.sample_rate = 8000,
+		.created_at = at,
+	};
+	int err;
+
+	rt_calls_recording_path(call->account_id, call->id, call->started_at,
+				rec.path, sizeof(rec.path));
+	err = rt_store_recording_insert(tx, &rec);
+	return err == EEXIST ? 0 : err; /* a batch tried again */
+}
+
+/* A recording's file finished, failed or was compacted. */
+static int apply_recording(struct rt_store_tx *tx, struct op *o,
+			   struct rt_call *call)
+{
+	const struct rt_rec_result *res = &o->rec;
+	struct rt_recording rec;
+	int err = rt_store_call_read(tx, o->call_id, call);
+
+	o->remove[0] = '\0';
+	if (!err)
+		err = rt_store_recording_get(tx, call->account_id, o->call_id,
+					     &rec);
+	if (err)
+		return err == ENOENT ? 0 : err;
+	if (rec.deleted_at) {
+		/* Deleted while it was written or compacted: what was
+		 * written since goes too. */
+		rt_strlcpy(o->remove, o->rec_path, sizeof(o->remove));
+		return 0;
+	}
+	if (res->err && !res->bytes) {
+		/* Nothing was recorded (the folder could not be written):
+		 * the call has no recording, and its timeline says why. */
+		err = rt_store_recording_drop(tx, o->call_id);
+		if (!err)
+			err = event_add(tx, call, rt_now_ms(),
+					"recording_failed",
+					json_pack("{s:s}", "reason",
+						  strerror(res->err)));
+		return err;
+	}
+	rt_strlcpy(rec.path, o->rec_path, sizeof(rec.path));
+	rt_strlcpy(rec.format, o->rec_format, sizeof(rec.format));
+	rec.duration_ms = res->duration_ms;
+	rec.bytes = res->bytes;
+	rec.complete = res->complete;
+	rec.updated_at = rt_now_ms();
+	err = rt_store_recording_update(tx, &rec);
+	if (!err && o->rec_old[0])
+		rt_strlcpy(o->remove, o->rec_old, sizeof(o->remove));
+	return err;
+}
+
 static int apply_event(struct rt_store_tx *tx, const struct op *o,
 		       struct rt_call *call)
 {
@@ -257,6 +370,14 @@ static int apply_event(struct rt_store_tx *tx, const struct op *o,
 	case RT_SIP_EV_ANSWERED:
 		if (!call->answered_at)
 			call->answered_at = ev->at;
+		if (ev->recording) {
+			err = recording_begin(tx, call, ev->at);
+			if (err) {
+				json_decref(detail);
+				return err;
+			}
+			json_object_set_new(detail, "recording", json_true());
+		}
 		break;
 	case RT_SIP_EV_DTMF:
 		json_object_set_new(detail, "digit", json_string(digit));
@@ -329,9 +450,19 @@ static int write_batch(struct rt_calls *c, struct op *ops)
 	err = rt_store_begin(c->store, true, &tx);
 	if (err)
 		goto out;
-	for (struct op *o = ops; o && !err; o = o->next)
-		err = o->kind == OP_BEGIN ? apply_begin(c, tx, o, call)
-					  : apply_event(tx, o, call);
+	for (struct op *o = ops; o && !err; o = o->next) {
+		switch (o->kind) {
+		case OP_BEGIN:
+			err = apply_begin(c, tx, o, call);
+			break;
+		case OP_EVENT:
+			err = apply_event(tx, o, call);
+			break;
+		case OP_RECORDING:
+			err = apply_recording(tx, o, call);
+			break;
+		}
+	}
 	if (err)
 		rt_store_rollback(tx);
 	else
@@ -339,6 +470,17 @@ static int write_batch(struct rt_calls *c, struct op *ops)
 out:
 	free(call);
 	return err;
+}
+
+/* A recording's file that the committed rows no longer name. */
+static void remove_file(struct rt_calls *c, const char *rel)
+{
+	char *abs = rt_asprintf("%s/%s", c->rec_dir, rel);
+
+	if (abs && unlink(abs) != 0 && errno != ENOENT)
+		rt_warn("cannot remove a recording's file",
+			"path=%s err=\"%s\"", abs, strerror(errno));
+	free(abs);
 }
 
 static void *writer_main(void *arg)
@@ -392,6 +534,8 @@ static void *writer_main(void *arg)
 		while (ops) {
 			struct op *next = ops->next;
 
+			if (ops->kind == OP_RECORDING && ops->remove[0])
+				remove_file(c, ops->remove);
 			free(ops);
 			ops = next;
 		}
@@ -409,6 +553,93 @@ static void *writer_main(void *arg)
 
 /* ---- start, flush, stop -----------------------------------------------------
  */
+
+struct wav_rows {
+	struct rt_recording *r;
+	size_t n, cap;
+};
+
+static int wav_row(const struct rt_recording *r, void *arg)
+{
+	struct wav_rows *w = arg;
+
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 16;
+		struct rt_recording *x = realloc(w->r, cap * sizeof(*x));
+
+		if (!x)
+			return ENOMEM;
+		w->r = x;
+		w->cap = cap;
+	}
+	w->r[w->n++] = *r;
+	return 0;
+}
+
+/*
+ * What a crash or a stop left in WAV: a recording still open (no size yet)
+ * gets its header repaired and its duration and size written (complete
+ * stays false); then, with the opus format, every WAV is queued for
+ * compaction.  Before the SIP thread starts: no recording is open.
+ */
+static int recordings_recover(struct rt_calls *c)
+{
+	struct wav_rows w = {0};
+	struct rt_store_tx *tx;
+	size_t repaired = 0;
+	int err = rt_store_begin(c->store, true, &tx);
+
+	if (err)
+		return err;
+	err = rt_store_recordings_wav(tx, wav_row, &w);
+	for (size_t i = 0; i < w.n && !err; i++) {
+		struct rt_recording *r = &w.r[i];
+		char *abs;
+		int rerr;
+
+		if (r->complete || r->bytes)
+			continue;
+		abs = rt_asprintf("%s/%s", c->rec_dir, r->path);
+		if (!abs) {
+			err = ENOMEM;
+			break;
+		}
+		rerr = rt_rec_repair(abs, &r->duration_ms, &r->bytes);
+		if (rerr == ENOENT) {
+			/* Its file was never opened. */
+			err = rt_store_recording_drop(tx, r->call_id);
+			r->path[0] = '\0';
+		} else if (rerr) {
+			rt_warn("cannot repair a recording",
+				"path=%s err=\"%s\"", abs, strerror(rerr));
+			r->path[0] = '\0';
+		} else {
+			r->updated_at = rt_now_ms();
+			err = rt_store_recording_update(tx, r);
+			repaired++;
+		}
+		free(abs);
+	}
+	if (err)
+		rt_store_rollback(tx);
+	else
+		err = rt_store_commit(tx);
+	if (!err && repaired)
+		rt_warn("recordings left open by a stop were repaired",
+			"recordings=%zu", repaired);
+	for (size_t i = 0; i < w.n && !err && c->conf.recording_opus; i++) {
+		if (w.r[i].path[0])
+			rt_recorder_compact(c->recorder, w.r[i].call_id,
+					    w.r[i].path);
+	}
+	free(w.r);
+	return err;
+}
+
+struct rt_recorder *rt_calls_recorder(struct rt_calls *c)
+{
+	return c ? c->recorder : NULL;
+}
 
 int rt_calls_start(struct rt_calls **cp, struct rt_store *store,
 		   struct rt_call_router *router, struct rt_dni *dni,
@@ -449,6 +680,25 @@ int rt_calls_start(struct rt_calls **cp, struct rt_store *store,
 		free(c);
 		return err;
 	}
+	if (conf->recordings_dir && conf->recordings_dir[0]) {
+		struct rt_recorder_conf rc = {
+			.dir = conf->recordings_dir,
+			.opus = conf->recording_opus,
+			.doneh = recording_done_h,
+			.arg = c,
+		};
+
+		c->rec_dir = strdup(conf->recordings_dir);
+		err = c->rec_dir ? rt_recorder_start(&c->recorder, &rc)
+				 : ENOMEM;
+		if (!err)
+			err = recordings_recover(c);
+		if (err) {
+			rt_calls_stop(c);
+			return err;
+		}
+	}
+	c->conf.recordings_dir = NULL; /* borrowed: rec_dir is the copy */
 	*cp = c;
 	return 0;
 }
@@ -481,6 +731,8 @@ void rt_calls_stop(struct rt_calls *c)
 {
 	if (!c)
 		return;
+	/* First: its last results go to the writer. */
+	rt_recorder_stop(c->recorder);
 	pthread_mutex_lock(&c->lock);
 	c->stop = true;
 	pthread_cond_signal(&c->wake);
@@ -498,5 +750,6 @@ void rt_calls_stop(struct rt_calls *c)
 	pthread_cond_destroy(&c->written);
 	pthread_cond_destroy(&c->wake);
 	pthread_mutex_destroy(&c->lock);
+	free(c->rec_dir);
 	free(c);
 }

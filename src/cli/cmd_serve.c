@@ -79,7 +79,8 @@ static void drain(struct rt_http *http, const sigset_t *sigs,
 static int start_sip(struct rt_sip **sp, const struct rt_sip_conf *sc,
 		     struct rt_calls *calls)
 {
-	struct rt_sip_hooks hooks = {rt_calls_route_h, rt_calls_event_h, calls};
+	struct rt_sip_hooks hooks = {rt_calls_route_h, rt_calls_event_h, calls,
+				     rt_calls_recorder(calls)};
 	int err;
 
 	if (sc->ntrunks == 0)
@@ -113,7 +114,9 @@ int rt_cmd_serve(struct rt_cli *c)
 	struct rt_dni_conf dconf = {c->conf.dni_grace, c->conf.dni_flush};
 	struct rt_sip_conf *sconf;
 	struct rt_call_router *router = NULL;
-	struct rt_calls_conf cconf = {(int64_t)c->conf.dni_grace, 100};
+	struct rt_calls_conf cconf = {(int64_t)c->conf.dni_grace, 100, NULL,
+				      false};
+	char *rec_dir;
 	struct rt_calls *calls = NULL;
 	struct rt_sip *sip = NULL;
 	struct rt_dni *dni;
@@ -137,6 +140,14 @@ int rt_cmd_serve(struct rt_cli *c)
 	if (rt_sip_conf_load(sconf, &c->conf, msg, sizeof(msg))) {
 		free(sconf);
 		return rt_cli_fail(RT_EXIT_USAGE, "%s", msg);
+	}
+	if (strcmp(c->conf.recording_format, "opus") != 0 &&
+	    strcmp(c->conf.recording_format, "wav") != 0) {
+		free(sconf);
+		return rt_cli_fail(RT_EXIT_USAGE,
+				   "config key 'recording_format': '%s' is "
+				   "not opus or wav",
+				   c->conf.recording_format);
 	}
 
 	if (c->conf.demo) {
@@ -162,10 +173,12 @@ int rt_cmd_serve(struct rt_cli *c)
 	signal(SIGPIPE, SIG_IGN);
 
 	err = finalise_open_calls(c->store);
-	if (err)
+	if (err) {
+		free(sconf);
 		return rt_cli_fail(RT_EXIT_FAIL,
 				   "cannot finalise the calls left open: %s",
 				   strerror(err));
+	}
 	/* Before HTTP: open sessions are back before the first page view. */
 	err = rt_dni_start(&dni, c->store, &dconf);
 	if (err) {
@@ -183,7 +196,13 @@ int rt_cmd_serve(struct rt_cli *c)
 		return rt_cli_fail(RT_EXIT_FAIL, "cannot read the numbers: %s",
 				   strerror(err));
 	}
-	err = rt_calls_start(&calls, c->store, router, dni, &cconf);
+	rec_dir = rt_conf_beside_db(&c->conf, c->conf.recordings_dir,
+				    "recordings");
+	cconf.recordings_dir = rec_dir;
+	cconf.recording_opus = strcmp(c->conf.recording_format, "opus") == 0;
+	err = rec_dir ? rt_calls_start(&calls, c->store, router, dni, &cconf)
+		      : ENOMEM;
+	free(rec_dir);
 	if (err) {
 		free(sconf);
 		rt_call_router_stop(router);

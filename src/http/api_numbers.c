@@ -26,10 +26,13 @@ json_t *rt_json_number(const struct rt_number *n)
 		      "created_at", rt_json_time(n->created_at), "updated_at",
 		      rt_json_time(n->updated_at), "released_at",
 		      rt_json_time(n->released_at));
-	if (j)
+	if (j) {
 		json_object_set_new(j, "pool_id",
 				    n->pool_id ? json_integer(n->pool_id)
 					       : json_null());
+		json_object_set_new(j, "record_calls",
+				    json_boolean(!n->record_off));
+	}
 	/* How the number is written where it is dialled. */
 	if (j && rt_phone_parse(n->e164, NULL, &ph) == 0) {
 		json_object_set_new(j, "national", json_string(ph.national));
@@ -64,6 +67,9 @@ static void take_fields(const json_t *b, struct rt_number *n)
 						     : "",
 				   f[i].size);
 	}
+	if (json_object_get(b, "record_calls"))
+		n->record_off =
+			!json_is_true(json_object_get(b, "record_calls"));
 }
 
 struct number_in {
@@ -84,6 +90,7 @@ static const struct rt_field create_fields[] = {
 	{"destination", RT_F_STRING, RT_F_NULLABLE, 255},
 	{"status", RT_F_STRING, 0, 16},
 	{"pool_id", RT_F_INT, RT_F_NULLABLE, 0},
+	{"record_calls", RT_F_BOOL, 0, 0},
 };
 
 /* pool_id, when sent: a positive id, or null for none. */
@@ -139,6 +146,7 @@ static const struct rt_field update_fields[] = {
 	{"destination", RT_F_STRING, RT_F_NULLABLE, 255},
 	{"status", RT_F_STRING, 0, 16},
 	{"pool_id", RT_F_INT, RT_F_NULLABLE, 0},
+	{"record_calls", RT_F_BOOL, 0, 0},
 };
 
 static int update_parse(const json_t *b, struct number_in *in,

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "record/record.h"
 #include "sip/sip_int.h"
 #include "util/phone.h"
 
@@ -52,6 +53,8 @@ struct call {
 	uint64_t sess_id;
 	struct side sd[2]; /* RT_MEDIA_A: the caller's leg, B: the callee's */
 	char *answer_a;	   /* the SDP answer of the caller's leg */
+	char *record_path; /* the route's, NULL when not recorded */
+	struct rt_rec *rec;
 };
 
 struct rt_b2bua {
@@ -87,6 +90,7 @@ static void emit(struct call *c, enum rt_sip_event_kind kind,
 		ev.rtp_from_caller = rt_media_packets(c->media, RT_MEDIA_A);
 		ev.rtp_from_callee = rt_media_packets(c->media, RT_MEDIA_B);
 	}
+	ev.recording = kind == RT_SIP_EV_ANSWERED && c->rec;
 	if (c->id && b->hooks.event)
 		b->hooks.event(&ev, b->hooks.arg);
 }
@@ -159,8 +163,10 @@ static void call_end(struct call *c, enum rt_sip_side side, uint16_t status,
 	rt_ua_leg_free(c->in);
 	rt_ua_leg_free(c->out);
 	rt_media_free(c->media);
+	rt_rec_close(c->rec); /* after the relay, its producer, is gone */
 	rt_ua_timer_free(c->ring);
 	free(c->answer_a);
+	free(c->record_path);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -375,9 +381,17 @@ static void callee_answered(struct call *c, const struct rt_ua_ev *ev)
 		return;
 	}
 	c->st = S_ANSWERED;
-	rt_info("call answered", "transcoding=%s",
-		c->sd[RT_MEDIA_A].alaw != c->sd[RT_MEDIA_B].alaw ? "yes"
-								 : "no");
+	/* Recorded from the answer; a recording that cannot start leaves
+	 * the call going (the ANSWERED event says it is not recorded). */
+	if (c->record_path && c->b->hooks.recorder) {
+		c->rec = rt_rec_open(c->b->hooks.recorder, c->id,
+				     c->record_path, c->sd[RT_MEDIA_A].alaw);
+		if (c->rec)
+			rt_media_record(c->media, c->rec);
+	}
+	rt_info("call answered", "transcoding=%s recording=%s",
+		c->sd[RT_MEDIA_A].alaw != c->sd[RT_MEDIA_B].alaw ? "yes" : "no",
+		c->rec ? "yes" : "no");
 	emit(c, RT_SIP_EV_ANSWERED, RT_SIP_SIDE_CALLEE, 200, NULL, 0);
 	if (s.hold)
 		hold_changed(c, RT_MEDIA_B, true);
@@ -608,6 +622,8 @@ void rt_b2bua_invite_h(struct rt_ua_leg *leg, const struct rt_ua_invite *inv,
 	c->in = leg;
 	c->sd[0].telev_pt = c->sd[1].telev_pt = -1;
 	rt_strlcpy(c->sip_call_id, in.sip_call_id, sizeof(c->sip_call_id));
+	if (rt.record_path[0] && !rt.status)
+		c->record_path = strdup(rt.record_path); /* NULL: unrecorded */
 	if ((c->next = b->calls))
 		c->next->prev = c;
 	b->calls = c;

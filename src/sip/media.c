@@ -16,11 +16,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "audio/g711.h"
+#include "record/record.h"
 #include "sip/sip_int.h"
 
 #define RT_LOG_MODULE "sip"
@@ -56,71 +57,10 @@ struct side {
 
 struct rt_media {
 	struct side s[2];
+	struct rt_rec *rec;
 	rt_media_dtmf_h *dtmfh;
 	void *arg;
 };
-
-/* ---- G.711 ---------------------------------------------------------------
- * Tables from one law to the other through 16-bit linear, built once. */
-
-static uint8_t u2a[256], a2u[256];
-static pthread_once_t g711_once = PTHREAD_ONCE_INIT;
-
-static int ulaw_dec(uint8_t u)
-{
-	int t;
-
-	u = (uint8_t)~u;
-	t = ((u & 0x0f) << 3) + 0x84;
-	t <<= (u & 0x70) >> 4;
-	return (u & 0x80) ? 0x84 - t : t - 0x84;
-}
-
-static uint8_t ulaw_enc(int s)
-{
-	int sign = s < 0 ? 0x80 : 0, exp = 7, mag = s < 0 ? -s : s;
-
-	if (mag > 32635)
-		mag = 32635;
-	mag += 0x84;
-	while (exp > 0 && !(mag & (0x4000 >> (7 - exp))))
-		exp--;
-	return (uint8_t) ~(sign | exp << 4 | ((mag >> (exp + 3)) & 0x0f));
-}
-
-static int alaw_dec(uint8_t a)
-{
-	int seg, mant, mag;
-
-	a ^= 0x55;
-	seg = (a & 0x70) >> 4;
-	mant = a & 0x0f;
-	mag = seg ? ((mant | 0x10) << seg) + (1 << (seg - 1)) : (mant << 1) + 1;
-	mag <<= 3;
-	return (a & 0x80) ? mag : -mag;
-}
-
-static uint8_t alaw_enc(int s)
-{
-	int sign = s >= 0 ? 0x80 : 0, mag = s >= 0 ? s : -s - 1, seg;
-
-	mag >>= 3;
-	if (mag > 4095)
-		mag = 4095;
-	if (mag < 32)
-		return (uint8_t)((sign | (mag >> 1)) ^ 0x55);
-	for (seg = 1; seg < 7 && mag >= (32 << seg); seg++)
-		;
-	return (uint8_t)((sign | seg << 4 | ((mag >> seg) & 0x0f)) ^ 0x55);
-}
-
-static void g711_init(void)
-{
-	for (int i = 0; i < 256; i++) {
-		u2a[i] = alaw_enc(ulaw_dec((uint8_t)i));
-		a2u[i] = ulaw_enc(alaw_dec((uint8_t)i));
-	}
-}
 
 /* ---- sockets ------------------------------------------------------------- */
 
@@ -215,7 +155,8 @@ static bool map_payload(struct rt_media *m, int from, uint8_t *pkt, size_t hdr,
 	} else if (pt == s->pt && pt != PT_NONE) {
 		out = o->pt;
 		if (s->alaw != o->alaw && out != PT_NONE) {
-			const uint8_t *tab = s->alaw ? a2u : u2a;
+			const uint8_t *tab = s->alaw ? rt_g711_alaw_to_ulaw()
+						     : rt_g711_ulaw_to_alaw();
 			size_t end = len;
 
 			if (pkt[0] & 0x20) { /* padding: its count is last */
@@ -235,6 +176,27 @@ static bool map_payload(struct rt_media *m, int from, uint8_t *pkt, size_t hdr,
 		return false;
 	pkt[1] = (uint8_t)((pkt[1] & 0x80) | out);
 	return true;
+}
+
+/* A side's audio packet, as it came (before any transcoding), to the
+ * recording: a copy into its ring, nothing that waits. */
+static void record(struct rt_media *m, int from, const uint8_t *pkt, size_t hdr,
+		   size_t len)
+{
+	const struct side *s = &m->s[from];
+	uint32_t ts, ssrc;
+
+	if ((pkt[1] & 0x7f) != s->pt || s->pt == PT_NONE)
+		return;
+	if (pkt[0] & 0x20) { /* padding: its count is last */
+		if (pkt[len - 1] > len - hdr)
+			return;
+		len -= pkt[len - 1];
+	}
+	memcpy(&ts, pkt + 4, 4);
+	memcpy(&ssrc, pkt + 8, 4);
+	rt_rec_audio(m->rec, from, ntohl(ts), ntohl(ssrc), s->alaw, pkt + hdr,
+		     len - hdr);
 }
 
 /* The RTP header's length, or 0 when the packet is not RTP. */
@@ -282,7 +244,11 @@ static void read_h(int flags, void *arg)
 		}
 		if (kind == RTP) {
 			hdr = rtp_hdr_len(pkt, (size_t)n);
-			if (!hdr || !map_payload(m, from, pkt, hdr, (size_t)n))
+			if (!hdr)
+				continue;
+			if (m->rec)
+				record(m, from, pkt, hdr, (size_t)n);
+			if (!map_payload(m, from, pkt, hdr, (size_t)n))
 				continue;
 			s->packets++;
 		}
@@ -301,7 +267,6 @@ int rt_media_alloc(struct rt_media **mp, struct rt_media_ports *ports,
 	struct rt_media *m;
 	int err = 0;
 
-	pthread_once(&g711_once, g711_init);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return ENOMEM;
@@ -398,6 +363,11 @@ int rt_media_set_remote(struct rt_media *m, int side, const char *addr,
 		}
 	}
 	return 0;
+}
+
+void rt_media_record(struct rt_media *m, struct rt_rec *rec)
+{
+	m->rec = rec;
 }
 
 uint64_t rt_media_packets(const struct rt_media *m, int side)

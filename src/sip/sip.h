@@ -113,6 +113,9 @@ struct rt_sip_route {
 	/* The call service's id of this call, handed back in every event;
 	 * 0 when it keeps no record (then no events are sent). */
 	int64_t call_id;
+	/* Where the call is recorded once answered, relative to the
+	 * recorder's folder; "" for not recorded. */
+	char record_path[256];
 };
 
 enum rt_sip_event_kind {
@@ -146,6 +149,8 @@ struct rt_sip_event {
 	char reason[64];
 	/* ENDED: RTP packets relayed from the caller and from the callee. */
 	uint64_t rtp_from_caller, rtp_from_callee;
+	/* ANSWERED: the recording of the route's record_path began. */
+	bool recording;
 };
 
 /* Called on the SIP thread for each new INVITE: fill out (see above). */
@@ -156,10 +161,14 @@ typedef void(rt_sip_event_h)(const struct rt_sip_event *ev, void *arg);
 
 /* Both are called on the SIP thread: answer from memory, never wait on the
  * disk. */
+struct rt_recorder;
 struct rt_sip_hooks {
 	rt_sip_route_h *route;
 	rt_sip_event_h *event; /* may be NULL */
 	void *arg;
+	/* Records the calls whose route has a record_path (record.h); NULL:
+	 * none is recorded.  Borrowed: it must outlive rt_sip_stop(). */
+	struct rt_recorder *recorder;
 };
 
 struct rt_sip;

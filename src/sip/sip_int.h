@@ -233,6 +233,11 @@ int rt_media_set_remote(struct rt_media *m, int side, const char *addr,
 			uint16_t port, int pt, bool alaw, int telev_pt);
 /* RTP packets relayed from a side. */
 uint64_t rt_media_packets(const struct rt_media *m, int side);
+struct rt_rec;
+/* From now on each side's audio also goes to rec (record.h): the caller's
+ * side on its channel 0, the callee's on 1.  rec stays the caller's to
+ * close, after rt_media_free. */
+void rt_media_record(struct rt_media *m, struct rt_rec *rec);
 
 /* ---- the call machine (b2bua.c) ----------------------------------------- */
 

@@ -538,16 +538,20 @@ int rt_store_recording_insert(struct rt_store_tx *tx, struct rt_recording *r)
 int rt_store_recording_update(struct rt_store_tx *tx,
 			      const struct rt_recording *r)
 {
-	struct rt_val args[] = {RT_VINT(r->call_id), RT_VINT(r->duration_ms),
-				RT_VINT(r->bytes), RT_VINT(r->complete ? 1 : 0),
-				RT_VINT(r->updated_at)};
+	struct rt_val args[] = {RT_VINT(r->call_id),
+				RT_VINT(r->duration_ms),
+				RT_VINT(r->bytes),
+				RT_VINT(r->complete ? 1 : 0),
+				RT_VINT(r->updated_at),
+				RT_VTEXT(r->path),
+				RT_VTEXT(r->format)};
 	int64_t changed = 0;
-	int err =
-		rt_store_query(tx,
-			       "UPDATE recordings SET duration_ms = ?2, bytes "
-			       "= ?3, complete = ?4, updated_at = ?5 WHERE "
-			       "call_id = ?1",
-			       args, RT_ARRAY_SIZE(args), NULL, NULL, &changed);
+	int err = rt_store_query(
+		tx,
+		"UPDATE recordings SET duration_ms = ?2, bytes = ?3, complete "
+		"= ?4, updated_at = ?5, path = ?6, format = ?7 WHERE call_id = "
+		"?1",
+		args, RT_ARRAY_SIZE(args), NULL, NULL, &changed);
 
 	return err ? err : changed ? 0 : ENOENT;
 }
@@ -591,6 +595,40 @@ int rt_store_recording_get(struct rt_store_tx *tx, int64_t scope,
 	if (!err)
 		*r = tmp;
 	return err;
+}
+
+struct rec_rows {
+	rt_recording_h *h;
+	void *arg;
+	struct rt_recording r;
+};
+
+static int rec_each(const struct rt_val *c, size_t ncols, void *arg)
+{
+	struct rec_rows *rr = arg;
+
+	rec_row(c, ncols, &rr->r);
+	return rr->h(&rr->r, rr->arg);
+}
+
+int rt_store_recording_drop(struct rt_store_tx *tx, int64_t call_id)
+{
+	struct rt_val args[] = {RT_VINT(call_id)};
+
+	return rt_store_query(tx, "DELETE FROM recordings WHERE call_id = ?1",
+			      args, 1, NULL, NULL, NULL);
+}
+
+int rt_store_recordings_wav(struct rt_store_tx *tx, rt_recording_h *h,
+			    void *arg)
+{
+	struct rec_rows rr = {.h = h, .arg = arg};
+
+	return rt_store_query(tx,
+			      "SELECT " REC_COLS " FROM recordings r WHERE "
+			      "r.format = 'wav' AND r.deleted_at IS NULL "
+			      "ORDER BY r.id",
+			      NULL, 0, rec_each, &rr, NULL);
 }
 
 int rt_store_recording_delete(struct rt_store_tx *tx, int64_t scope,

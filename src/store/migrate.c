@@ -313,6 +313,10 @@ static const struct rt_migration migrations[] = {
 	 " updated_at BIGINT NOT NULL,"
 	 " deleted_at BIGINT);",
 	 NULL},
+	{9, "per-number recording switch",
+	 "ALTER TABLE numbers ADD COLUMN record_calls BIGINT NOT NULL "
+	 "DEFAULT 1 CHECK (record_calls IN (0, 1));",
+	 NULL},
 };
 
 const struct rt_migration *rt_store_migrations(size_t *np)

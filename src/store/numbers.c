@@ -7,11 +7,12 @@
 #define NUMBER_COLS                                                            \
 	"n.id, n.account_id, n.e164, n.label, n.kind, n.source, n.medium, "    \
 	"n.campaign, n.destination, n.status, n.number_type, n.country, "      \
-	"n.created_at, n.updated_at, n.released_at, n.pool_id"
+	"n.created_at, n.updated_at, n.released_at, n.pool_id, "               \
+	"n.record_calls"
 #define NUMBER_RETURNING                                                       \
 	" RETURNING id, account_id, e164, label, kind, source, medium, "       \
 	"campaign, destination, status, number_type, country, created_at, "    \
-	"updated_at, released_at, pool_id"
+	"updated_at, released_at, pool_id, record_calls"
 
 struct number_rows {
 	rt_number_h *h;
@@ -41,6 +42,7 @@ static int number_row(const struct rt_val *c, size_t ncols, void *arg)
 	d->updated_at = rt_col_int(&c[13]);
 	d->released_at = rt_col_int(&c[14]);
 	d->pool_id = rt_col_int(&c[15]);
+	d->record_off = rt_col_int(&c[16]) == 0;
 	return r->h ? r->h(d, r->arg) : 0;
 }
 
@@ -80,6 +82,7 @@ int rt_store_number_create(struct rt_store_tx *tx, int64_t scope,
 		RT_VTEXT(n->country),
 		RT_VINT(now),
 		n->pool_id ? RT_VINT(n->pool_id) : RT_VNULL,
+		RT_VINT(!n->record_off),
 	};
 	int err;
 
@@ -95,9 +98,10 @@ int rt_store_number_create(struct rt_store_tx *tx, int64_t scope,
 		tx,
 		"INSERT INTO numbers (account_id, e164, label, kind, "
 		"source, medium, campaign, destination, status, "
-		"number_type, country, created_at, updated_at, pool_id) "
+		"number_type, country, created_at, updated_at, pool_id, "
+		"record_calls) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-		"?12, ?12, ?13)" NUMBER_RETURNING,
+		"?12, ?12, ?13, ?14)" NUMBER_RETURNING,
 		args, RT_ARRAY_SIZE(args), n);
 }
 
@@ -128,6 +132,7 @@ int rt_store_number_update(struct rt_store_tx *tx, int64_t scope,
 		RT_VTEXT(n->status),
 		RT_VINT(rt_now_ms()),
 		n->pool_id ? RT_VINT(n->pool_id) : RT_VNULL,
+		RT_VINT(!n->record_off),
 	};
 	int err;
 
@@ -145,7 +150,8 @@ int rt_store_number_update(struct rt_store_tx *tx, int64_t scope,
 	return number_one(tx,
 			  "UPDATE numbers SET label = ?3, kind = ?4, source = "
 			  "?5, medium = ?6, campaign = ?7, destination = ?8, "
-			  "status = ?9, updated_at = ?10, pool_id = ?11 WHERE "
+			  "status = ?9, updated_at = ?10, pool_id = ?11, "
+			  "record_calls = ?12 WHERE "
 			  "id = ?2 AND "
 			  "status <> 'released' AND " RT_IN_SCOPE(
 				  "numbers.account_id") NUMBER_RETURNING,

@@ -342,6 +342,9 @@ struct rt_number {
 	char number_type[16];	    /* local, mobile, toll_free, ... */
 	char country[3];	    /* ISO 3166-1 alpha-2 */
 	int64_t pool_id;	    /* kind pool: its pool, 0 for none */
+	/* Calls to the number are not recorded (the column record_calls,
+	 * on by default: a zeroed struct records). */
+	bool record_off;
 	int64_t created_at, updated_at, released_at;
 };
 typedef int(rt_number_h)(const struct rt_number *n, void *arg);
@@ -353,8 +356,9 @@ int rt_store_number_create(struct rt_store_tx *tx, int64_t scope,
 			   struct rt_number *n);
 int rt_store_number_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 			struct rt_number *n);
-/* Writes label, kind, source, medium, campaign, destination, status and
- * pool_id (ENOENT / EPERM for the pool as rt_store_number_create). */
+/* Writes label, kind, source, medium, campaign, destination, status,
+ * pool_id and record_off (ENOENT / EPERM for the pool as
+ * rt_store_number_create). */
 int rt_store_number_update(struct rt_store_tx *tx, int64_t scope,
 			   struct rt_number *n);
 /* account_id 0 for every account in scope; released ones only on ask. */
@@ -670,12 +674,19 @@ struct rt_recording {
 
 /* r->id is filled.  EEXIST when the call has one already. */
 int rt_store_recording_insert(struct rt_store_tx *tx, struct rt_recording *r);
-/* Writes duration, size and complete (by r->call_id). */
+/* Writes path, format, duration, size and complete (by r->call_id). */
 int rt_store_recording_update(struct rt_store_tx *tx,
 			      const struct rt_recording *r);
 /* The call's recording, deleted or not; ENOENT when it has none. */
 int rt_store_recording_get(struct rt_store_tx *tx, int64_t scope,
 			   int64_t call_id, struct rt_recording *r);
+/* Removes the row of a recording that never had a file. */
+int rt_store_recording_drop(struct rt_store_tx *tx, int64_t call_id);
+typedef int(rt_recording_h)(const struct rt_recording *r, void *arg);
+/* Every recording still in WAV and not deleted (unscoped, for the start:
+ * the ones a crash left, the ones to compact). */
+int rt_store_recordings_wav(struct rt_store_tx *tx, rt_recording_h *h,
+			    void *arg);
 /* Marks it deleted at now and fills *r (its path: the caller removes the
  * file); ENOENT when there is none or it was deleted already. */
 int rt_store_recording_delete(struct rt_store_tx *tx, int64_t scope,

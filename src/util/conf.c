@@ -42,6 +42,9 @@ static const struct conf_key keys[] = {
 	  "server secret for keyed hashes; empty: ringtrail.key beside the db"),
 	K(recordings_dir, T_STR, 1, 0, "",
 	  "folder of call recordings; empty: recordings/ beside the db"),
+	K(recording_format, T_STR, 0, 0, "opus",
+	  "format recordings are kept in: opus (Ogg/Opus, compacted after "
+	  "the call) or wav (8 kHz G.711 as received)"),
 	K(log_level, T_LEVEL, 0, 0, "info", "debug, info, warn or error"),
 	K(http_threads, T_UINT, 0, 256, "0",
 	  "HTTP worker threads; 0: one per CPU core"),

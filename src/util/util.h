@@ -209,6 +209,7 @@ struct rt_conf {
 	char *web_root;	   /* folder of the web app's static files */
 	char *secret_file; /* server secret for keyed hashes; "" = beside db */
 	char *recordings_dir; /* call recordings; "" = recordings/ beside db */
+	char *recording_format; /* "opus" or "wav" */
 	enum rt_log_level log_level;
 	/* Durations are in milliseconds, sizes in bytes. */
 	unsigned http_threads;

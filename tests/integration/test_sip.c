@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,6 +29,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sndfile.h>
 
 #include "harness.h"
 #include "util/util.h"
@@ -916,10 +919,122 @@ static void test_options(void **state)
 /* uac_pcap plays G.711 A-law and the digit 1 (RFC 4733); the line, a
  * SIPp UAS that speaks PCMU only, echoes it back: both directions are
  * relayed, transcoded, and the digit is seen. */
+/* The mean absolute level of channel ch over [from, to). */
+static double chan_level(const short *b, long from, long to, int ch)
+{
+	double sum = 0;
+
+	for (long i = from; i < to; i++)
+		sum += fabs((double)b[i * 2 + ch]);
+	return to > from ? sum / (double)(to - from) : 0;
+}
+
+/* The lag (in frames, 0 to max) at which the right channel best matches
+ * the left over [from, to), and that match's normalised correlation. */
+static long echo_lag(const short *b, long from, long to, long max, double *corr)
+{
+	long best = -1;
+
+	*corr = -1;
+	for (long lag = 0; lag <= max; lag += 2) {
+		double xy = 0, xx = 0, yy = 0, c;
+
+		for (long i = from; i < to; i++) {
+			double x = b[i * 2], y = b[(i + lag) * 2 + 1];
+
+			xy += x * y;
+			xx += x * x;
+			yy += y * y;
+		}
+		c = xx > 0 && yy > 0 ? xy / sqrt(xx * yy) : 0;
+		if (c > *corr) {
+			*corr = c;
+			best = lag;
+		}
+	}
+	return best;
+}
+
+/*
+ * The call's recording, once it is compacted: stereo 8 kHz Ogg/Opus as
+ * long as the talk, the caller's audio on the left; the right channel is
+ * the line's echo of it, so it must match the left within a few
+ * milliseconds (the channels are time-aligned).
+ */
+static void expect_echo_recording(json_t *call)
+{
+	json_int_t id = json_integer_value(json_object_get(call, "id"));
+	double talk = json_real_value(json_object_get(call, "talk_seconds"));
+	uint64_t deadline = now_ms() + 30000;
+	struct rt_test_resp r;
+	json_t *rec = NULL;
+	char path[400];
+	SF_INFO info = {0};
+	SNDFILE *f;
+	short *buf;
+	long mid, lag;
+	double corr;
+	FILE *out;
+
+	for (;;) {
+		rt_test_api(&srv, &r, srv.key, "GET",
+			    rt_test_fmt("/v1/calls/%lld", (long long)id), NULL);
+		RT_EXPECT_STATUS(&r, 200);
+		rec = json_incref(json_object_get(r.json, "recording"));
+		rt_test_resp_free(&r);
+		if (strcmp(jstr(rec, "format"), "opus") == 0)
+			break;
+		json_decref(rec);
+		if (now_ms() > deadline)
+			fail_msg("call %lld: no Opus recording within 30 s",
+				 (long long)id);
+		sleep_ms(100);
+	}
+	assert_true(json_is_true(json_object_get(rec, "complete")));
+	assert_int_equal(json_integer_value(json_object_get(rec, "channels")),
+			 2);
+	assert_true(
+		fabs(json_real_value(json_object_get(rec, "duration_seconds")) -
+		     talk) < 0.5);
+	rt_test_api(&srv, &r, srv.key, "GET", jstr(rec, "url"), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_non_null(strstr(r.headers, "Content-Type: audio/ogg"));
+	assert_int_equal((long long)r.len,
+			 (long long)json_integer_value(
+				 json_object_get(rec, "bytes")));
+	snprintf(path, sizeof(path), "%s/rec-%lld.opus", work, (long long)id);
+	out = fopen(path, "wb");
+	assert_non_null(out);
+	assert_int_equal(fwrite(r.body, 1, r.len, out), r.len);
+	fclose(out);
+	rt_test_resp_free(&r);
+	json_decref(rec);
+
+	f = sf_open(path, SFM_READ, &info);
+	assert_non_null(f);
+	assert_int_equal(info.channels, 2);
+	assert_int_equal(info.samplerate, 8000);
+	assert_true(info.frames > 16000); /* the pcap speaks for seconds */
+	buf = calloc((size_t)info.frames * 2, sizeof(*buf));
+	assert_non_null(buf);
+	assert_int_equal(sf_readf_short(f, buf, info.frames), info.frames);
+	sf_close(f);
+	mid = (long)info.frames / 2 - 4000;
+	assert_true(chan_level(buf, mid, mid + 8000, 0) > 200);
+	assert_true(chan_level(buf, mid, mid + 8000, 1) > 200);
+	lag = echo_lag(buf, mid, mid + 4000, 1600, &corr);
+	if (lag < 0 || lag > 480 || corr < 0.6)
+		fail_msg("the right channel should echo the left within 60 "
+			 "ms: best lag %ld frames, correlation %.2f",
+			 lag, corr);
+	free(buf);
+}
+
 static void test_media_relayed(void **state)
 {
 	const char *extra[] = {"-sn", "uac_pcap", NULL};
 	char *line, *log, cid[64];
+	json_t *call;
 	unsigned long long a = 0, b = 0;
 	pid_t uas;
 	int rc;
@@ -940,6 +1055,9 @@ static void test_media_relayed(void **state)
 	assert_non_null(strstr(log, "msg=\"call dtmf\" side=caller digit=1"));
 	assert_non_null(strstr(log, "transcoding=yes"));
 	free(log);
+	call = call_record(&srv, cid);
+	expect_echo_recording(call);
+	json_decref(call);
 }
 
 /* ---- broken requests ------------------------------------------------------

@@ -1,0 +1,356 @@
+/*
+ * The recorder (src/record) on its own: G.711 packets in, the stereo file
+ * out, read back with libsndfile.  Where each channel's audio lands (by
+ * arrival across streams, by timestamp within one), silence for a lost
+ * packet, out-of-order packets, the repair of a file a crash left open, and
+ * the compaction to Ogg/Opus.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sndfile.h>
+
+#include "audio/g711.h"
+#include "record/record.h"
+#include "record/record_int.h"
+#include "util/util.h"
+
+#define PKT 160 /* 20 ms */
+
+struct done {
+	pthread_mutex_t lock;
+	int n;
+	struct rt_rec_result r[4];
+	char path[4][RT_REC_PATH_MAX], format[4][8], old[4][RT_REC_PATH_MAX];
+};
+
+static void done_h(const struct rt_rec_result *r, void *arg)
+{
+	struct done *d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->n < 4) {
+		d->r[d->n] = *r;
+		rt_strlcpy(d->path[d->n], r->path, RT_REC_PATH_MAX);
+		rt_strlcpy(d->format[d->n], r->format, 8);
+		rt_strlcpy(d->old[d->n], r->old_path ? r->old_path : "",
+			   RT_REC_PATH_MAX);
+		d->n++;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+static int done_count(struct done *d)
+{
+	int n;
+
+	pthread_mutex_lock(&d->lock);
+	n = d->n;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+static void wait_done(struct done *d, int n)
+{
+	for (int i = 0; i < 1500 && done_count(d) < n; i++)
+		usleep(10000);
+	assert_true(done_count(d) >= n);
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/* One 20 ms packet of a tone at hz, mu-law, starting at sample n0. */
+static void tone(uint8_t *out, double hz, uint32_t n0, bool alaw)
+{
+	for (int i = 0; i < PKT; i++) {
+		double v = 12000.0 * sin(2 * M_PI * hz * (n0 + i) / 8000.0);
+
+		out[i] = alaw ? rt_g711_alaw_encode((int16_t)v)
+			      : rt_g711_ulaw_encode((int16_t)v);
+	}
+}
+
+/* The absolute level of a channel over [from, to) frames. */
+static double level(const short *buf, sf_count_t frames, int ch,
+		    sf_count_t from, sf_count_t to)
+{
+	double sum = 0;
+
+	if (to > frames)
+		to = frames;
+	for (sf_count_t i = from; i < to; i++)
+		sum += fabs((double)buf[i * 2 + ch]);
+	return to > from ? sum / (double)(to - from) : 0;
+}
+
+/* The first frame from which a channel's level over 10 ms is loud. */
+static sf_count_t onset(const short *buf, sf_count_t frames, int ch)
+{
+	for (sf_count_t i = 0; i + 80 <= frames; i += 8) {
+		if (level(buf, frames, ch, i, i + 80) > 3000)
+			return i;
+	}
+	return -1;
+}
+
+static short *read_all(const char *path, SF_INFO *info)
+{
+	SNDFILE *f;
+	short *buf;
+
+	memset(info, 0, sizeof(*info));
+	f = sf_open(path, SFM_READ, info);
+	if (!f)
+		fail_msg("libsndfile cannot read %s: %s", path,
+			 sf_strerror(NULL));
+	buf = calloc((size_t)info->frames * 2 + 2, sizeof(*buf));
+	assert_non_null(buf);
+	assert_int_equal(sf_readf_short(f, buf, info->frames), info->frames);
+	sf_close(f);
+	return buf;
+}
+
+struct fix {
+	char dir[256];
+	struct done d;
+	struct rt_recorder *r;
+};
+
+static void fix_start(struct fix *f, bool opus)
+{
+	struct rt_recorder_conf c = {f->dir, opus, done_h, &f->d};
+
+	memset(&f->d, 0, sizeof(f->d));
+	pthread_mutex_init(&f->d.lock, NULL);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/rt-rec-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	c.dir = f->dir;
+	assert_int_equal(rt_recorder_start(&f->r, &c), 0);
+}
+
+static void fix_stop(struct fix *f)
+{
+	char cmd[300];
+
+	rt_recorder_stop(f->r);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	pthread_mutex_destroy(&f->d.lock);
+}
+
+/*
+ * The caller talks (400 Hz) from the start with one packet lost and two
+ * swapped; the agent (1000 Hz, A-law while the file is mu-law) starts
+ * 500 ms later by the clock, with a timestamp base of its own.
+ */
+static void test_channels_aligned(void **state)
+{
+	struct fix f;
+	struct rt_rec *s;
+	uint8_t p[PKT];
+	char *abs;
+	SF_INFO info;
+	short *buf;
+	sf_count_t on;
+	(void)state;
+
+	fix_start(&f, false);
+	s = rt_rec_open(f.r, 7, "1/2026/11/24/7.wav", false);
+	assert_non_null(s);
+	/* Paced as a phone sends: a packet every 20 ms. */
+	for (uint32_t k = 0; k < 50; k++) { /* 1 s of the caller */
+		uint32_t n = k == 20 ? 21 : k == 21 ? 20 : k;
+
+		if (k != 30) { /* lost: 20 ms of silence at 600 ms */
+			tone(p, 400, n * PKT, false);
+			rt_rec_audio(s, 0, 1000 + n * PKT, 0x1111, false, p,
+				     PKT);
+		}
+		if (k >= 25) { /* the agent, from 500 ms by arrival */
+			uint32_t j = k - 25;
+
+			tone(p, 1000, j * PKT, true);
+			rt_rec_audio(s, 1, 777777 + j * PKT, 0x2222, true, p,
+				     PKT);
+		}
+		sleep_ms(20);
+	}
+	sleep_ms(300);
+	rt_rec_close(s);
+	wait_done(&f.d, 1);
+	assert_int_equal(f.d.r[0].call_id, 7);
+	assert_string_equal(f.d.format[0], "wav");
+	assert_true(f.d.r[0].complete);
+	assert_int_equal(f.d.r[0].err, 0);
+	assert_int_equal(f.d.r[0].channels, 2);
+	assert_int_equal(f.d.r[0].sample_rate, 8000);
+
+	abs = rt_asprintf("%s/%s", f.dir, f.d.path[0]);
+	buf = read_all(abs, &info);
+	assert_int_equal(info.channels, 2);
+	assert_int_equal(info.samplerate, 8000);
+	assert_int_equal(info.format & SF_FORMAT_SUBMASK, SF_FORMAT_ULAW);
+	/* The length of the recording: the time it was open, 1.3 s. */
+	assert_true(info.frames >= 10000 && info.frames < 14000);
+	assert_int_equal(f.d.r[0].duration_ms, info.frames * 1000 / 8000);
+	assert_int_equal(f.d.r[0].bytes, 58 + info.frames * 2);
+	/* The caller from the start; the lost packet is silence. */
+	on = onset(buf, info.frames, 0);
+	assert_true(on >= 0 && on < 80);
+	assert_true(level(buf, info.frames, 0, 30 * PKT + 8, 31 * PKT - 8) <
+		    50);
+	assert_true(level(buf, info.frames, 0, 29 * PKT, 30 * PKT) > 5000);
+	assert_true(level(buf, info.frames, 0, 31 * PKT, 32 * PKT) > 5000);
+	/* The swapped pair in its place: continuous tone across it. */
+	assert_true(level(buf, info.frames, 0, 20 * PKT, 22 * PKT) > 5000);
+	/* The agent from 500 ms on (give or take the scheduler), silent
+	 * before. */
+	on = onset(buf, info.frames, 1);
+	assert_true(on >= 3800 && on <= 4800);
+	assert_true(level(buf, info.frames, 1, 0, 3600) < 50);
+	assert_true(level(buf, info.frames, 1, on + 80, on + 3000) > 5000);
+	free(buf);
+	free(abs);
+	fix_stop(&f);
+}
+
+/* A crash leaves the header's sizes at 0: the repair counts the audio. */
+static void test_repair(void **state)
+{
+	char dir[] = "/tmp/rt-rep-XXXXXX", path[300];
+	uint8_t h[RT_WAV_HEADER], audio[1601];
+	int64_t dur = 0, bytes = 0;
+	SF_INFO info;
+	short *buf;
+	int fd;
+	(void)state;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/x.wav", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	rt_wav_header(h, true, 0);
+	assert_int_equal(write(fd, h, sizeof(h)), sizeof(h));
+	for (size_t i = 0; i < sizeof(audio); i++)
+		audio[i] = rt_g711_alaw_encode((int16_t)(i % 2 ? -9000 : 9000));
+	/* 800 frames and half of one more. */
+	assert_int_equal(write(fd, audio, sizeof(audio)), sizeof(audio));
+	close(fd);
+	assert_int_equal(rt_rec_repair(path, &dur, &bytes), 0);
+	assert_int_equal(dur, 100);
+	assert_int_equal(bytes, 58 + 1600);
+	buf = read_all(path, &info);
+	assert_int_equal(info.frames, 800);
+	assert_int_equal(info.format & SF_FORMAT_SUBMASK, SF_FORMAT_ALAW);
+	assert_true(buf[0] > 8000 && buf[1] < -8000);
+	free(buf);
+	/* Not a recording of ours. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd,
+			       "hello, this is not a wave file at all, "
+			       "nor anything near one",
+			       61),
+			 61);
+	close(fd);
+	assert_int_equal(rt_rec_repair(path, &dur, &bytes), EINVAL);
+	snprintf(path, sizeof(path), "%s/none.wav", dir);
+	assert_int_equal(rt_rec_repair(path, &dur, &bytes), ENOENT);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
+/* With opus, a finished WAV is reported, then its Ogg/Opus copy. */
+static void test_compaction(void **state)
+{
+	struct fix f;
+	struct rt_rec *s;
+	uint8_t p[PKT];
+	char *abs;
+	SF_INFO info;
+	short *buf;
+	(void)state;
+
+	fix_start(&f, true);
+	s = rt_rec_open(f.r, 9, "2/9.wav", true);
+	assert_non_null(s);
+	for (uint32_t k = 0; k < 60; k++) { /* 1.2 s: tone left, right */
+		tone(p, 400, k * PKT, true);
+		rt_rec_audio(s, 0, k * PKT, 1, true, p, PKT);
+		tone(p, 1000, k * PKT, true);
+		rt_rec_audio(s, 1, 5000 + k * PKT, 2, true, p, PKT);
+		sleep_ms(20);
+	}
+	rt_rec_close(s);
+	wait_done(&f.d, 2);
+	assert_string_equal(f.d.format[0], "wav");
+	assert_string_equal(f.d.format[1], "opus");
+	assert_string_equal(f.d.path[1], "2/9.opus");
+	assert_string_equal(f.d.old[1], "2/9.wav");
+	assert_true(f.d.r[1].complete);
+	assert_true(f.d.r[1].bytes > 0 && f.d.r[1].bytes < f.d.r[0].bytes / 3);
+	assert_int_equal(f.d.r[1].duration_ms, f.d.r[0].duration_ms);
+	abs = rt_asprintf("%s/%s", f.dir, f.d.path[1]);
+	buf = read_all(abs, &info);
+	assert_int_equal(info.channels, 2);
+	assert_int_equal(info.format & SF_FORMAT_TYPEMASK, SF_FORMAT_OGG);
+	/* Both tones survive, each on its own channel. */
+	assert_true(level(buf, info.frames, 0, 800, 8000) > 3000);
+	assert_true(level(buf, info.frames, 1, 800, 8000) > 3000);
+	free(buf);
+	free(abs);
+	fix_stop(&f);
+}
+
+/* A folder that cannot be written: the call goes on; the result says. */
+static void test_unwritable(void **state)
+{
+	struct fix f;
+	struct rt_rec *s;
+	uint8_t p[PKT] = {0};
+	char *file;
+	(void)state;
+
+	fix_start(&f, false);
+	/* A file where a folder must be made. */
+	file = rt_asprintf("%s/blocked", f.dir);
+	assert_int_equal(close(open(file, O_WRONLY | O_CREAT, 0644)), 0);
+	s = rt_rec_open(f.r, 3, "blocked/3.wav", false);
+	assert_non_null(s);
+	rt_rec_audio(s, 0, 0, 1, false, p, PKT);
+	rt_rec_close(s);
+	wait_done(&f.d, 1);
+	assert_false(f.d.r[0].complete);
+	assert_int_equal(f.d.r[0].err, ENOTDIR);
+	assert_int_equal(f.d.r[0].bytes, 0);
+	free(file);
+	fix_stop(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_channels_aligned),
+		cmocka_unit_test(test_repair),
+		cmocka_unit_test(test_compaction),
+		cmocka_unit_test(test_unwritable),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
