@@ -40,6 +40,7 @@
 #define NUM_NODEST     "+13125550101" /* in the inventory, no destination */
 #define NUM_UNKNOWN    "+13125550177" /* in nobody's inventory */
 #define NUM_POOL       "+13125550102" /* a pool number shown to a visitor */
+#define NUM_NOREC      "+13125550103" /* forwarded, calls not recorded */
 
 static struct rt_test_server srv;
 static char work[256]; /* scenarios, SIPp's files, the server's log */
@@ -808,6 +809,66 @@ static void test_callee_hangs_up(void **state)
 	json_decref(expect_record(cid, "answered", "callee", 200));
 }
 
+/* One answered call to a number; its record. */
+static json_t *answered_call(const char *number)
+{
+	char cid[64];
+	pid_t uas;
+	int rc;
+
+	uas = uas_start("uas_bye.xml", NULL, NULL, NULL);
+	rc = uac_run(&srv, "uac_wait_bye.xml", NULL, number, NULL, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	return expect_record(cid, "answered", "callee", 200);
+}
+
+/* The per-number switch: off, the call has no recording; on again, the
+ * next call has one. */
+static void test_recording_switch(void **state)
+{
+	struct rt_test_resp r;
+	json_int_t id;
+	json_t *c;
+	(void)state;
+
+	rt_test_api(&srv, &r, srv.key, "POST", "/v1/numbers",
+		    rt_test_fmt("{\"number\":\"%s\",\"kind\":\"offline\","
+				"\"campaign\":\"radio\",\"record_calls\":"
+				"false,\"destination\":\"sip:biz@127.0.0.1:"
+				"%u\"}",
+				NUM_NOREC, uas_port));
+	RT_EXPECT_STATUS(&r, 201);
+	assert_true(json_is_false(json_object_get(r.json, "record_calls")));
+	id = json_integer_value(json_object_get(r.json, "id"));
+	rt_test_resp_free(&r);
+	c = answered_call(NUM_NOREC);
+	assert_true(json_is_null(json_object_get(c, "recording")));
+	json_decref(c);
+
+	rt_test_api(&srv, &r, srv.key, "PATCH",
+		    rt_test_fmt("/v1/numbers/%lld", (long long)id),
+		    "{\"record_calls\":\"yes\"}");
+	RT_EXPECT_STATUS(&r, 400);
+	assert_non_null(strstr(r.body, "record_calls"));
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, srv.key, "PATCH",
+		    rt_test_fmt("/v1/numbers/%lld", (long long)id),
+		    "{\"record_calls\":true}");
+	RT_EXPECT_STATUS(&r, 200);
+	assert_true(json_is_true(json_object_get(r.json, "record_calls")));
+	rt_test_resp_free(&r);
+	/* The router reads the change within its reload. */
+	sleep_ms(300);
+	c = answered_call(NUM_NOREC);
+	/* wav while it is written, opus once compacted */
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(c, "recording"), "channels")),
+			 2);
+	json_decref(c);
+}
+
 static void test_cancel_before_answer(void **state)
 {
 	char cid[64];
@@ -1352,6 +1413,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_unknown_and_unrouted,
 					  kill_peers),
 		cmocka_unit_test_teardown(test_media_relayed, kill_peers),
+		cmocka_unit_test_teardown(test_recording_switch, kill_peers),
 		cmocka_unit_test_teardown(test_malformed_corpus, kill_peers),
 		cmocka_unit_test_teardown(test_untrusted_source, kill_peers),
 		cmocka_unit_test_teardown(test_digest_trunk, kill_peers),
