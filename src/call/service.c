@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "call/call.h"
-#include "record/record.h"
+#include "media/record.h"
 #include "util/phone.h"
 
 #define RT_LOG_MODULE "call"

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "record/record.h"
+#include "media/record.h"
 #include "sip/sip_int.h"
 #include "util/phone.h"
 

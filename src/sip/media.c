@@ -20,8 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audio/g711.h"
-#include "record/record.h"
+#include "media/g711.h"
+#include "media/record.h"
 #include "sip/sip_int.h"
 
 #define RT_LOG_MODULE "sip"

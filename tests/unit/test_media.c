@@ -1,5 +1,5 @@
 /*
- * The recorder (src/record) on its own: G.711 packets in, the stereo file
+ * The recorder (src/media) on its own: G.711 packets in, the stereo file
  * out, read back with libsndfile.  Where each channel's audio lands (by
  * arrival across streams, by timestamp within one), silence for a lost
  * packet, out-of-order packets, the repair of a file a crash left open, and
@@ -21,9 +21,9 @@
 #include <cmocka.h>
 #include <sndfile.h>
 
-#include "audio/g711.h"
-#include "record/record.h"
-#include "record/record_int.h"
+#include "media/g711.h"
+#include "media/record.h"
+#include "media/record_int.h"
 #include "util/util.h"
 
 #define PKT 160 /* 20 ms */

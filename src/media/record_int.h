@@ -1,15 +1,15 @@
 /*
- * Inside src/record: the WAV container (wav.c) and the Ogg/Opus compactor
+ * Inside src/media: the WAV container (wav.c) and the Ogg/Opus compactor
  * (compact.c) that the recorder (record.c) uses.
  */
-#ifndef RT_RECORD_INT_H
-#define RT_RECORD_INT_H
+#ifndef RT_MEDIA_RECORD_INT_H
+#define RT_MEDIA_RECORD_INT_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "record/record.h"
+#include "media/record.h"
 
 #define RT_REC_RATE	8000
 #define RT_REC_CHANNELS 2

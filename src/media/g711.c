@@ -6,7 +6,7 @@
  */
 #include <pthread.h>
 
-#include "audio/g711.h"
+#include "media/g711.h"
 
 int16_t rt_g711_ulaw_decode(uint8_t u)
 {

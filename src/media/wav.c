@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "record/record_int.h"
+#include "media/record_int.h"
 
 static void put16(uint8_t *p, uint16_t v)
 {

@@ -1,5 +1,5 @@
 /*
- * record: call recordings.  Each recorded call is one stereo file, the
+ * media: call recordings.  Each recorded call is one stereo file, the
  * caller on the left channel and the agent on the right, time-aligned by
  * the moment each packet arrived.
  *
@@ -16,10 +16,10 @@
  *
  * The database is not touched here: the done hook reports each finished
  * file (and each compacted one) to whoever keeps the recordings rows.
- * docs/internals/recording.md.
+ * docs/internals/media.md.
  */
-#ifndef RT_RECORD_H
-#define RT_RECORD_H
+#ifndef RT_MEDIA_RECORD_H
+#define RT_MEDIA_RECORD_H
 
 #include <stdbool.h>
 #include <stddef.h>

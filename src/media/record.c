@@ -29,8 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audio/g711.h"
-#include "record/record_int.h"
+#include "media/g711.h"
+#include "media/record_int.h"
 #include "util/util.h"
 
 #define RT_LOG_MODULE "record"

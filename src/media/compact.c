@@ -1,7 +1,7 @@
 /*
  * Compaction of finished recordings to Ogg/Opus through libsndfile
  * (record_int.h).  Opus at 8 kHz costs about 1/250 of a core per stereo
- * call on the machines we measure (docs/internals/recording.md), too much
+ * call on the machines we measure (docs/internals/media.md), too much
  * to do live at the peak of calls, cheap once a call is over.
  */
 #include <errno.h>
@@ -12,7 +12,7 @@
 
 #include <sndfile.h>
 
-#include "record/record_int.h"
+#include "media/record_int.h"
 #include "util/util.h"
 
 /* libsndfile's Opus "compression level", 0 (highest bitrate) to 1: 0.97

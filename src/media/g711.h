@@ -1,5 +1,5 @@
 /*
- * audio: G.711, the two 8-bit logarithmic laws of telephone audio (ITU-T
+ * media: G.711, the two 8-bit logarithmic laws of telephone audio (ITU-T
  * G.711): mu-law (PCMU, North America and Japan) and A-law (PCMA,
  * elsewhere).  Each sample is one byte; these functions turn it into 16-bit
  * linear audio and back, and one law into the other through linear.
@@ -7,8 +7,8 @@
  * The tables behind the byte-to-byte and byte-to-linear conversions are
  * built on first use; every function is safe from any thread.
  */
-#ifndef RT_AUDIO_G711_H
-#define RT_AUDIO_G711_H
+#ifndef RT_MEDIA_G711_H
+#define RT_MEDIA_G711_H
 
 #include <stdint.h>
 
