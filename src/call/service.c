@@ -345,7 +345,9 @@ static int apply_recording(struct rt_store_tx *tx, struct op *o,
 	rt_strlcpy(rec.format, o->rec_format, sizeof(rec.format));
 	rec.duration_ms = res->duration_ms;
 	rec.bytes = res->bytes;
-	rec.complete = res->complete;
+	/* A compacted partial recording stays partial. */
+	if (!o->rec_old[0])
+		rec.complete = res->complete;
 	rec.updated_at = rt_now_ms();
 	err = rt_store_recording_update(tx, &rec);
 	if (!err && o->rec_old[0])
@@ -554,6 +556,28 @@ static void *writer_main(void *arg)
 /* ---- start, flush, stop -----------------------------------------------------
  */
 
+/* A call the crash interrupted ended no earlier than its recording: its
+ * end and durations from the audio, when that says more than its events.
+ */
+static int talk_from_recording(struct rt_store_tx *tx,
+			       const struct rt_recording *r)
+{
+	struct rt_call *call = malloc(sizeof(*call));
+	int err = call ? rt_store_call_read(tx, r->call_id, call) : ENOMEM;
+
+	if (!err && strcmp(call->disposition, "interrupted") == 0 &&
+	    call->answered_at &&
+	    call->answered_at + r->duration_ms > call->ended_at) {
+		call->ended_at = call->answered_at + r->duration_ms;
+		call->talk_ms = r->duration_ms;
+		call->total_ms = call->ended_at - call->started_at;
+		call->updated_at = rt_now_ms();
+		err = rt_store_call_update(tx, call);
+	}
+	free(call);
+	return err == ENOENT ? 0 : err;
+}
+
 struct wav_rows {
 	struct rt_recording *r;
 	size_t n, cap;
@@ -616,6 +640,8 @@ static int recordings_recover(struct rt_calls *c)
 		} else {
 			r->updated_at = rt_now_ms();
 			err = rt_store_recording_update(tx, r);
+			if (!err)
+				err = talk_from_recording(tx, r);
 			repaired++;
 		}
 		free(abs);

@@ -220,6 +220,7 @@ int rt_cmd_serve(struct rt_cli *c)
 		return err;
 	}
 	deps.calls = router;
+	deps.recorder = rt_calls_recorder(calls);
 	err = rt_http_start(&http, &deps);
 	if (err) {
 		rt_sip_stop(sip);

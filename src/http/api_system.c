@@ -8,6 +8,7 @@
 
 #include "dni/dni.h"
 #include "http/http_int.h"
+#include "media/record.h"
 
 #define RT_LOG_MODULE "http"
 
@@ -43,6 +44,8 @@ void rt_api_metrics(struct rt_req *r)
 	rt_store_metrics(r->srv->store, &b);
 	if (r->srv->dni)
 		rt_dni_metrics(r->srv->dni, &b);
+	if (r->srv->recorder)
+		rt_recorder_metrics(r->srv->recorder, &b);
 	rt_buf_printf(
 		&b,
 		"# HELP ringtrail_http_requests_in_flight Requests being "

@@ -27,6 +27,7 @@ struct rt_http_deps {
 	struct rt_dni *dni; /* may be NULL (tests of other parts) */
 	struct rt_call_router
 		*calls; /* told when numbers change; may be NULL */
+	struct rt_recorder *recorder; /* its /metrics; may be NULL */
 };
 
 /* Binds conf->listen and starts serving.  EADDRINUSE, EINVAL (bad listen

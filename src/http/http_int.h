@@ -13,6 +13,7 @@ struct rt_http {
 	struct rt_auth *auth;
 	struct rt_dni *dni;	      /* NULL: the DNI endpoints answer 503 */
 	struct rt_call_router *calls; /* NULL: no call routing to tell */
+	struct rt_recorder *recorder; /* NULL: no recording metrics */
 	struct rt_ratelimit *limit;   /* per client address, public routes */
 	struct MHD_Daemon *mhd;
 	uint16_t port;

@@ -731,6 +731,7 @@ int rt_http_start(struct rt_http **hp, const struct rt_http_deps *deps)
 	h->auth = deps->auth;
 	h->dni = deps->dni;
 	h->calls = deps->calls;
+	h->recorder = deps->recorder;
 	h->rid_prefix = randombytes_random();
 	rt_http_routes(&nroutes);
 	h->recordings_dir = rt_conf_beside_db(h->conf, h->conf->recordings_dir,

@@ -105,6 +105,10 @@ struct rt_recorder {
 	struct job *jobs, **jtail;
 	atomic_bool jstop;
 	pthread_t compactor;
+
+	/* For /metrics. */
+	atomic_size_t open, jobs_queued;
+	atomic_ullong made, failed, dropped, compacted;
 };
 
 static uint64_t mono_us(void)
@@ -205,6 +209,7 @@ struct rt_rec *rt_rec_open(struct rt_recorder *r, int64_t call_id,
 	s->next = r->incoming;
 	r->incoming = s;
 	pthread_mutex_unlock(&r->lock);
+	atomic_fetch_add(&r->open, 1);
 	return s;
 }
 
@@ -377,6 +382,7 @@ static void queue_compaction(struct rt_recorder *r, int64_t call_id,
 	r->jtail = &j->next;
 	pthread_cond_signal(&r->jwake);
 	pthread_mutex_unlock(&r->jlock);
+	atomic_fetch_add(&r->jobs_queued, 1);
 }
 
 /* The call is over: the rest of its audio, the header, the done hook. */
@@ -413,6 +419,9 @@ static void finish(struct rt_recorder *r, struct rt_rec *s)
 		"call=%lld path=%s duration_ms=%lld dropped=%llu err=%d",
 		(long long)s->call_id, s->path, (long long)res.duration_ms,
 		(unsigned long long)res.dropped, s->err);
+	atomic_fetch_sub(&r->open, 1);
+	atomic_fetch_add(res.complete ? &r->made : &r->failed, 1);
+	atomic_fetch_add(&r->dropped, res.dropped);
 	if (r->doneh)
 		r->doneh(&res, r->arg);
 	if (res.complete)
@@ -531,6 +540,7 @@ static void compact(struct rt_recorder *r, const struct job *j)
 			.complete = true,
 		};
 
+		atomic_fetch_add(&r->compacted, 1);
 		if (r->doneh)
 			r->doneh(&res, r->arg);
 	}
@@ -561,6 +571,7 @@ static void *compactor_main(void *arg)
 			r->jtail = &r->jobs;
 		pthread_mutex_unlock(&r->jlock);
 		compact(r, j);
+		atomic_fetch_sub(&r->jobs_queued, 1);
 		free(j);
 	}
 	return NULL;
@@ -571,6 +582,41 @@ void rt_recorder_compact(struct rt_recorder *r, int64_t call_id,
 {
 	if (r)
 		queue_compaction(r, call_id, path);
+}
+
+void rt_recorder_metrics(struct rt_recorder *r, struct rt_buf *b)
+{
+	rt_buf_printf(
+		b,
+		"# HELP ringtrail_recordings_open Calls being recorded.\n"
+		"# TYPE ringtrail_recordings_open gauge\n"
+		"ringtrail_recordings_open %zu\n"
+		"# HELP ringtrail_recordings_total Recordings finished.\n"
+		"# TYPE ringtrail_recordings_total counter\n"
+		"ringtrail_recordings_total %llu\n"
+		"# HELP ringtrail_recordings_failed_total Recordings whose "
+		"file could not be written.\n"
+		"# TYPE ringtrail_recordings_failed_total counter\n"
+		"ringtrail_recordings_failed_total %llu\n"
+		"# HELP ringtrail_recording_packets_dropped_total Audio "
+		"packets "
+		"too late to place, or over a full ring (the disk behind).\n"
+		"# TYPE ringtrail_recording_packets_dropped_total counter\n"
+		"ringtrail_recording_packets_dropped_total %llu\n"
+		"# HELP ringtrail_recordings_compacted_total Recordings "
+		"re-encoded as Ogg/Opus.\n"
+		"# TYPE ringtrail_recordings_compacted_total counter\n"
+		"ringtrail_recordings_compacted_total %llu\n"
+		"# HELP ringtrail_recordings_compaction_queue Finished WAV "
+		"recordings waiting for compaction.\n"
+		"# TYPE ringtrail_recordings_compaction_queue gauge\n"
+		"ringtrail_recordings_compaction_queue %zu\n",
+		atomic_load(&r->open),
+		(unsigned long long)atomic_load(&r->made),
+		(unsigned long long)atomic_load(&r->failed),
+		(unsigned long long)atomic_load(&r->dropped),
+		(unsigned long long)atomic_load(&r->compacted),
+		atomic_load(&r->jobs_queued));
 }
 
 /* ---- start and stop ----------------------------------------------------- */

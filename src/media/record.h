@@ -93,6 +93,11 @@ void rt_rec_close(struct rt_rec *s);
 void rt_recorder_compact(struct rt_recorder *r, int64_t call_id,
 			 const char *path);
 
+struct rt_buf;
+/* Prometheus text: recordings open, made, failed, dropped packets, and
+ * the compaction queue.  From any thread. */
+void rt_recorder_metrics(struct rt_recorder *r, struct rt_buf *b);
+
 /* ---- files (wav.c) ------------------------------------------------------- */
 
 /*
