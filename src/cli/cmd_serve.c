@@ -98,12 +98,17 @@ static int start_sip(struct rt_sip **sp, const struct rt_sip_conf *sc,
 				   "config key 'sip_listen': bad address '%s' "
 				   "(want HOST:PORT)",
 				   sc->listen);
+	if (err == EBADMSG)
+		return rt_cli_fail(RT_EXIT_USAGE,
+				   "config key 'sip_tls_cert': '%s' holds no "
+				   "usable certificate and private key (PEM)",
+				   sc->tls_cert);
 	if (err)
 		return rt_cli_fail(RT_EXIT_FAIL,
 				   "cannot listen for SIP on '%s': %s",
 				   sc->listen, strerror(err));
-	rt_info("sip listening", "sip_listen=%s port=%u", sc->listen,
-		rt_sip_port(*sp));
+	rt_info("sip listening", "sip_listen=%s port=%u tls_port=%u",
+		sc->listen, rt_sip_port(*sp), rt_sip_tls_port(*sp));
 	return 0;
 }
 
@@ -242,6 +247,8 @@ int rt_cmd_serve(struct rt_cli *c)
 		rt_store_backend(c->store));
 	/* The SIP line first: scripts read up to the HTTP one. */
 	printf("sip on udp+tcp port %u\n", rt_sip_port(sip));
+	if (rt_sip_tls_port(sip))
+		printf("sip on tls port %u\n", rt_sip_tls_port(sip));
 	printf("listening on http://%s:%u\n",
 	       strncmp(c->conf.listen, "localhost", 9) == 0 ? "localhost"
 							    : "127.0.0.1",

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sip/sip_int.h"
 
@@ -221,6 +222,19 @@ int rt_sip_conf_load(struct rt_sip_conf *sc, const struct rt_conf *c, char *err,
 		return EINVAL;
 	}
 	sc->ring_timeout_ms = c->sip_ring_timeout;
+	if (rt_strlcpy(sc->tls_cert, c->sip_tls_cert, sizeof(sc->tls_cert)) >=
+	    sizeof(sc->tls_cert)) {
+		snprintf(err, errsz,
+			 "config key 'sip_tls_cert': path too long");
+		return EINVAL;
+	}
+	if (sc->tls_cert[0] && access(sc->tls_cert, R_OK) != 0) {
+		snprintf(err, errsz,
+			 "config key 'sip_tls_cert': cannot read '%.200s': %s",
+			 sc->tls_cert, strerror(errno));
+		return EINVAL;
+	}
+	sc->tls_port = (uint16_t)c->sip_tls_port;
 	dash = strchr(c->sip_rtp_ports, '-');
 	lo = hi = 0;
 	if (dash && (size_t)(dash - c->sip_rtp_ports) < 8) {

@@ -20,7 +20,7 @@ struct rt_sip {
 	struct rt_media_ports ports;
 	struct rt_ua *ua;
 	struct rt_b2bua *b2bua;
-	uint16_t port;
+	uint16_t port, tls_port;
 
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -78,6 +78,7 @@ static void *thread_main(void *arg)
 			((struct sockaddr_in *)&s->ports.bind)->sin_port = 0;
 		else
 			((struct sockaddr_in6 *)&s->ports.bind)->sin6_port = 0;
+		s->tls_port = rt_ua_tls_port(s->ua);
 		s->ports.min = s->conf.rtp_min;
 		s->ports.max = s->conf.rtp_max;
 		s->ports.next = s->conf.rtp_min;
@@ -142,6 +143,11 @@ fail:
 uint16_t rt_sip_port(const struct rt_sip *s)
 {
 	return s->port;
+}
+
+uint16_t rt_sip_tls_port(const struct rt_sip *s)
+{
+	return s->tls_port;
 }
 
 void rt_sip_stop(struct rt_sip *s)

@@ -75,6 +75,10 @@ struct rt_sip_conf {
 	size_t ntrunks;		   /* 0: only loopback sources are accepted */
 	uint64_t ring_timeout_ms;  /* an unanswered leg is given up after it */
 	uint16_t rtp_min, rtp_max; /* RTP ports, each call takes 2 pairs */
+	/* SIP over TLS too, on listen's address at tls_port (0: any), with
+	 * this PEM file's certificate and key; "" for none. */
+	char tls_cert[512];
+	uint16_t tls_port;
 };
 
 struct rt_conf;
@@ -174,14 +178,17 @@ struct rt_sip_hooks {
 struct rt_sip;
 
 /*
- * Binds conf->listen on UDP and TCP and starts the SIP thread.  Returns
- * 0, EINVAL for a bad listen address, EADDRINUSE, or another errno value
+ * Binds conf->listen on UDP and TCP (and TLS) and starts the SIP thread.
+ * Returns 0, EINVAL for a bad listen address, EBADMSG for a TLS
+ * certificate that cannot be loaded, EADDRINUSE, or another errno value
  * when the stack could not start (the reason is logged).
  */
 int rt_sip_start(struct rt_sip **sp, const struct rt_sip_conf *conf,
 		 const struct rt_sip_hooks *hooks);
 /* The bound port (useful with port 0). */
 uint16_t rt_sip_port(const struct rt_sip *s);
+/* The TLS port; 0 without TLS. */
+uint16_t rt_sip_tls_port(const struct rt_sip *s);
 /* Ends every call (BYE, CANCEL or 503, each with its ENDED event), stops
  * the thread and frees everything.  NULL is fine. */
 void rt_sip_stop(struct rt_sip *s);

@@ -119,6 +119,8 @@ void rt_ua_stop(struct rt_ua *ua);
 /* The bound SIP address. */
 void rt_ua_laddr(const struct rt_ua *ua, struct sockaddr_storage *ss,
 		 socklen_t *lenp);
+/* The TLS port; 0 without TLS. */
+uint16_t rt_ua_tls_port(const struct rt_ua *ua);
 
 void rt_ua_leg_set_handlers(struct rt_ua_leg *leg, rt_ua_leg_h *h,
 			    rt_ua_offer_h *offerh, void *arg);

@@ -45,6 +45,8 @@ struct rt_ua {
 	uint8_t nonce_key[20];
 	char probe_id[40];
 	struct udp_helper *uh;
+	struct tls *tls;
+	uint16_t tls_port;
 	bool udp_tuned;
 	bool stopping;
 };
@@ -750,7 +752,9 @@ static void new_invite(struct rt_ua *ua, const struct sip_msg *msg,
 		.from_user = from_user,
 		.from_name = from_name,
 		.source = source,
-		.transport = msg->tp == SIP_TRANSP_TCP ? "tcp" : "udp",
+		.transport = msg->tp == SIP_TRANSP_TLS	 ? "tls"
+			     : msg->tp == SIP_TRANSP_TCP ? "tcp"
+							 : "udp",
 		.trunk = trunk,
 	};
 	body_of(msg, &inv.sdp, &inv.sdp_len);
@@ -947,6 +951,30 @@ static int listen_both(struct rt_ua *ua, const struct sa *want)
 	return err;
 }
 
+/* TLS on the SIP address at the configured port, with the PEM file's
+ * certificate and key.  EBADMSG when libre (OpenSSL) refuses the file. */
+static int listen_tls(struct rt_ua *ua)
+{
+	const struct rt_sip_conf *c = ua->conf.sip;
+	struct sa la = ua->laddr;
+	int err;
+
+	if (!c->tls_cert[0])
+		return 0;
+	if (tls_alloc(&ua->tls, TLS_METHOD_SSLV23, c->tls_cert, NULL) != 0) {
+		rt_error("cannot load the SIP TLS certificate",
+			 "sip_tls_cert=\"%s\"", c->tls_cert);
+		return EBADMSG;
+	}
+	sa_set_port(&la, c->tls_port);
+	err = sip_transp_add(ua->sip, SIP_TRANSP_TLS, &la, ua->tls);
+	if (!err)
+		err = sip_transp_laddr(ua->sip, &la, SIP_TRANSP_TLS, NULL);
+	if (!err)
+		ua->tls_port = sa_port(&la);
+	return err;
+}
+
 static void stop_tmr_h(void *arg)
 {
 	(void)arg;
@@ -1018,6 +1046,8 @@ int rt_ua_alloc(struct rt_ua **uap, const struct rt_ua_conf *conf)
 	memcpy(&want.u, &ss, sslen);
 	want.len = sslen;
 	err = listen_both(ua, &want);
+	if (!err)
+		err = listen_tls(ua);
 	if (err)
 		goto out;
 	/* Ours first, then sipsess's: see request_h. */
@@ -1080,7 +1110,13 @@ void rt_ua_free(struct rt_ua *ua)
 		mem_deref(ua->sip);
 	}
 	mem_deref(ua->dnsc);
+	mem_deref(ua->tls);
 	free(ua);
+}
+
+uint16_t rt_ua_tls_port(const struct rt_ua *ua)
+{
+	return ua->tls_port;
 }
 
 void rt_ua_laddr(const struct rt_ua *ua, struct sockaddr_storage *ss,

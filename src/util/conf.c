@@ -81,6 +81,11 @@ static const struct conf_key keys[] = {
 	  "only loopback may call"),
 	K(sip_ring_timeout, T_DURATION, 1000, 600000, "60s",
 	  "how long a forwarded call may ring before the caller gets 480"),
+	K(sip_tls_cert, T_STR, 1, 0, "",
+	  "PEM file with the certificate and private key for SIP over TLS; "
+	  "empty: no TLS"),
+	K(sip_tls_port, T_UINT, 0, 65535, "5061",
+	  "TCP port for SIP over TLS on sip_listen's address; 0: any"),
 	K(sip_rtp_ports, T_STR, 0, 0, "20000-29999",
 	  "UDP ports for RTP, MIN-MAX with MIN even; a call takes four"),
 	K(cookie_secure, T_BOOL, 0, 0, "false",

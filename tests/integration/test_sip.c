@@ -1281,6 +1281,109 @@ static void test_malformed_corpus(void **state)
 	assert_true(tested >= 10);
 }
 
+/* One request over TLS with openssl's client; the code of its first final
+ * answer, 0 for none. */
+static int tls_exchange(unsigned port, const char *request)
+{
+	char req[400], cmd[600], *answer = NULL;
+	FILE *p;
+	size_t len = 0;
+	int status = 0;
+
+	snprintf(req, sizeof(req), "%s/tls-request.txt", work);
+	p = fopen(req, "w");
+	assert_non_null(p);
+	fputs(request, p);
+	fclose(p);
+	/* The sleep keeps the connection open for the answer. */
+	snprintf(cmd, sizeof(cmd),
+		 "(cat '%s'; sleep 2) | timeout 10 openssl s_client -connect "
+		 "127.0.0.1:%u -quiet 2>/dev/null",
+		 req, port);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	/* The first final answer (an INVITE gets 100 Trying first). */
+	while (getdelim(&answer, &len, '\n', p) > 0) {
+		if (sscanf(answer, "SIP/2.0 %d", &status) == 1 && status != 100)
+			break;
+		status = 0;
+	}
+	free(answer);
+	pclose(p);
+	return status;
+}
+
+/* SIP over TLS with a configured certificate: OPTIONS and an INVITE are
+ * answered over it; a file that holds no certificate stops serve with a
+ * message naming the key. */
+static void test_tls(void **state)
+{
+	char pem[400], cmd[900], port[8], *err = NULL;
+	const char *args[] = {"--log-level", "info",	       "--sip-tls-cert",
+			      pem,	     "--sip-tls-port", port,
+			      NULL};
+	const char *bad[] = {"serve",	    "--db",
+			     pem,	    "--sip-listen",
+			     "127.0.0.1:0", "--listen",
+			     "127.0.0.1:0", "--sip-tls-cert",
+			     cmd,	    NULL};
+	unsigned tls_port = free_port(false);
+	char keep_log[320];
+	int rc;
+	(void)state;
+
+	snprintf(pem, sizeof(pem), "%s/tls.pem", work);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && openssl req -x509 -newkey rsa:2048 -nodes -subj "
+		 "/CN=localhost -keyout k.pem -out c.pem -days 1 2>/dev/null "
+		 "&& cat c.pem k.pem > tls.pem",
+		 work);
+	assert_int_equal(system(cmd), 0);
+	snprintf(port, sizeof(port), "%u", tls_port);
+	snprintf(keep_log, sizeof(keep_log), "%s", logpath);
+	server_start(&other, "tls", args);
+	rc = tls_exchange(
+		tls_port,
+		rt_test_fmt("OPTIONS sip:ping@127.0.0.1:%u SIP/2.0\r\n"
+			    "Via: SIP/2.0/TLS 127.0.0.1:9;branch="
+			    "z9hG4bK-tls-o\r\n"
+			    "From: <sip:m@127.0.0.1>;tag=t1\r\n"
+			    "To: <sip:ping@127.0.0.1>\r\n"
+			    "Call-ID: tls-o@127.0.0.1\r\n"
+			    "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+			    "Content-Length: 0\r\n\r\n",
+			    tls_port));
+	if (rc == 200)
+		rc = tls_exchange(
+			tls_port,
+			rt_test_fmt(
+				"INVITE sip:%s@127.0.0.1:%u SIP/2.0\r\n"
+				"Via: SIP/2.0/TLS 127.0.0.1:9;branch="
+				"z9hG4bK-tls-i\r\n"
+				"From: <sip:+13125550199@127.0.0.1>;tag=t2\r\n"
+				"To: <sip:%s@127.0.0.1>\r\n"
+				"Call-ID: tls-i@127.0.0.1\r\n"
+				"CSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+				"Contact: <sip:c@127.0.0.1:9;transport=tls>"
+				"\r\nContent-Length: 0\r\n\r\n",
+				NUM_UNKNOWN, tls_port, NUM_UNKNOWN));
+	snprintf(logpath, sizeof(logpath), "%s", keep_log);
+	assert_int_equal(rt_test_server_stop(&other), 0);
+	if (rc != 404)
+		fail_msg("over TLS: want OPTIONS 200 then INVITE 404, got %d",
+			 rc);
+
+	/* Not a certificate: a usage error that names the key. */
+	snprintf(cmd, sizeof(cmd), "%s/c.pem.not", work);
+	rc = system(rt_test_fmt("echo 'not a certificate' > '%s'", cmd));
+	assert_int_equal(rc, 0);
+	snprintf(pem, sizeof(pem), "%s/bad.db", work);
+	rc = rt_test_cli(bad + 0, NULL, NULL, NULL, &err);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(err, "sip_tls_cert"));
+	free(err);
+}
+
 /* A trunk that allows only another address: loopback is refused with 403,
  * calls and health checks alike. */
 static void test_untrusted_source(void **state)
@@ -1416,6 +1519,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_recording_switch, kill_peers),
 		cmocka_unit_test_teardown(test_malformed_corpus, kill_peers),
 		cmocka_unit_test_teardown(test_untrusted_source, kill_peers),
+		cmocka_unit_test_teardown(test_tls, kill_peers),
 		cmocka_unit_test_teardown(test_digest_trunk, kill_peers),
 		cmocka_unit_test_teardown(test_early_media, kill_peers),
 		cmocka_unit_test_teardown(test_tcp, kill_peers),
