@@ -164,24 +164,48 @@ static void log_reject(const struct sip_msg *msg, uint16_t status,
 		status, src, rt_log_q(q, sizeof(q), why));
 }
 
+/* A reason phrase that says what was wrong ("Bad Request (no Call-ID)"). */
+static void reason_fmt(char *reason, size_t size, uint16_t status,
+		       const char *why)
+{
+	if (why && *why)
+		snprintf(reason, size, "%s (%s)", rt_sip_reason(status), why);
+	else
+		rt_strlcpy(reason, rt_sip_reason(status), size);
+}
+
 /* A final answer to a request outside any call, with a reason phrase that
- * says what was wrong ("Bad Request (no Call-ID)"). */
+ * says what was wrong. */
 static void refuse(struct rt_ua *ua, const struct sip_msg *msg, uint16_t status,
 		   const char *why, const char *hdrs)
 {
 	char reason[160];
 
 	log_reject(msg, status, why);
-	if (why && *why)
-		snprintf(reason, sizeof(reason), "%s (%s)",
-			 rt_sip_reason(status), why);
-	else
-		rt_strlcpy(reason, rt_sip_reason(status), sizeof(reason));
+	reason_fmt(reason, sizeof(reason), status, why);
 	if (hdrs)
 		sip_treplyf(NULL, NULL, ua->sip, msg, false, status, reason,
 			    "%sContent-Length: 0\r\n\r\n", hdrs);
 	else
 		sip_treply(NULL, ua->sip, msg, status, reason);
+}
+
+/*
+ * The answer to a request that check_msg found broken, sent without a
+ * transaction (a stateless UAS, RFC 3261 8.2.7).  libre's transaction would
+ * be keyed on what is missing or wrong: one for a request without a Call-ID
+ * made the next such request within 32 s a "merged request" (482 Loop
+ * Detected instead of 400), and over UDP the refusal of an INVITE would be
+ * sent again and again for up to 32 s, waiting for an ACK.
+ */
+static void refuse_broken(struct rt_ua *ua, const struct sip_msg *msg,
+			  uint16_t status, const char *why)
+{
+	char reason[160];
+
+	log_reject(msg, status, why);
+	reason_fmt(reason, sizeof(reason), status, why);
+	sip_reply(ua->sip, msg, status, reason);
 }
 
 static bool is_method(const struct sip_msg *msg, const char *m)
@@ -848,7 +872,7 @@ static bool request_h(const struct sip_msg *msg, void *arg)
 	}
 	why = check_msg(msg, &status);
 	if (why) {
-		refuse(ua, msg, status, why, NULL);
+		refuse_broken(ua, msg, status, why);
 		return true;
 	}
 	if (in_dialog) {
