@@ -215,6 +215,18 @@ static bool is_method(const struct sip_msg *msg, const char *m)
 
 /* ---- checks of every request --------------------------------------------- */
 
+/* True when pl is 1 to max decimal digits. */
+static bool pl_digits(const struct pl *pl, size_t max)
+{
+	if (!pl_isset(pl) || pl->l > max)
+		return false;
+	for (size_t i = 0; i < pl->l; i++) {
+		if (pl->p[i] < '0' || pl->p[i] > '9')
+			return false;
+	}
+	return true;
+}
+
 /* Why a request cannot be served, or NULL.  *statusp gets the status. */
 static const char *check_msg(const struct sip_msg *msg, uint16_t *statusp)
 {
@@ -233,17 +245,15 @@ static const char *check_msg(const struct sip_msg *msg, uint16_t *statusp)
 		*statusp = 505;
 		return "SIP/2.0 only";
 	}
-	if (pl_isset(&msg->maxfwd)) {
-		if (msg->maxfwd.l > 5)
-			return "bad Max-Forwards";
-		for (size_t i = 0; i < msg->maxfwd.l; i++) {
-			if (msg->maxfwd.p[i] < '0' || msg->maxfwd.p[i] > '9')
-				return "bad Max-Forwards";
-		}
-		if (pl_u32(&msg->maxfwd) == 0) {
-			*statusp = 483;
-			return "Max-Forwards is 0";
-		}
+	/* Every request carries one (RFC 3261 8.1.1); newer re releases
+	 * refuse requests without it too. */
+	if (!pl_isset(&msg->maxfwd))
+		return "no Max-Forwards";
+	if (!pl_digits(&msg->maxfwd, 5))
+		return "bad Max-Forwards";
+	if (pl_u32(&msg->maxfwd) == 0) {
+		*statusp = 483;
+		return "Max-Forwards is 0";
 	}
 	if (msg->mb->end > SIP_MSG_MAX) {
 		*statusp = 513;
@@ -842,6 +852,7 @@ static void probe_send(struct rt_ua *ua)
 			"To: <sip:probe@%J>\r\n"
 			"Call-ID: %s\r\n"
 			"CSeq: 1 OPTIONS\r\n"
+			"Max-Forwards: 70\r\n"
 			"Content-Length: 0\r\n\r\n",
 			&ua->laddr, &ua->laddr, ua->probe_id, &ua->laddr,
 			&ua->laddr, ua->probe_id);
