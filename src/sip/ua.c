@@ -259,10 +259,14 @@ static const char *check_msg(const struct sip_msg *msg, uint16_t *statusp)
 		*statusp = 513;
 		return "over 16 KB";
 	}
+	/* libre reads anything but digits as 0 and a longer number modulo
+	 * 2^32 (4294967296 is 0), and over TCP frames the body by that. */
+	if (pl_isset(&msg->clen) && !pl_digits(&msg->clen, 9))
+		return "bad Content-Length";
 	/* Over UDP the datagram is the message: a Content-Length that
 	 * disagrees means it was cut or padded. */
 	if (msg->tp == SIP_TRANSP_UDP && pl_isset(&msg->clen) &&
-	    (pl_u32(&msg->clen) != mbuf_get_left(msg->mb) || msg->clen.l > 9))
+	    pl_u32(&msg->clen) != mbuf_get_left(msg->mb))
 		return "Content-Length does not match the body";
 	if (sip_msg_hdr_count(msg, SIP_HDR_CONTENT_LENGTH) > 1)
 		return "more than one Content-Length";
