@@ -166,24 +166,48 @@ static void log_reject(const struct sip_msg *msg, uint16_t status,
 		status, src, rt_log_q(q, sizeof(q), why));
 }
 
+/* A reason phrase that says what was wrong ("Bad Request (no Call-ID)"). */
+static void reason_fmt(char *reason, size_t size, uint16_t status,
+		       const char *why)
+{
+	if (why && *why)
+		snprintf(reason, size, "%s (%s)", rt_sip_reason(status), why);
+	else
+		rt_strlcpy(reason, rt_sip_reason(status), size);
+}
+
 /* A final answer to a request outside any call, with a reason phrase that
- * says what was wrong ("Bad Request (no Call-ID)"). */
+ * says what was wrong. */
 static void refuse(struct rt_ua *ua, const struct sip_msg *msg, uint16_t status,
 		   const char *why, const char *hdrs)
 {
 	char reason[160];
 
 	log_reject(msg, status, why);
-	if (why && *why)
-		snprintf(reason, sizeof(reason), "%s (%s)",
-			 rt_sip_reason(status), why);
-	else
-		rt_strlcpy(reason, rt_sip_reason(status), sizeof(reason));
+	reason_fmt(reason, sizeof(reason), status, why);
 	if (hdrs)
 		sip_treplyf(NULL, NULL, ua->sip, msg, false, status, reason,
 			    "%sContent-Length: 0\r\n\r\n", hdrs);
 	else
 		sip_treply(NULL, ua->sip, msg, status, reason);
+}
+
+/*
+ * The answer to a request that check_msg found broken, sent without a
+ * transaction (a stateless UAS, RFC 3261 8.2.7).  libre's transaction would
+ * be keyed on what is missing or wrong: one for a request without a Call-ID
+ * made the next such request within 32 s a "merged request" (482 Loop
+ * Detected instead of 400), and over UDP the refusal of an INVITE would be
+ * sent again and again for up to 32 s, waiting for an ACK.
+ */
+static void refuse_broken(struct rt_ua *ua, const struct sip_msg *msg,
+			  uint16_t status, const char *why)
+{
+	char reason[160];
+
+	log_reject(msg, status, why);
+	reason_fmt(reason, sizeof(reason), status, why);
+	sip_reply(ua->sip, msg, status, reason);
 }
 
 static bool is_method(const struct sip_msg *msg, const char *m)
@@ -192,6 +216,18 @@ static bool is_method(const struct sip_msg *msg, const char *m)
 }
 
 /* ---- checks of every request --------------------------------------------- */
+
+/* True when pl is 1 to max decimal digits. */
+static bool pl_digits(const struct pl *pl, size_t max)
+{
+	if (!pl_isset(pl) || pl->l > max)
+		return false;
+	for (size_t i = 0; i < pl->l; i++) {
+		if (pl->p[i] < '0' || pl->p[i] > '9')
+			return false;
+	}
+	return true;
+}
 
 /* Why a request cannot be served, or NULL.  *statusp gets the status. */
 static const char *check_msg(const struct sip_msg *msg, uint16_t *statusp)
@@ -211,26 +247,28 @@ static const char *check_msg(const struct sip_msg *msg, uint16_t *statusp)
 		*statusp = 505;
 		return "SIP/2.0 only";
 	}
-	if (pl_isset(&msg->maxfwd)) {
-		if (msg->maxfwd.l > 5)
-			return "bad Max-Forwards";
-		for (size_t i = 0; i < msg->maxfwd.l; i++) {
-			if (msg->maxfwd.p[i] < '0' || msg->maxfwd.p[i] > '9')
-				return "bad Max-Forwards";
-		}
-		if (pl_u32(&msg->maxfwd) == 0) {
-			*statusp = 483;
-			return "Max-Forwards is 0";
-		}
+	/* Every request carries one (RFC 3261 8.1.1); newer re releases
+	 * refuse requests without it too. */
+	if (!pl_isset(&msg->maxfwd))
+		return "no Max-Forwards";
+	if (!pl_digits(&msg->maxfwd, 5))
+		return "bad Max-Forwards";
+	if (pl_u32(&msg->maxfwd) == 0) {
+		*statusp = 483;
+		return "Max-Forwards is 0";
 	}
 	if (msg->mb->end > SIP_MSG_MAX) {
 		*statusp = 513;
 		return "over 16 KB";
 	}
+	/* libre reads anything but digits as 0 and a longer number modulo
+	 * 2^32 (4294967296 is 0), and over TCP frames the body by that. */
+	if (pl_isset(&msg->clen) && !pl_digits(&msg->clen, 9))
+		return "bad Content-Length";
 	/* Over UDP the datagram is the message: a Content-Length that
 	 * disagrees means it was cut or padded. */
 	if (msg->tp == SIP_TRANSP_UDP && pl_isset(&msg->clen) &&
-	    (pl_u32(&msg->clen) != mbuf_get_left(msg->mb) || msg->clen.l > 9))
+	    pl_u32(&msg->clen) != mbuf_get_left(msg->mb))
 		return "Content-Length does not match the body";
 	if (sip_msg_hdr_count(msg, SIP_HDR_CONTENT_LENGTH) > 1)
 		return "more than one Content-Length";
@@ -822,6 +860,7 @@ static void probe_send(struct rt_ua *ua)
 			"To: <sip:probe@%J>\r\n"
 			"Call-ID: %s\r\n"
 			"CSeq: 1 OPTIONS\r\n"
+			"Max-Forwards: 70\r\n"
 			"Content-Length: 0\r\n\r\n",
 			&ua->laddr, &ua->laddr, ua->probe_id, &ua->laddr,
 			&ua->laddr, ua->probe_id);
@@ -852,7 +891,7 @@ static bool request_h(const struct sip_msg *msg, void *arg)
 	}
 	why = check_msg(msg, &status);
 	if (why) {
-		refuse(ua, msg, status, why, NULL);
+		refuse_broken(ua, msg, status, why);
 		return true;
 	}
 	if (in_dialog) {

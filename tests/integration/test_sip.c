@@ -1124,44 +1124,101 @@ static void test_media_relayed(void **state)
 /* ---- broken requests ------------------------------------------------------
  */
 
-/* Sends text over UDP from a fresh socket; returns the status of the first
- * answer that is not 100, 0 when none comes within ms. */
-static int udp_exchange(const char *text, size_t len, unsigned ms)
+/* Sends len bytes on s (a connected TCP socket) within the deadline; a
+ * peer that closes the connection part way is not an error here (the
+ * server drops a stream it cannot frame). */
+static void tcp_send_all(int s, const char *text, size_t len, uint64_t deadline)
+{
+	size_t off = 0;
+
+	while (off < len && now_ms() < deadline) {
+		struct pollfd p = {s, POLLOUT, 0};
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = send(s, text + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return;
+	}
+}
+
+/*
+ * Sends text to the server from a fresh socket, over TCP (a connection of
+ * its own) or UDP (one datagram); returns the status of the first answer
+ * that is not 100, 0 when none comes within ms.  reason gets that
+ * answer's reason phrase ("" when none).
+ */
+static int sip_exchange(bool tcp, const char *text, size_t len, unsigned ms,
+			char *reason, size_t rsize)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET}, me = a;
-	socklen_t ml = sizeof(me);
-	int s = socket(AF_INET, SOCK_DGRAM, 0), status = 0;
+	int s = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0), status = 0;
 	uint64_t deadline = now_ms() + ms;
-	char buf[65536];
+	static char buf[262144];
+	size_t have = 0, scanned = 0;
 
+	reason[0] = '\0';
 	a.sin_addr.s_addr = me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	a.sin_port = htons((uint16_t)srv.sip_port);
-	assert_int_equal(bind(s, (struct sockaddr *)&me, sizeof(me)), 0);
-	getsockname(s, (struct sockaddr *)&me, &ml);
-	(void)ml;
-	assert_true(sendto(s, text, len, 0, (struct sockaddr *)&a, sizeof(a)) ==
-		    (ssize_t)len);
-	while (!status) {
+	assert_true(s >= 0);
+	if (tcp) {
+		assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)),
+				 0);
+		tcp_send_all(s, text, len, deadline);
+	} else {
+		assert_int_equal(bind(s, (struct sockaddr *)&me, sizeof(me)),
+				 0);
+		assert_true(sendto(s, text, len, 0, (struct sockaddr *)&a,
+				   sizeof(a)) == (ssize_t)len);
+	}
+	while (!status && have < sizeof(buf) - 1) {
 		struct pollfd p = {s, POLLIN, 0};
 		int64_t left = (int64_t)(deadline - now_ms());
 		ssize_t n;
+		char *end;
 
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 			break;
-		n = recv(s, buf, sizeof(buf) - 1, 0);
-		if (n < 12)
-			continue;
-		buf[n] = '\0';
-		if (sscanf(buf, "SIP/2.0 %d", &status) != 1 || status == 100)
-			status = 0;
+		/* A datagram is one answer; a stream is read answer by
+		 * answer (they have no body: each ends at an empty line). */
+		if (!tcp)
+			have = scanned = 0;
+		n = recv(s, buf + have, sizeof(buf) - 1 - have, 0);
+		if (n <= 0)
+			break; /* closed by the server */
+		have += (size_t)n;
+		buf[have] = '\0';
+		while (!status && (end = strstr(buf + scanned, "\r\n\r\n"))) {
+			int st = 0, off = 0;
+
+			if (sscanf(buf + scanned, "SIP/2.0 %d %n", &st, &off) ==
+				    1 &&
+			    st != 100) {
+				size_t rl =
+					strcspn(buf + scanned + off, "\r\n");
+
+				status = st;
+				if (rl >= rsize)
+					rl = rsize - 1;
+				memcpy(reason, buf + scanned + off, rl);
+				reason[rl] = '\0';
+			}
+			scanned = (size_t)(end + 4 - buf);
+			if (!tcp)
+				break;
+		}
 	}
 	close(s);
 	return status;
 }
 
-/* The text of a corpus file with its markers filled in. */
-static char *corpus_text(const char *path, bool crlf, unsigned seq,
-			 size_t *lenp)
+/* The text of a corpus file with its markers filled in; for TCP, its Via
+ * says so.  huge: the letters of @HUGE@. */
+static char *corpus_text(const char *path, bool crlf, bool tcp, unsigned seq,
+			 size_t huge, size_t *lenp)
 {
 	size_t rawlen;
 	char *raw = read_file(path, &rawlen), *out;
@@ -1174,13 +1231,16 @@ static char *corpus_text(const char *path, bool crlf, unsigned seq,
 			rt_buf_printf(&b, "%u", srv.sip_port);
 			p += 5;
 		} else if (strncmp(p, "@BRANCH@", 8) == 0) {
-			rt_buf_printf(&b, "z9hG4bK-corpus-%u-%d", seq,
-				      (int)getpid());
+			rt_buf_printf(&b, "z9hG4bK-corpus-%s-%u-%d",
+				      tcp ? "t" : "u", seq, (int)getpid());
 			p += 7;
 		} else if (strncmp(p, "@HUGE@", 6) == 0) {
-			for (int i = 0; i < 20000; i++)
+			for (size_t i = 0; i < huge; i++)
 				rt_buf_puts(&b, "a");
 			p += 5;
+		} else if (tcp && strncmp(p, "SIP/2.0/UDP ", 12) == 0) {
+			rt_buf_puts(&b, "SIP/2.0/TCP ");
+			p += 11;
 		} else if (*p == '\n' && crlf) {
 			rt_buf_puts(&b, "\r\n");
 		} else {
@@ -1213,23 +1273,24 @@ static char *corpus_text(const char *path, bool crlf, unsigned seq,
 	return out;
 }
 
-static int options_status(unsigned seq)
+static int options_status(bool tcp, unsigned seq)
 {
-	char msg[512];
+	char msg[512], reason[128];
 	int n = snprintf(msg, sizeof(msg),
 			 "OPTIONS sip:ping@127.0.0.1:%u SIP/2.0\r\n"
-			 "Via: SIP/2.0/UDP 127.0.0.1:9;rport;branch="
-			 "z9hG4bK-opt-%u-%d\r\n"
+			 "Via: SIP/2.0/%s 127.0.0.1:9;rport;branch="
+			 "z9hG4bK-opt-%s-%u-%d\r\n"
 			 "From: <sip:monitor@127.0.0.1>;tag=m%u\r\n"
 			 "To: <sip:ping@127.0.0.1>\r\n"
-			 "Call-ID: opt-%u-%d@127.0.0.1\r\n"
+			 "Call-ID: opt-%s-%u-%d@127.0.0.1\r\n"
 			 "CSeq: 1 OPTIONS\r\n"
 			 "Max-Forwards: 70\r\n"
 			 "Content-Length: 0\r\n\r\n",
-			 srv.sip_port, seq, (int)getpid(), seq, seq,
+			 srv.sip_port, tcp ? "TCP" : "UDP", tcp ? "t" : "u",
+			 seq, (int)getpid(), seq, tcp ? "t" : "u", seq,
 			 (int)getpid());
 
-	return udp_exchange(msg, (size_t)n, 2000);
+	return sip_exchange(tcp, msg, (size_t)n, 2000, reason, sizeof(reason));
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)
@@ -1237,8 +1298,65 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+/* Over TCP the stream, not the datagram, frames a message: what a wrong
+ * Content-Length does there. */
+static int tcp_want(const char *name, int want)
+{
+	static const struct {
+		const char *name;
+		int want;
+	} differs[] = {
+		/* The server waits for the 900 bytes announced (libre's
+		 * connection time-out ends the wait). */
+		{"400-content-length-long.sip", 0},
+		/* The first 12 bytes of the SDP are the body (no m= line);
+		 * the rest does not parse and closes the connection. */
+		{"400-content-length-short.sip", 488},
+	};
+
+	for (size_t i = 0; i < RT_ARRAY_SIZE(differs); i++) {
+		if (strcmp(name, differs[i].name) == 0)
+			return differs[i].want;
+	}
+	return want;
+}
+
+/* A final answer's reason phrase: the status's own phrase first, and for
+ * a 400 what was wrong, in parentheses ("Bad Request (no Call-ID)"). */
+static void expect_reason(const char *name, bool tcp, int status,
+			  const char *reason)
+{
+	const char *open = strchr(reason, '(');
+
+	if (!reason[0] || reason[0] == ' ' || reason[0] == '(' ||
+	    (status == 400 &&
+	     (!open || open[1] == ')' || reason[strlen(reason) - 1] != ')')))
+		fail_msg("%s over %s: %d with reason phrase '%s': want the "
+			 "status's phrase%s",
+			 name, tcp ? "TCP" : "UDP", status, reason,
+			 status == 400 ? " and what was wrong in parentheses"
+				       : "");
+}
+
+/* A call that works, from the carrier over transport tcp or not. */
+static void expect_call_works(bool tcp)
+{
+	const char *udp_extra[] = {"-d", "200", NULL};
+	const char *tcp_extra[] = {"-t", "t1", "-d", "200", NULL};
+	char cid[64];
+	pid_t uas = uas_start("uas_answer.xml", NULL, NULL, NULL);
+	int rc = uac_run(&srv, "uac_call.xml", NULL, NUM_FWD,
+			 tcp ? tcp_extra : udp_extra, cid, sizeof(cid));
+
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	expect_ended(cid, "caller", 200);
+}
+
 /* Each file is named STATUS-what.sip (or none-what.sip when no answer
- * can be sent); after each, OPTIONS must still get 200. */
+ * can be sent); each is sent over UDP, then over TCP.  After each,
+ * OPTIONS over the same transport must still get 200; after all, calls
+ * over both must work. */
 static void test_malformed_corpus(void **state)
 {
 	char dir[320];
@@ -1250,35 +1368,99 @@ static void test_malformed_corpus(void **state)
 		 rt_test_source_dir());
 	n = scandir(dir, &names, NULL, by_name);
 	assert_true(n > 0);
-	for (int i = 0; i < n; i++) {
-		const char *name = names[i]->d_name;
-		char path[640];
-		size_t len, nl = strlen(name);
-		bool raw = nl > 8 && strcmp(name + nl - 8, ".raw.sip") == 0;
-		int want = 0, got;
-		char *text;
+	for (int t = 0; t < 2; t++) {
+		bool tcp = t == 1;
 
-		if (nl < 5 || strcmp(name + nl - 4, ".sip") != 0) {
-			free(names[i]);
-			continue;
+		for (int i = 0; i < n; i++) {
+			const char *name = names[i]->d_name;
+			char path[640], reason[256];
+			size_t len, nl = strlen(name);
+			bool raw = nl > 8 &&
+				   strcmp(name + nl - 8, ".raw.sip") == 0;
+			int want = 0, got;
+			char *text;
+
+			if (nl < 5 || strcmp(name + nl - 4, ".sip") != 0)
+				continue;
+			if (strncmp(name, "none-", 5) != 0)
+				want = (int)strtol(name, NULL, 10);
+			if (tcp)
+				want = tcp_want(name, want);
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			text = corpus_text(path, !raw, tcp, (unsigned)i, 20000,
+					   &len);
+			got = sip_exchange(tcp, text, len, want ? 2000 : 500,
+					   reason, sizeof(reason));
+			free(text);
+			if (got != want)
+				fail_msg("%s over %s: answered %d (%s), want "
+					 "%d",
+					 name, tcp ? "TCP" : "UDP", got, reason,
+					 want);
+			if (got)
+				expect_reason(name, tcp, got, reason);
+			if (options_status(tcp, (unsigned)i) != 200)
+				fail_msg("after %s over %s, OPTIONS got no 200",
+					 name, tcp ? "TCP" : "UDP");
+			if (!rt_test_server_alive(&srv))
+				fail_msg("the server died on %s over %s", name,
+					 tcp ? "TCP" : "UDP");
+			tested++;
 		}
-		if (strncmp(name, "none-", 5) != 0)
-			want = (int)strtol(name, NULL, 10);
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		text = corpus_text(path, !raw, (unsigned)i, &len);
-		got = udp_exchange(text, len, want ? 2000 : 500);
-		free(text);
-		if (got != want)
-			fail_msg("%s: answered %d, want %d", name, got, want);
-		if (options_status((unsigned)i) != 200)
-			fail_msg("after %s, OPTIONS got no 200", name);
-		if (!rt_test_server_alive(&srv))
-			fail_msg("the server died on %s", name);
-		tested++;
-		free(names[i]);
 	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
 	free(names);
-	assert_true(tested >= 10);
+	assert_true(tested >= 20);
+	expect_call_works(false);
+	expect_call_works(true);
+}
+
+/* Requests far over the 16 KB limit: 513 while the transport can carry
+ * them (a datagram of 60 KB, as much on a stream); past the 64 KB that
+ * libre buffers for a stream, the connection is closed unanswered.  The
+ * server keeps serving both transports. */
+static void test_huge_requests(void **state)
+{
+	static const struct {
+		bool tcp;
+		size_t huge;
+		int want;
+	} cases[] = {
+		{false, 60000, 513},
+		{true, 60000, 513},
+		{true, 100000, 0},
+		{true, 1000000, 0},
+	};
+	char path[400];
+	(void)state;
+
+	snprintf(path, sizeof(path),
+		 "%s/tests/data/sip/malformed/513-huge-header.sip",
+		 rt_test_source_dir());
+	for (size_t i = 0; i < RT_ARRAY_SIZE(cases); i++) {
+		char reason[256], *text;
+		size_t len;
+		int got;
+
+		text = corpus_text(path, true, cases[i].tcp,
+				   (unsigned)(1000 + i), cases[i].huge, &len);
+		got = sip_exchange(cases[i].tcp, text, len,
+				   cases[i].want ? 5000 : 1000, reason,
+				   sizeof(reason));
+		free(text);
+		if (got != cases[i].want)
+			fail_msg("a header of %zu bytes over %s: answered %d "
+				 "(%s), want %d",
+				 cases[i].huge, cases[i].tcp ? "TCP" : "UDP",
+				 got, reason, cases[i].want);
+		if (options_status(false, (unsigned)(1000 + i)) != 200 ||
+		    options_status(true, (unsigned)(1000 + i)) != 200)
+			fail_msg("after a header of %zu bytes, OPTIONS got no "
+				 "200",
+				 cases[i].huge);
+	}
+	expect_call_works(false);
 }
 
 /* One request over TLS with openssl's client; the code of its first final
@@ -1385,12 +1567,13 @@ static void test_tls(void **state)
 }
 
 /* A trunk that allows only another address: loopback is refused with 403,
- * calls and health checks alike. */
+ * calls and health checks alike, over UDP and TCP. */
 static void test_untrusted_source(void **state)
 {
 	static const char *const args[] =
 		{"--log-level", "info", "--sip-trunk",
 		 "carrier from=192.0.2.0/24 country=US", NULL};
+	const char *tcp[] = {"-t", "t1", NULL};
 	char keep_log[320];
 	int rc;
 	(void)state;
@@ -1400,6 +1583,9 @@ static void test_untrusted_source(void **state)
 	rc = uac_run(&other, "uac_options.xml", "403", NUM_FWD, NULL, NULL, 0);
 	if (rc == 0)
 		rc = uac_run(&other, "uac_reject.xml", "403", NUM_FWD, NULL,
+			     NULL, 0);
+	if (rc == 0)
+		rc = uac_run(&other, "uac_reject.xml", "403", NUM_FWD, tcp,
 			     NULL, 0);
 	snprintf(logpath, sizeof(logpath), "%s", keep_log);
 	assert_int_equal(rt_test_server_stop(&other), 0);
@@ -1518,6 +1704,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_media_relayed, kill_peers),
 		cmocka_unit_test_teardown(test_recording_switch, kill_peers),
 		cmocka_unit_test_teardown(test_malformed_corpus, kill_peers),
+		cmocka_unit_test_teardown(test_huge_requests, kill_peers),
 		cmocka_unit_test_teardown(test_untrusted_source, kill_peers),
 		cmocka_unit_test_teardown(test_tls, kill_peers),
 		cmocka_unit_test_teardown(test_digest_trunk, kill_peers),

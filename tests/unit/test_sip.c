@@ -314,6 +314,11 @@ static void test_reasons(void **state)
 	(void)state;
 	assert_string_equal(rt_sip_reason(486), "Busy Here");
 	assert_string_equal(rt_sip_reason(299), "");
+	/* Every status ua.c refuses requests with has its phrase. */
+	assert_string_equal(rt_sip_reason(415), "Unsupported Media Type");
+	assert_string_equal(rt_sip_reason(416), "Unsupported URI Scheme");
+	assert_string_equal(rt_sip_reason(420), "Bad Extension");
+	assert_string_equal(rt_sip_reason(505), "Version Not Supported");
 	assert_string_equal(rt_sip_event_name(RT_SIP_EV_ENDED), "ended");
 	assert_string_equal(rt_sip_side_name(RT_SIP_SIDE_CALLEE), "callee");
 }
