@@ -4,8 +4,10 @@
  * is answered and RTP has flowed a while, the server is killed with
  * SIGKILL and started again on the same database and SIP port.  What must
  * hold: every call has its record, finalised as interrupted by the system
- * with what was known (its answer time, ring time), nothing is left in
- * progress, and the restarted server takes a new call that works.
+ * with what was known (its answer time, ring time; its talk time from the
+ * audio recorded), its recording repaired, readable and marked incomplete,
+ * nothing left in progress, and the restarted server takes a new call that
+ * works.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sndfile.h>
 
 #include "harness.h"
 #include "sip_peer.h"
@@ -102,6 +106,64 @@ static size_t answered_in_progress(void)
 	return n;
 }
 
+/*
+ * What a crash leaves of a call's recording: repaired at the restart,
+ * compacted, readable, marked incomplete, as long as the audio written
+ * before the crash; the call's talk time is at least that long.
+ */
+static void expect_partial_recording(const json_t *call)
+{
+	json_int_t id = json_integer_value(json_object_get(call, "id"));
+	uint64_t deadline = now_ms() + 30000;
+	const char *path = rt_peer_path("partial.opus");
+	struct rt_test_resp r;
+	SF_INFO info = {0};
+	json_t *rec = NULL;
+	double secs;
+	SNDFILE *f;
+	FILE *out;
+
+	for (;;) {
+		rt_test_api(&srv, &r, srv.key, "GET",
+			    rt_test_fmt("/v1/calls/%lld", (long long)id), NULL);
+		RT_EXPECT_STATUS(&r, 200);
+		rec = json_incref(json_object_get(r.json, "recording"));
+		rt_test_resp_free(&r);
+		if (strcmp(rt_peer_jstr(rec, "format"), "opus") == 0)
+			break;
+		json_decref(rec);
+		if (now_ms() > deadline)
+			fail_msg("call %lld: its recording was not repaired "
+				 "and compacted within 30 s",
+				 (long long)id);
+		usleep(100 * 1000);
+	}
+	assert_true(json_is_false(json_object_get(rec, "complete")));
+	secs = json_real_value(json_object_get(rec, "duration_seconds"));
+	if (secs < 0.5 ||
+	    json_real_value(json_object_get(call, "talk_seconds")) + 0.01 <
+		    secs)
+		fail_msg("call %lld: recording of %.3f s, talk of %.3f s",
+			 (long long)id, secs,
+			 json_real_value(
+				 json_object_get(call, "talk_seconds")));
+	rt_test_api(&srv, &r, srv.key, "GET", rt_peer_jstr(rec, "url"), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	json_decref(rec);
+	out = fopen(path, "wb");
+	assert_non_null(out);
+	assert_int_equal(fwrite(r.body, 1, r.len, out), r.len);
+	fclose(out);
+	rt_test_resp_free(&r);
+	f = sf_open(path, SFM_READ, &info);
+	if (!f)
+		fail_msg("libsndfile cannot read the partial recording: %s",
+			 sf_strerror(NULL));
+	sf_close(f);
+	assert_int_equal(info.channels, 2);
+	assert_true(info.frames >= (sf_count_t)(secs * 8000) - 400);
+}
+
 static void test_crash_with_calls_talking(void **state)
 {
 	unsigned line_port = rt_peer_free_port(false);
@@ -186,7 +248,8 @@ static void test_crash_with_calls_talking(void **state)
 				    answered[i]);
 		assert_string_equal(rt_peer_jstr(c, "tracking_number"), NUM);
 		assert_true(rt_peer_jstr(c, "sip_reason")[0] != '\0');
-		/* Ended when last heard of: its last event (the answer). */
+		/* Ended when last heard of: its last event, or the end of
+		 * its recorded audio. */
 		assert_true(strcmp(rt_peer_jstr(c, "ended_at"),
 				   rt_peer_jstr(c, "answered_at")) >= 0);
 		if (ring < 0 || talk < 0 || total + 1e-6 < ring + talk)
@@ -195,6 +258,7 @@ static void test_crash_with_calls_talking(void **state)
 				 cid[i], ring, talk, total);
 		assert_non_null(rt_peer_event(c, "invite"));
 		assert_non_null(rt_peer_event(c, "answered"));
+		expect_partial_recording(c);
 		json_decref(c);
 	}
 	assert_int_equal(answered_in_progress(), 0);

@@ -8,8 +8,8 @@
  *     answer time, ring and talk time, the RTP relayed each way;
  *   - what the phone heard is the caller's tone, whole, through the
  *     u-law to A-law transcoding (baresip's own recording of it);
- *   - and, once recordings exist, the call's recording with the caller on
- *     one channel and the phone on the other (see expect_recording).
+ *   - the call's recording (Ogg/Opus, from the API) with the caller on
+ *     the left channel and the phone on the right (expect_recording).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sndfile.h>
 
 #include "harness.h"
 #include "sip_peer.h"
@@ -40,36 +42,60 @@ static uint64_t now_ms(void)
 }
 
 /*
- * The hook for call recordings (being built): a call that has one must
- * hold the caller (CALLER_HZ) on one channel and the phone (PHONE_HZ) on
- * the other (here left the caller, right the phone, as the prototype in
- * the telephony notes wrote them: change it here if the recorder chooses
- * otherwise).  Until the recorder lands, calls have none and this returns
- * at once.  A
- * recording in a format other than WAV is reported, not decoded: teach
- * this function to read it when the recorder writes one.
+ * The call's recording, once compacted to Ogg/Opus: the caller
+ * (CALLER_HZ) on the left channel, the phone (PHONE_HZ) on the right,
+ * decoded with libsndfile.
  */
 static void expect_recording(const json_t *call)
 {
-	const json_t *rec = json_object_get(call, "recording");
-	struct rt_peer_wav w;
+	json_int_t id = json_integer_value(json_object_get(call, "id"));
+	uint64_t deadline = now_ms() + 30000;
+	const char *path = rt_peer_path("recording.opus");
+	struct rt_peer_wav w = {0};
 	struct rt_test_resp r;
+	SF_INFO info = {0};
+	json_t *rec = NULL;
+	SNDFILE *f;
+	FILE *out;
 
-	if (!rec || json_is_null(rec))
-		return; /* not recorded: the recorder is not built yet */
+	for (;;) {
+		rt_test_api(&srv, &r, srv.key, "GET",
+			    rt_test_fmt("/v1/calls/%lld", (long long)id), NULL);
+		RT_EXPECT_STATUS(&r, 200);
+		rec = json_incref(json_object_get(r.json, "recording"));
+		rt_test_resp_free(&r);
+		if (strcmp(rt_peer_jstr(rec, "format"), "opus") == 0)
+			break;
+		json_decref(rec);
+		if (now_ms() > deadline)
+			fail_msg("call %lld: no Opus recording within 30 s",
+				 (long long)id);
+		usleep(100 * 1000);
+	}
 	assert_int_equal(json_integer_value(json_object_get(rec, "channels")),
 			 2);
-	if (strcmp(rt_peer_jstr(rec, "format"), "wav") != 0) {
-		fprintf(stderr,
-			"the recording is %s: its channels were not checked\n",
-			rt_peer_jstr(rec, "format"));
-		return;
-	}
 	rt_test_api(&srv, &r, srv.key, "GET", rt_peer_jstr(rec, "url"), NULL);
 	RT_EXPECT_STATUS(&r, 200);
-	if (rt_peer_wav_parse(r.body, r.len, &w) != 0)
-		fail_msg("the recording is not a 16-bit PCM WAV file");
+	json_decref(rec);
+	out = fopen(path, "wb");
+	assert_non_null(out);
+	assert_int_equal(fwrite(r.body, 1, r.len, out), r.len);
+	fclose(out);
 	rt_test_resp_free(&r);
+
+	f = sf_open(path, SFM_READ, &info);
+	if (!f)
+		fail_msg("libsndfile cannot read the recording: %s",
+			 sf_strerror(NULL));
+	w.rate = (unsigned)info.samplerate;
+	w.channels = (unsigned)info.channels;
+	w.frames = (size_t)info.frames;
+	w.s = calloc(w.frames * w.channels + 1, sizeof(*w.s));
+	assert_non_null(w.s);
+	assert_int_equal(sf_readf_short(f, w.s, info.frames), info.frames);
+	sf_close(f);
+	assert_int_equal(w.channels, 2);
+	assert_int_equal(w.rate, 8000);
 	rt_peer_expect_tone(&w, 0, CALLER_HZ, TALK_MS / 2,
 			    "the recording's left channel (the caller)");
 	rt_peer_expect_tone(&w, 1, PHONE_HZ, TALK_MS / 2,
