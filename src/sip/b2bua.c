@@ -255,6 +255,18 @@ static uint16_t take_sdp(struct call *c, int side, const char *sdp, size_t len,
 		return 400;
 	if (err)
 		return 488;
+	if (!out->port) {
+		*why = "the audio stream is refused (port 0)";
+		return 488;
+	}
+	/* The relay's sockets are of the SIP address's family. */
+	if (out->af != c->b->af) {
+		*why = c->b->af == AF_INET ? "an IPv6 media address: this "
+					     "server's media is IPv4"
+					   : "an IPv4 media address: this "
+					     "server's media is IPv6";
+		return 488;
+	}
 	g = rt_sdp_g711(out);
 	if (!g) {
 		*why = "no common codec: PCMU or PCMA needed";
