@@ -235,6 +235,7 @@ int rt_sip_conf_load(struct rt_sip_conf *sc, const struct rt_conf *c, char *err,
 		return EINVAL;
 	}
 	sc->tls_port = (uint16_t)c->sip_tls_port;
+	sc->min_se_secs = (uint32_t)(c->sip_min_se / 1000);
 	dash = strchr(c->sip_rtp_ports, '-');
 	lo = hi = 0;
 	if (dash && (size_t)(dash - c->sip_rtp_ports) < 8) {
@@ -451,6 +452,7 @@ const char *rt_sip_reason(uint16_t status)
 		{415, "Unsupported Media Type"},
 		{416, "Unsupported URI Scheme"},
 		{420, "Bad Extension"},
+		{422, "Session Interval Too Small"},
 		{480, "Temporarily Unavailable"},
 		{481, "Call/Transaction Does Not Exist"},
 		{483, "Too Many Hops"},

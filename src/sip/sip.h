@@ -79,6 +79,7 @@ struct rt_sip_conf {
 	 * this PEM file's certificate and key; "" for none. */
 	char tls_cert[512];
 	uint16_t tls_port;
+	uint32_t min_se_secs; /* RFC 4028: shorter session intervals: 422 */
 };
 
 struct rt_conf;

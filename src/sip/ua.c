@@ -65,6 +65,13 @@ struct rt_ua_leg {
 	void *arg;
 	bool closed;   /* CLOSED was delivered: nothing more is */
 	bool answered; /* a 2xx was sent (inbound) or received (outbound) */
+	/* Inbound, RFC 4028: the session interval the caller asked for (0:
+	 * none) and whether it supports timers (then our 2xx requires
+	 * them); the caller refreshes, and the call ends when it stops. */
+	uint32_t se_secs;
+	bool se_timer;
+	struct tmr se_tmr;
+	char se_hdr[96]; /* the 2xx's Session-Expires (and Require) */
 };
 
 /* ---- loop services ------------------------------------------------------ */
@@ -421,6 +428,29 @@ static void body_of(const struct sip_msg *msg, const char **sdpp, size_t *lenp)
 	*lenp = n;
 }
 
+/* RFC 4028 10: without a refresh by the interval's end (less a third, at
+ * most 32 s, of margin for the refresh itself), the session is over. */
+static void se_expired_h(void *arg)
+{
+	struct rt_ua_leg *leg = arg;
+	struct rt_ua_ev ev = {RT_UA_CLOSED,
+			      408,
+			      "session timer expired: no "
+			      "refresh from the caller",
+			      NULL,
+			      0,
+			      false};
+
+	deliver(leg, &ev);
+}
+
+static void se_start(struct rt_ua_leg *leg)
+{
+	if (leg->se_secs)
+		tmr_start(&leg->se_tmr, (uint64_t)leg->se_secs * 1000,
+			  se_expired_h, leg);
+}
+
 static int sess_offer_h(struct mbuf **descp, const struct sip_msg *msg,
 			void *arg)
 {
@@ -432,6 +462,7 @@ static int sess_offer_h(struct mbuf **descp, const struct sip_msg *msg,
 
 	if (!leg->offerh)
 		return EPROTO;
+	se_start(leg); /* a re-INVITE refreshes the session */
 	body_of(msg, &sdp, &len);
 	rt_buf_init(&b);
 	err = leg->offerh(leg, sdp, len, &b, leg->arg);
@@ -568,7 +599,8 @@ static int leg_accept(struct rt_ua_leg *leg, uint16_t status, const char *sdp)
 			     rt_sip_reason(status), "ringtrail",
 			     "application/sdp", desc, NULL, NULL, false,
 			     sess_offer_h, sess_answer_h, sess_estab_h, NULL,
-			     NULL, sess_close_h, leg, ALLOW_HDR);
+			     NULL, sess_close_h, leg, ALLOW_HDR "%s",
+			     status < 300 ? leg->se_hdr : "");
 	mem_deref(desc);
 	if (!err) /* sipsess's own transaction answers from now on */
 		leg->st = mem_deref(leg->st);
@@ -602,11 +634,14 @@ int rt_ua_leg_answer(struct rt_ua_leg *leg, const char *sdp)
 		err = leg_accept(leg, 200, sdp);
 	} else {
 		desc = desc_of(sdp);
-		err = sipsess_answer(leg->sess, 200, "OK", desc, ALLOW_HDR);
+		err = sipsess_answer(leg->sess, 200, "OK", desc, ALLOW_HDR "%s",
+				     leg->se_hdr);
 		mem_deref(desc);
 	}
-	if (!err)
+	if (!err) {
 		leg->answered = true;
+		se_start(leg);
+	}
 	return err;
 }
 
@@ -696,6 +731,7 @@ void rt_ua_leg_free(struct rt_ua_leg *leg)
 	if (leg->inbound && !leg->sess && leg->st)
 		sip_treply(&leg->st, leg->ua->sip, leg->msg, 500,
 			   "Server Internal Error");
+	tmr_cancel(&leg->se_tmr);
 	/* mem_deref of a sipsess ends it: BYE when established, CANCEL for
 	 * an INVITE of ours in progress, 486 for one not answered. */
 	mem_deref(leg->sess);
@@ -714,6 +750,60 @@ static void user_of(const struct uri *u, char *out, size_t size)
 	rt_utf8_clean(out);
 }
 
+/* A Require value other than "timer" (one header may list several). */
+static bool not_timer(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		      void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return pl_strcasecmp(&hdr->val, "timer") != 0;
+}
+
+static bool is_timer(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		     void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return pl_strcasecmp(&hdr->val, "timer") == 0;
+}
+
+/*
+ * RFC 4028 as the answering side: the interval the caller asks for
+ * (Session-Expires), refused with 422 below our Min-SE.  Fills *secs
+ * (0 without the header) and *timer (the caller supports timers); returns
+ * nonzero when it answered.
+ */
+static int session_expires(struct rt_ua *ua, const struct sip_msg *msg,
+			   uint32_t *secs, bool *timer)
+{
+	const struct sip_hdr *se = sip_msg_hdr(msg, SIP_HDR_SESSION_EXPIRES);
+	uint32_t min_se =
+		ua->conf.sip->min_se_secs ? ua->conf.sip->min_se_secs : 90;
+	struct pl delta;
+
+	*secs = 0;
+	*timer = sip_msg_hdr_apply(msg, true, SIP_HDR_SUPPORTED, is_timer,
+				   NULL) != NULL ||
+		 sip_msg_hdr_apply(msg, true, SIP_HDR_REQUIRE, is_timer,
+				   NULL) != NULL;
+	if (!se)
+		return 0;
+	if (re_regex(se->val.p, se->val.l, "[0-9]+", &delta) || delta.l > 9 ||
+	    delta.p != se->val.p) {
+		refuse(ua, msg, 400, "bad Session-Expires", NULL);
+		return 1;
+	}
+	*secs = pl_u32(&delta);
+	if (*secs < min_se) {
+		char hdr[32];
+
+		snprintf(hdr, sizeof(hdr), "Min-SE: %u\r\n", min_se);
+		refuse(ua, msg, 422, "the session interval is too small", hdr);
+		return 1;
+	}
+	return 0;
+}
+
 static void new_invite(struct rt_ua *ua, const struct sip_msg *msg,
 		       const struct rt_sip_trunk *trunk)
 {
@@ -722,6 +812,8 @@ static void new_invite(struct rt_ua *ua, const struct sip_msg *msg,
 	struct rt_ua_invite inv;
 	struct rt_ua_leg *leg = NULL;
 	const struct sip_hdr *req;
+	uint32_t se_secs;
+	bool se_timer;
 	int err;
 
 	if (pl_strcasecmp(&msg->uri.scheme, "sip") &&
@@ -739,10 +831,11 @@ static void new_invite(struct rt_ua *ua, const struct sip_msg *msg,
 		       "Accept: application/sdp\r\n");
 		return;
 	}
-	/* Reliable provisional answers and session timers are not done:
-	 * a caller that requires them is told so (RFC 3261 8.2.2.3). */
-	req = sip_msg_hdr(msg, SIP_HDR_REQUIRE);
-	if (req && pl_isset(&req->val)) {
+	/* Reliable provisional answers are not done: a caller that
+	 * requires them is told so (RFC 3261 8.2.2.3).  Session timers
+	 * (RFC 4028) are. */
+	req = sip_msg_hdr_apply(msg, true, SIP_HDR_REQUIRE, not_timer, NULL);
+	if (req) {
 		char hdr[160], val[96];
 
 		pl_cut(val, sizeof(val), &req->val);
@@ -750,7 +843,17 @@ static void new_invite(struct rt_ua *ua, const struct sip_msg *msg,
 		refuse(ua, msg, 420, "an extension is required", hdr);
 		return;
 	}
+	if (session_expires(ua, msg, &se_secs, &se_timer))
+		return;
 	err = leg_new(ua, true, &leg);
+	if (!err) {
+		leg->se_secs = se_secs;
+		leg->se_timer = se_timer;
+		if (se_secs)
+			snprintf(leg->se_hdr, sizeof(leg->se_hdr),
+				 "Session-Expires: %u;refresher=uac\r\n%s",
+				 se_secs, se_timer ? "Require: timer\r\n" : "");
+	}
 	if (!err)
 		err = sip_strans_alloc(&leg->st, ua->sip, msg, strans_cancel_h,
 				       leg);

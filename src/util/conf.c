@@ -81,6 +81,9 @@ static const struct conf_key keys[] = {
 	  "only loopback may call"),
 	K(sip_ring_timeout, T_DURATION, 1000, 600000, "60s",
 	  "how long a forwarded call may ring before the caller gets 480"),
+	K(sip_min_se, T_DURATION, 1000, 86400000, "90s",
+	  "smallest session interval a caller may ask for (RFC 4028 Min-SE; "
+	  "the RFC's floor is 90 s); shorter asks get 422"),
 	K(sip_tls_cert, T_STR, 1, 0, "",
 	  "PEM file with the certificate and private key for SIP over TLS; "
 	  "empty: no TLS"),

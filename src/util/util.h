@@ -231,6 +231,7 @@ struct rt_conf {
 	uint64_t sip_ring_timeout;
 	char *sip_rtp_ports; /* "MIN-MAX" */
 	char *sip_tls_cert;  /* PEM: certificate and key; "" = no TLS */
+	uint64_t sip_min_se; /* RFC 4028 Min-SE */
 	unsigned sip_tls_port;
 	bool cookie_secure; /* mark the session cookie Secure (behind TLS) */
 	bool demo; /* create the demo account, admin user and key on an empty db

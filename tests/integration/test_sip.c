@@ -566,6 +566,8 @@ static int setup(void **state)
 			      "info",
 			      "--sip-ring-timeout",
 			      "2s",
+			      "--sip-min-se",
+			      "2s",
 			      "--sip-rtp-ports",
 			      rtp,
 			      NULL};
@@ -867,6 +869,38 @@ static void test_recording_switch(void **state)
 				 json_object_get(c, "recording"), "channels")),
 			 2);
 	json_decref(c);
+}
+
+/* Session timers (RFC 4028): the 200 takes the caller's interval with
+ * the caller as refresher; a re-INVITE refreshes; without one the call
+ * ends with a BYE to both sides when the interval runs out.  An interval
+ * below Min-SE gets 422. */
+static void test_session_timer(void **state)
+{
+	const char *extra[] = {"-key", "se", "3", NULL};
+	char cid[64];
+	uint64_t t0, took;
+	json_t *c;
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	uas = uas_start("uas_answer.xml", NULL, NULL, NULL);
+	t0 = now_ms();
+	rc = uac_run(&srv, "uac_timer.xml", NULL, NUM_FWD, extra, cid,
+		     sizeof(cid));
+	took = now_ms() - t0;
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	/* 1 s to the refresh, then 3 s of interval */
+	if (took < 3800 || took > 12000)
+		fail_msg("the session ended after %llu ms: want about 4 s",
+			 (unsigned long long)took);
+	c = expect_record(cid, "answered", "system", 408);
+	assert_non_null(strstr(jstr(c, "sip_reason"), "session timer"));
+	json_decref(c);
+	rc = uac_run(&srv, "uac_timer_small.xml", NULL, NUM_FWD, NULL, NULL, 0);
+	expect_ok(rc, "uac");
 }
 
 static void test_cancel_before_answer(void **state)
@@ -1703,6 +1737,7 @@ int main(void)
 					  kill_peers),
 		cmocka_unit_test_teardown(test_media_relayed, kill_peers),
 		cmocka_unit_test_teardown(test_recording_switch, kill_peers),
+		cmocka_unit_test_teardown(test_session_timer, kill_peers),
 		cmocka_unit_test_teardown(test_malformed_corpus, kill_peers),
 		cmocka_unit_test_teardown(test_huge_requests, kill_peers),
 		cmocka_unit_test_teardown(test_untrusted_source, kill_peers),
