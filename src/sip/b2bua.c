@@ -47,7 +47,8 @@ struct call {
 	char sip_call_id[128];
 	struct rt_ua_leg *in, *out;
 	struct rt_media *media;
-	struct rt_ua_timer *ring;
+	struct rt_ua_timer *ring; /* ring time-out, then the RTP watch */
+	uint64_t rtp_seen;	  /* packets both ways at the last watch */
 	enum state st;
 	bool ringing_sent, early_sent;
 	uint64_t sess_id;
@@ -368,6 +369,8 @@ static void callee_progress(struct call *c, const struct rt_ua_ev *ev)
 	     0);
 }
 
+static void rtp_watch_h(void *arg);
+
 static void callee_answered(struct call *c, const struct rt_ua_ev *ev)
 {
 	struct rt_sdp s;
@@ -393,6 +396,9 @@ static void callee_answered(struct call *c, const struct rt_ua_ev *ev)
 		return;
 	}
 	c->st = S_ANSWERED;
+	if (c->b->conf->rtp_timeout_ms)
+		rt_ua_timer_start(c->ring, c->b->conf->rtp_timeout_ms,
+				  rtp_watch_h, c);
 	/* Recorded from the answer; a recording that cannot start leaves
 	 * the call going (the ANSWERED event says it is not recorded). */
 	if (c->record_path && c->b->hooks.recorder) {
@@ -454,6 +460,28 @@ static void leg_h(struct rt_ua_leg *leg, const struct rt_ua_ev *ev, void *arg)
 		return; /* c is gone */
 	}
 	rt_log_ctx_clear();
+}
+
+/* An answered call whose media stopped both ways (a peer gone without a
+ * BYE) is ended; while a side holds, silence is allowed. */
+static void rtp_watch_h(void *arg)
+{
+	struct call *c = arg;
+	uint64_t seen = rt_media_packets(c->media, RT_MEDIA_A) +
+			rt_media_packets(c->media, RT_MEDIA_B);
+
+	if (seen != c->rtp_seen || c->sd[RT_MEDIA_A].held ||
+	    c->sd[RT_MEDIA_B].held) {
+		c->rtp_seen = seen;
+		rt_ua_timer_start(c->ring, c->b->conf->rtp_timeout_ms,
+				  rtp_watch_h, c);
+		return;
+	}
+	log_ctx(c);
+	rt_info("call without media", "timeout_ms=%llu",
+		(unsigned long long)c->b->conf->rtp_timeout_ms);
+	call_end(c, RT_SIP_SIDE_SYSTEM, 408,
+		 "no RTP either way (media timeout)", 0, NULL);
 }
 
 static void ring_h(void *arg)

@@ -236,6 +236,7 @@ int rt_sip_conf_load(struct rt_sip_conf *sc, const struct rt_conf *c, char *err,
 	}
 	sc->tls_port = (uint16_t)c->sip_tls_port;
 	sc->min_se_secs = (uint32_t)(c->sip_min_se / 1000);
+	sc->rtp_timeout_ms = c->sip_rtp_timeout;
 	dash = strchr(c->sip_rtp_ports, '-');
 	lo = hi = 0;
 	if (dash && (size_t)(dash - c->sip_rtp_ports) < 8) {

@@ -80,6 +80,9 @@ struct rt_sip_conf {
 	char tls_cert[512];
 	uint16_t tls_port;
 	uint32_t min_se_secs; /* RFC 4028: shorter session intervals: 422 */
+	/* An answered call without RTP either way this long is ended (0:
+	 * never); not while a side holds. */
+	uint64_t rtp_timeout_ms;
 };
 
 struct rt_conf;

@@ -81,6 +81,9 @@ static const struct conf_key keys[] = {
 	  "only loopback may call"),
 	K(sip_ring_timeout, T_DURATION, 1000, 600000, "60s",
 	  "how long a forwarded call may ring before the caller gets 480"),
+	K(sip_rtp_timeout, T_DURATION, 0, 86400000, "60s",
+	  "an answered call from which no RTP comes either way for this long "
+	  "(and neither side holds) is ended; 0: never"),
 	K(sip_min_se, T_DURATION, 1000, 86400000, "90s",
 	  "smallest session interval a caller may ask for (RFC 4028 Min-SE; "
 	  "the RFC's floor is 90 s); shorter asks get 422"),

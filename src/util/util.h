@@ -232,6 +232,7 @@ struct rt_conf {
 	char *sip_rtp_ports; /* "MIN-MAX" */
 	char *sip_tls_cert;  /* PEM: certificate and key; "" = no TLS */
 	uint64_t sip_min_se; /* RFC 4028 Min-SE */
+	uint64_t sip_rtp_timeout;
 	unsigned sip_tls_port;
 	bool cookie_secure; /* mark the session cookie Secure (behind TLS) */
 	bool demo; /* create the demo account, admin user and key on an empty db

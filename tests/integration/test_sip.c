@@ -903,6 +903,49 @@ static void test_session_timer(void **state)
 	expect_ok(rc, "uac");
 }
 
+/* Media stopped both ways (peers gone without a BYE): the call is ended
+ * after sip_rtp_timeout, with a BYE to both. */
+static void test_rtp_timeout(void **state)
+{
+	static const char *const args[] = {"--log-level", "info",
+					   "--sip-rtp-timeout", "1s", NULL};
+	struct rt_test_resp r;
+	char keep_log[320], cid[64];
+	uint64_t t0, took;
+	json_t *c;
+	pid_t uas;
+	int rc, rc2;
+	(void)state;
+
+	snprintf(keep_log, sizeof(keep_log), "%s", logpath);
+	server_start(&other, "rtp-timeout", args);
+	rt_test_api(&other, &r, other.key, "POST", "/v1/numbers",
+		    rt_test_fmt("{\"number\":\"%s\",\"kind\":\"offline\","
+				"\"campaign\":\"radio\",\"destination\":"
+				"\"sip:biz@127.0.0.1:%u\"}",
+				NUM_FWD, uas_port));
+	RT_EXPECT_STATUS(&r, 201);
+	rt_test_resp_free(&r);
+	uas = uas_start(NULL, NULL, "uas", NULL); /* answers, waits */
+	t0 = now_ms();
+	rc = uac_run(&other, "uac_wait_bye.xml", NULL, NUM_FWD, NULL, cid,
+		     sizeof(cid));
+	took = now_ms() - t0;
+	rc2 = sipp_wait(uas);
+	c = rc == 0 && rc2 == 0 ? call_record(&other, cid) : NULL;
+	snprintf(logpath, sizeof(logpath), "%s", keep_log);
+	assert_int_equal(rt_test_server_stop(&other), 0);
+	expect_ok(rc, "uac");
+	expect_ok(rc2, "uas");
+	if (took < 900 || took > 8000)
+		fail_msg("the silent call ended after %llu ms: want about 1 s",
+			 (unsigned long long)took);
+	assert_string_equal(jstr(c, "disposition"), "answered");
+	assert_string_equal(jstr(c, "hangup_side"), "system");
+	assert_non_null(strstr(jstr(c, "sip_reason"), "no RTP"));
+	json_decref(c);
+}
+
 static void test_cancel_before_answer(void **state)
 {
 	char cid[64];
@@ -1738,6 +1781,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_media_relayed, kill_peers),
 		cmocka_unit_test_teardown(test_recording_switch, kill_peers),
 		cmocka_unit_test_teardown(test_session_timer, kill_peers),
+		cmocka_unit_test_teardown(test_rtp_timeout, kill_peers),
 		cmocka_unit_test_teardown(test_malformed_corpus, kill_peers),
 		cmocka_unit_test_teardown(test_huge_requests, kill_peers),
 		cmocka_unit_test_teardown(test_untrusted_source, kill_peers),
