@@ -62,6 +62,9 @@ struct rt_calls_conf {
 	 * folder); NULL or "": calls are not recorded. */
 	const char *recordings_dir;
 	bool recording_opus; /* compact finished recordings to Ogg/Opus */
+	/* Changes waiting for the database beyond which new calls get 503
+	 * (0: 50,000, half a minute at 300 calls a second). */
+	uint64_t queue_max;
 };
 
 /*

@@ -21,6 +21,12 @@
 
 #define RT_LOG_MODULE "call"
 
+/* Changes waiting for the database (about 2 KB each) beyond which new
+ * calls are refused (503) rather than taken without a record: at 300
+ * calls a second, half a minute of a stalled database.  Events of calls in
+ * progress are always queued. */
+#define QUEUE_MAX 50000u
+
 enum op_kind { OP_BEGIN, OP_EVENT, OP_RECORDING };
 
 struct op {
@@ -84,10 +90,22 @@ void rt_calls_route_h(const struct rt_sip_invite *in, struct rt_sip_route *out,
 {
 	struct rt_calls *c = arg;
 	struct rt_call_target t;
+	uint64_t pending;
 	struct op *o;
 
 	if (!rt_call_router_find(c->router, in, out, &t))
 		return;
+	pthread_mutex_lock(&c->lock);
+	pending = c->enq_seq - c->done_seq;
+	pthread_mutex_unlock(&c->lock);
+	if (pending >= c->conf.queue_max) {
+		rt_warn("call refused: call records are not being written",
+			"queued=%llu", (unsigned long long)pending);
+		out->status = 503;
+		rt_strlcpy(out->reason, "call records cannot be written now",
+			   sizeof(out->reason));
+		return;
+	}
 	o = calloc(1, sizeof(*o));
 	if (!o) {
 		/* Forwarded but not recorded would lose a call: refuse. */
@@ -684,6 +702,8 @@ int rt_calls_start(struct rt_calls **cp, struct rt_store *store,
 	c->conf = *conf;
 	if (!c->conf.flush_ms)
 		c->conf.flush_ms = 100;
+	if (!c->conf.queue_max)
+		c->conf.queue_max = QUEUE_MAX;
 	c->tail = &c->head;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);

@@ -120,7 +120,7 @@ int rt_cmd_serve(struct rt_cli *c)
 	struct rt_sip_conf *sconf;
 	struct rt_call_router *router = NULL;
 	struct rt_calls_conf cconf = {(int64_t)c->conf.dni_grace, 100, NULL,
-				      false};
+				      false, 0};
 	char *rec_dir;
 	struct rt_calls *calls = NULL;
 	struct rt_sip *sip = NULL;

@@ -256,12 +256,78 @@ static void test_stored_sessions(void **state)
 	free(c);
 }
 
+/*
+ * The call service's queue is bounded: while the database does not take
+ * writes, calls are taken up to queue_max changes, then refused with 503
+ * (never forwarded without a record); once it takes them again, every
+ * call taken is written and new ones are taken.
+ */
+static void test_queue_bound(void **state)
+{
+	struct fix *f = *state;
+	struct rt_calls_conf conf = {.grace_ms = 15 * MIN,
+				     .flush_ms = 10,
+				     .queue_max = 3};
+	struct rt_call_router *router;
+	struct rt_sip_invite in = {.sip_call_id = "q@test",
+				   .trunk = "loopback",
+				   .transport = "udp"};
+	struct rt_number n = f->offline_num;
+	struct rt_sip_route out;
+	struct rt_store_tx *tx, *stall;
+	struct rt_calls *calls;
+	struct rt_call *c = malloc(sizeof(*c));
+	int64_t ids[4];
+
+	assert_non_null(c);
+	assert_int_equal(rt_store_begin(f->s, true, &tx), 0);
+	rt_strlcpy(n.destination, "sip:front@127.0.0.1", sizeof(n.destination));
+	assert_int_equal(rt_store_number_update(tx, f->a, &n), 0);
+	assert_int_equal(rt_store_commit(tx), 0);
+	assert_int_equal(rt_call_router_start(&router, f->s), 0);
+	assert_int_equal(rt_calls_start(&calls, f->s, router, NULL, &conf), 0);
+	rt_strlcpy(in.dialled, n.e164, sizeof(in.dialled));
+	in.at = rt_now_ms();
+
+	/* The only connection held: the writer cannot write. */
+	assert_int_equal(rt_store_begin(f->s, true, &stall), 0);
+	for (int i = 0; i < 3; i++) {
+		memset(&out, 0, sizeof(out));
+		rt_calls_route_h(&in, &out, calls);
+		assert_int_equal(out.status, 0);
+		ids[i] = out.call_id;
+		assert_true(ids[i] > 0);
+	}
+	memset(&out, 0, sizeof(out));
+	rt_calls_route_h(&in, &out, calls);
+	assert_int_equal(out.status, 503);
+	assert_int_equal(out.call_id, 0);
+	rt_store_rollback(stall);
+
+	assert_int_equal(rt_calls_flush(calls, 10000), 0);
+	memset(&out, 0, sizeof(out));
+	rt_calls_route_h(&in, &out, calls);
+	assert_int_equal(out.status, 0);
+	ids[3] = out.call_id;
+	assert_int_equal(rt_calls_flush(calls, 10000), 0);
+	assert_int_equal(rt_store_begin(f->s, false, &tx), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(rt_store_call_read(tx, ids[i], c), 0);
+		assert_string_equal(c->disposition, "in_progress");
+	}
+	rt_store_rollback(tx);
+	rt_calls_stop(calls);
+	rt_call_router_stop(router);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixed_numbers),
 		cmocka_unit_test(test_engine_answers),
 		cmocka_unit_test(test_stored_sessions),
+		cmocka_unit_test(test_queue_bound),
 	};
 
 	return cmocka_run_group_tests_name("call", tests, setup, teardown);
