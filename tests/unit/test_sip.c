@@ -1,7 +1,7 @@
 /*
  * The parts of src/sip that need no network: SDP as carriers write it,
  * Ringtrail's own SDP, trunks as operators write them, source networks,
- * and the SIP keys of the configuration.
+ * the SIP keys of the configuration, and G.711.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -318,6 +319,48 @@ static void test_reasons(void **state)
 	assert_string_equal(rt_sip_side_name(RT_SIP_SIDE_CALLEE), "callee");
 }
 
+/* G.711 against the standard's fixed points, and what a round trip keeps:
+ * every code decodes to a level that encodes back to it (but u-law's
+ * negative zero, 0x7f, which is 0), and a sample comes back within half
+ * a step of its segment. */
+static void test_g711(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_g711_ulaw_enc(0), 0xff);
+	assert_int_equal(rt_g711_alaw_enc(0), 0xd5);
+	assert_int_equal(rt_g711_ulaw_enc(32767), 0x80);
+	assert_int_equal(rt_g711_ulaw_enc(-32768), 0x00);
+	assert_int_equal(rt_g711_alaw_enc(32767), 0xaa);
+	assert_int_equal(rt_g711_alaw_enc(-32768), 0x2a);
+	assert_int_equal(rt_g711_ulaw_dec(0xff), 0);
+	assert_int_equal(rt_g711_ulaw_dec(0x80), 32124);
+	assert_int_equal(rt_g711_ulaw_dec(0x00), -32124);
+	assert_int_equal(rt_g711_alaw_dec(0xd5), 8);
+	assert_int_equal(rt_g711_alaw_dec(0xaa), 32256);
+	assert_int_equal(rt_g711_alaw_dec(0x2a), -32256);
+	for (int b = 0; b < 256; b++) {
+		if (b != 0x7f)
+			assert_int_equal(rt_g711_ulaw_enc(
+						 rt_g711_ulaw_dec((uint8_t)b)),
+					 b);
+		assert_int_equal(rt_g711_alaw_enc(rt_g711_alaw_dec((uint8_t)b)),
+				 b);
+	}
+	for (int v = -32768; v < 32768; v += 7) {
+		int u = rt_g711_ulaw_dec(rt_g711_ulaw_enc((int16_t)v));
+		int a = rt_g711_alaw_dec(rt_g711_alaw_enc((int16_t)v));
+		int mag = v < 0 ? -v : v;
+		/* Steps double with each segment: 1/16 of the level, plus
+		 * the smallest step near zero. */
+		int tol = mag / 16 + 64;
+
+		if (mag > 32000)
+			tol += 1024; /* the last segment clips */
+		if (abs(u - v) > tol || abs(a - v) > tol)
+			fail_msg("%d: u-law %d, A-law %d", v, u, a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_trunk_refused),
 		cmocka_unit_test(test_conf_load),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_g711),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
