@@ -20,6 +20,8 @@
 #define MAX_PEOPLE	1000
 #define MAX_CONCURRENCY 100
 
+/* The one thing a signal handler may set; the run polls it (it cannot
+ * sigwait like serve: its thread is busy with visits and calls). */
 static volatile sig_atomic_t stop;
 
 static void stop_h(int sig)

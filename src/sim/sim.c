@@ -871,7 +871,7 @@ static void summary(struct run *r, bool stopped)
 	size_t nch = 0;
 	unsigned sessions = 0, bots = 0, seconds = 0, placed = 0, answered = 0,
 		 disp[RT_ARRAY_SIZE(outcomes)] = {0}, bad = 0, skipped = 0;
-	char t[16];
+	char t[32];
 	const char *base = rt_sim_api_base(r->api);
 
 	for (unsigned i = 0; i < r->nvis; i++) {
@@ -940,20 +940,31 @@ static void summary(struct run *r, bool stopped)
 		say(r, "%s%s %u", i ? ", " : "", ch[i].name, ch[i].n);
 	say(r, "%s\n", nch ? "" : "none");
 	say(r,
-	    "  calls     %u placed: %u answered, %u no answer, %u busy, %u "
-	    "abandoned\n",
-	    placed, answered, disp[O_NO_ANSWER], disp[O_BUSY],
-	    disp[O_ABANDONED]);
+	    "  calls     %u placed: %u answered, %u missed (%u no answer, %u "
+	    "busy, %u abandoned)\n",
+	    placed, answered,
+	    disp[O_NO_ANSWER] + disp[O_BUSY] + disp[O_ABANDONED],
+	    disp[O_NO_ANSWER], disp[O_BUSY], disp[O_ABANDONED]);
 	if (placed) {
-		unsigned ids = 0;
+		int64_t last = 0;
 
+		/* In the order the server numbered them. */
 		say(r, "  call ids ");
-		for (unsigned i = 0; i < r->ncalls; i++) {
-			if (r->calls[i].id)
-				say(r, " %lld", (long long)r->calls[i].id);
-			ids += r->calls[i].id != 0;
+		for (;;) {
+			int64_t next = 0;
+
+			for (unsigned i = 0; i < r->ncalls; i++) {
+				int64_t id = r->calls[i].id;
+
+				if (id > last && (!next || id < next))
+					next = id;
+			}
+			if (!next)
+				break;
+			say(r, " %lld", (long long)next);
+			last = next;
 		}
-		say(r, "%s\n", ids ? "" : " none recorded");
+		say(r, "%s\n", last ? "" : " none recorded");
 	}
 	if (skipped)
 		say(r,

@@ -152,7 +152,7 @@ struct rt_sim_visitor {
 	const char *label; /* the kind of visit: "Google Ads", "Direct"... */
 	bool bot;
 	const char *device; /* "mobile", "desktop", "tablet", "bot" */
-	char landing[1024], referrer[512], title[160], ua[320];
+	char landing[1536], referrer[512], title[160], ua[320];
 	bool second; /* views a second page */
 	char second_url[512], second_title[160];
 	char visitor_id[40], ga_client_id[40];

@@ -190,7 +190,7 @@ void rt_sim_visitor_make(struct rt_sim_rng *r, const struct rt_sim_business *b,
 			 unsigned n, struct rt_sim_visitor *v)
 {
 	const struct rt_sim_page *land;
-	char kw[96], clickid[80], query[512] = "", vt[320];
+	char kw[96], clickid[80], query[1024] = "", vt[400];
 	const char *campaign, *devchar;
 	enum kind kind;
 	unsigned dev;
