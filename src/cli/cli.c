@@ -68,6 +68,37 @@ static const struct rt_cmd commands[] = {
 	 "checked first: on any error nothing is imported and each bad line is\n"
 	 "listed.  list shows the account's numbers and its clients'; --all\n"
 	 "includes released ones.\n"},
+	{"simulate", rt_cmd_simulate, 0,
+	 "simulate [--url URL] [--key KEY | --key-file FILE]\n"
+	 "                 [--sip HOST:PORT] [--visitors N] [--calls N]\n"
+	 "                 [--account ID] [--seed S] [--duration 60s]\n"
+	 "                 [--concurrency N] [--business NAME]\n"
+	 "                 [--max-talk DURATION] [--max-ring DURATION]\n"
+	 "                 [--agent HOST:PORT]",
+	 "play visitors and calls against a running server, for a demo",
+	 "Drives a running server as its users' visitors would: visitors\n"
+	 "from a mix of channels (Google and Microsoft Ads, organic search,\n"
+	 "Facebook, a newsletter, directories, display, direct) take DNI\n"
+	 "sessions through the API, then some call the number they were\n"
+	 "shown, over SIP, and talk (synthetic speech both ways: a plumbing,\n"
+	 "dental or law firm enquiry).  Some calls go unanswered, are busy\n"
+	 "or are abandoned.  It prints a line per visit and per call (with\n"
+	 "the call's id) and a summary, and stops by itself; Ctrl-C hangs up\n"
+	 "the calls in progress first.\n"
+	 "\n"
+	 "It works in the 'Simulation' client account below the key's\n"
+	 "account (made on the first run: the key needs the admin scope\n"
+	 "then) or in --account ID, with fictional 555-01xx numbers in a\n"
+	 "pool whose calls go to its own phone on --agent (default\n"
+	 "127.0.0.1, any port).\n"
+	 "\n"
+	 "Defaults: --url from the listen key, --sip from sip_listen, 30\n"
+	 "visitors, 10 calls, at most 10 at once, over 60s, a random seed\n"
+	 "(printed: --seed plays the same visitors and calls again),\n"
+	 "--business plumbing.  --max-talk and --max-ring cap talk and ring\n"
+	 "times for short runs.  Exits 0 when every call went as planned; 1\n"
+	 "when the server cannot be reached, refuses the key or records a\n"
+	 "call otherwise; 2 for a bad option; 130 after Ctrl-C.\n"},
 	{"config", rt_cmd_config, 0, "config",
 	 "print the configuration in effect, in config-file syntax",
 	 "Shows every key with its value after the config file, the "

@@ -70,6 +70,7 @@ int rt_cmd_apikey(struct rt_cli *c);
 int rt_cmd_classify(struct rt_cli *c);
 int rt_cmd_numbers(struct rt_cli *c);
 int rt_cmd_config(struct rt_cli *c);
+int rt_cmd_simulate(struct rt_cli *c);
 int rt_cmd_version(struct rt_cli *c);
 int rt_cmd_help(struct rt_cli *c);
 

@@ -197,6 +197,110 @@ uint16_t rt_sip_tls_port(const struct rt_sip *s);
  * the thread and frees everything.  NULL is fine. */
 void rt_sip_stop(struct rt_sip *s);
 
+/* ---- a phone for simulations (phone.c) ------------------------------------
+ *
+ * One SIP user agent, on an address of its own, that plays both ends of
+ * calls to Ringtrail: the callers, who send INVITEs to Ringtrail's SIP
+ * address, and the business's phone (the numbers' destination), which
+ * answers the INVITEs Ringtrail forwards to it.  Each call is a script for
+ * both ends: how long the phone rings and whether it answers, what each
+ * side says (8 kHz audio sent as G.711 RTP every 20 ms, silence after it),
+ * and who hangs up when.  `ringtrail simulate` drives it.
+ *
+ * Threads: the phone runs libre's loop on a thread of its own (a process
+ * has one libre: the phone is for processes that do not run rt_sip_start).
+ * rt_sip_phone_call() and rt_sip_phone_hangup() may be called from any
+ * thread; done handlers are called on the phone's thread, must not block,
+ * and must not call back into the phone.
+ */
+
+enum rt_sip_phone_answer {
+	RT_SIP_PHONE_ANSWER,	/* rings ring_ms, then answers */
+	RT_SIP_PHONE_BUSY,	/* 486 Busy Here after ring_ms */
+	RT_SIP_PHONE_NO_ANSWER, /* rings ring_ms, then 480 */
+};
+
+/* 8 kHz mono linear audio; borrowed until the call's done handler. */
+struct rt_sip_phone_audio {
+	const int16_t *pcm;
+	size_t len; /* samples */
+};
+
+/* A call, copied by rt_sip_phone_call (but not the audio it points to). */
+struct rt_sip_phone_call {
+	char to[32];	    /* the number dialled, E.164 */
+	char from[32];	    /* the caller's number, E.164 */
+	char from_name[64]; /* the caller's display name, "" for none */
+	/* The caller: said from the answer on; gives up (CANCEL) when not
+	 * answered within give_up_ms (0: waits for the end). */
+	struct rt_sip_phone_audio caller_audio;
+	uint32_t give_up_ms;
+	/* The business's phone. */
+	enum rt_sip_phone_answer answer;
+	uint32_t ring_ms;
+	struct rt_sip_phone_audio agent_audio;
+	/* After an answer: who hangs up, and how long after the answer. */
+	bool agent_hangs_up;
+	uint32_t talk_ms;
+};
+
+struct rt_sip_phone_result {
+	char sip_call_id[128]; /* the caller's INVITE's; "" when none went */
+	/* What the caller got: 200 when answered; else the final status
+	 * (486, 480, 404, 503...; 487 when the caller gave up, 408 or 500
+	 * when Ringtrail did not answer or could not be reached). */
+	uint16_t status;
+	char reason[64];
+	bool answered;
+	bool reached;		 /* the business's phone got the INVITE */
+	bool interrupted;	 /* ended by rt_sip_phone_hangup or a stop */
+	enum rt_sip_side hangup; /* who ended it (SYSTEM: an error) */
+	uint64_t ring_ms, talk_ms;
+	/* RTP packets each end sent and received, and received packets with
+	 * sound in them (what it heard of the other end). */
+	uint64_t caller_sent, caller_recv, caller_heard;
+	uint64_t agent_sent, agent_recv, agent_heard;
+};
+
+/* Called once per call, when both ends are over. */
+typedef void(rt_sip_phone_done_h)(const struct rt_sip_phone_result *r,
+				  void *arg);
+
+struct rt_sip_phone_conf {
+	/* "HOST:PORT" of the phone, SIP (UDP and TCP) and RTP; port 0 picks
+	 * a free one.  Ringtrail must reach it: the numbers' destination. */
+	char listen[128];
+	char server[128]; /* Ringtrail's SIP address, "HOST:PORT" */
+};
+
+struct rt_sip_phone;
+
+/*
+ * Binds the phone and starts its thread.  Returns 0, EINVAL for a bad
+ * address, EADDRINUSE, or another errno value (logged).
+ */
+int rt_sip_phone_start(struct rt_sip_phone **pp,
+		       const struct rt_sip_phone_conf *conf);
+/* The URI that reaches the business's end: "sip:agent@HOST:PORT". */
+void rt_sip_phone_uri(const struct rt_sip_phone *p, char *out, size_t size);
+/*
+ * Places a call (any thread).  h is called with its result when both ends
+ * are over; arg is borrowed until then.  0 or ENOMEM, ESHUTDOWN.
+ */
+int rt_sip_phone_call(struct rt_sip_phone *p, const struct rt_sip_phone_call *c,
+		      rt_sip_phone_done_h *h, void *arg);
+/* Sends Ringtrail's SIP address an OPTIONS and waits up to timeout_ms
+ * for the answer (any thread but the done handlers'): its status (200
+ * when Ringtrail takes calls from the phone's address, 403 when no trunk
+ * allows it), or 0 when none came. */
+uint16_t rt_sip_phone_ping(struct rt_sip_phone *p, uint32_t timeout_ms);
+/* Ends every call (any thread): BYE when answered, CANCEL while ringing;
+ * each still reports its result, with interrupted set. */
+void rt_sip_phone_hangup(struct rt_sip_phone *p);
+/* Ends every call as rt_sip_phone_hangup does, waits a moment for the
+ * BYEs, stops the thread and frees the phone.  NULL is fine. */
+void rt_sip_phone_stop(struct rt_sip_phone *p);
+
 /* Reason phrases of the statuses Ringtrail sends ("" for unknown). */
 const char *rt_sip_reason(uint16_t status);
 const char *rt_sip_event_name(enum rt_sip_event_kind k);

@@ -142,11 +142,25 @@ int rt_ua_leg_connect(struct rt_ua_leg **legp, struct rt_ua *ua,
 		      const char *sdp, rt_ua_leg_h *h, rt_ua_offer_h *offerh,
 		      void *arg);
 
+/* The Call-ID of an established or outbound leg (borrowed, valid while the
+ * leg is), or NULL before sipsess has a dialog. */
+const char *rt_ua_leg_call_id(const struct rt_ua_leg *leg);
+
 /* Ends a leg and frees it: BYE when established, CANCEL when an outbound
  * leg has not been answered, 500 for an inbound one not yet answered (use
  * rt_ua_leg_reject for another status).  No event follows.  NULL is fine.
  */
 void rt_ua_leg_free(struct rt_ua_leg *leg);
+
+/* An OPTIONS to uri, outside any dialog: h gets the final status, or 0
+ * when none came (a transport error, or libre's 32 s time-out).  Free with
+ * rt_ua_ping_free, from h too; a ping freed before its answer reports
+ * nothing. */
+struct rt_ua_ping;
+typedef void(rt_ua_ping_h)(uint16_t status, void *arg);
+int rt_ua_ping(struct rt_ua_ping **pp, struct rt_ua *ua, const char *uri,
+	       rt_ua_ping_h *h, void *arg);
+void rt_ua_ping_free(struct rt_ua_ping *p); /* NULL is fine */
 
 /* ---- SDP (sdp.c) --------------------------------------------------------- */
 

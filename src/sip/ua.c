@@ -724,6 +724,14 @@ out:
 	return 0;
 }
 
+const char *rt_ua_leg_call_id(const struct rt_ua_leg *leg)
+{
+	const struct sip_dialog *dlg =
+		leg->sess ? sipsess_dialog(leg->sess) : NULL;
+
+	return dlg ? sip_dialog_callid(dlg) : NULL;
+}
+
 void rt_ua_leg_free(struct rt_ua_leg *leg)
 {
 	if (!leg)
@@ -738,6 +746,65 @@ void rt_ua_leg_free(struct rt_ua_leg *leg)
 	mem_deref(leg->st);
 	msg_deref(leg->msg);
 	free(leg);
+}
+
+/* ---- OPTIONS out ----------------------------------------------------------
+ */
+
+struct rt_ua_ping {
+	struct sip_dialog *dlg;
+	struct sip_request *req; /* libre clears it when the request ends */
+	rt_ua_ping_h *h;
+	void *arg;
+};
+
+static void ping_resp_h(int err, const struct sip_msg *msg, void *arg)
+{
+	struct rt_ua_ping *p = arg;
+	uint16_t status = !err && msg ? msg->scode : 0;
+
+	if (status && status < 200)
+		return;
+	p->h(status, p->arg);
+}
+
+int rt_ua_ping(struct rt_ua_ping **pp, struct rt_ua *ua, const char *uri,
+	       rt_ua_ping_h *h, void *arg)
+{
+	struct rt_ua_ping *p;
+	char from[160];
+	int err;
+
+	if (ua->stopping)
+		return ESHUTDOWN;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return ENOMEM;
+	p->h = h;
+	p->arg = arg;
+	re_snprintf(from, sizeof(from), "sip:ringtrail@%J", &ua->laddr);
+	err = sip_dialog_alloc(&p->dlg, uri, uri, NULL, from, NULL, 0);
+	if (!err)
+		err = sip_drequestf(&p->req, ua->sip, true, "OPTIONS", p->dlg,
+				    0, NULL, NULL, ping_resp_h, p,
+				    "Accept: application/sdp\r\n"
+				    "Content-Length: 0\r\n\r\n");
+	if (err) {
+		rt_ua_ping_free(p);
+		return err;
+	}
+	*pp = p;
+	return 0;
+}
+
+void rt_ua_ping_free(struct rt_ua_ping *p)
+{
+	if (!p)
+		return;
+	/* A request still pending is cancelled without its handler. */
+	mem_deref(p->req);
+	mem_deref(p->dlg);
+	free(p);
 }
 
 /* ---- requests ------------------------------------------------------------ */

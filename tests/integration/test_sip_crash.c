@@ -115,7 +115,7 @@ static void expect_partial_recording(const json_t *call)
 {
 	json_int_t id = json_integer_value(json_object_get(call, "id"));
 	uint64_t deadline = now_ms() + 30000;
-	const char *path = rt_peer_path("partial.opus");
+	char path[512];
 	struct rt_test_resp r;
 	SF_INFO info = {0};
 	json_t *rec = NULL;
@@ -123,6 +123,8 @@ static void expect_partial_recording(const json_t *call)
 	SNDFILE *f;
 	FILE *out;
 
+	/* A copy: rt_test_fmt's buffers are reused. */
+	snprintf(path, sizeof(path), "%s", rt_peer_path("partial.opus"));
 	for (;;) {
 		rt_test_api(&srv, &r, srv.key, "GET",
 			    rt_test_fmt("/v1/calls/%lld", (long long)id), NULL);

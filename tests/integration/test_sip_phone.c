@@ -50,7 +50,7 @@ static void expect_recording(const json_t *call)
 {
 	json_int_t id = json_integer_value(json_object_get(call, "id"));
 	uint64_t deadline = now_ms() + 30000;
-	const char *path = rt_peer_path("recording.opus");
+	char path[512];
 	struct rt_peer_wav w = {0};
 	struct rt_test_resp r;
 	SF_INFO info = {0};
@@ -58,6 +58,8 @@ static void expect_recording(const json_t *call)
 	SNDFILE *f;
 	FILE *out;
 
+	/* A copy: rt_test_fmt's buffers are reused. */
+	snprintf(path, sizeof(path), "%s", rt_peer_path("recording.opus"));
 	for (;;) {
 		rt_test_api(&srv, &r, srv.key, "GET",
 			    rt_test_fmt("/v1/calls/%lld", (long long)id), NULL);

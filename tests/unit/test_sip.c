@@ -1,7 +1,7 @@
 /*
  * The parts of src/sip that need no network: SDP as carriers write it,
  * Ringtrail's own SDP, trunks as operators write them, source networks,
- * and the SIP keys of the configuration.
+ * the SIP keys of the configuration, and G.711.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
