@@ -15,10 +15,12 @@
 #include "media/record_int.h"
 #include "util/util.h"
 
-/* libsndfile's Opus "compression level", 0 (highest bitrate) to 1: 0.97
- * gives about 12 kbit/s a channel on speech, where narrowband Opus is
- * already clear, a sixth of G.711's 64. */
-#define OPUS_LEVEL 0.97
+/* libsndfile's Opus "compression level", 0 (highest bitrate) to 1.  0.95
+ * gives about 34 kbit/s for the two channels of a call, a quarter of
+ * G.711's 128.  Not less: from about 0.97 (25 kbit/s) Opus codes the two
+ * channels jointly and each speaker bleeds into the other's channel at
+ * -30 dB, which a per-channel transcript would hear. */
+#define OPUS_LEVEL 0.95
 
 int rt_rec_compact_file(const char *wav_abs, const char *opus_abs,
 			const atomic_bool *cancel, int64_t *duration_ms,

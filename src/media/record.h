@@ -12,7 +12,7 @@
  * recording costs a copy, not an encoder, and holds up at the peak of
  * calls.  When a call ends its file is finished; with the "opus" format a
  * compactor thread, at idle priority, then re-encodes it as Ogg/Opus
- * (about a fifth of the size) and replaces it.
+ * (about a quarter of the size) and replaces it.
  *
  * The database is not touched here: the done hook reports each finished
  * file (and each compacted one) to whoever keeps the recordings rows.
