@@ -871,6 +871,33 @@ static int session_expires(struct rt_ua *ua, const struct sip_msg *msg,
 	return 0;
 }
 
+/*
+ * The caller's number: the identity the carrier asserts
+ * (P-Asserted-Identity, RFC 3325: a trunk's or loopback's requests are
+ * trusted to carry it), a sip: URI's user or a tel: URI's number, else
+ * From's user part (which carriers may set to "anonymous" or to the trunk).
+ */
+static void caller_of(const struct sip_msg *msg, char *out, size_t size)
+{
+	const struct sip_hdr *pai =
+		sip_msg_hdr(msg, SIP_HDR_P_ASSERTED_IDENTITY);
+	struct sip_addr a;
+
+	if (pai && sip_addr_decode(&a, &pai->val) == 0) {
+		if (pl_isset(&a.uri.user)) {
+			user_of(&a.uri, out, size);
+			return;
+		}
+		if (!pl_strcasecmp(&a.uri.scheme, "tel") &&
+		    pl_isset(&a.uri.host)) {
+			pl_cut(out, size, &a.uri.host);
+			rt_utf8_clean(out);
+			return;
+		}
+	}
+	user_of(&msg->from.uri, out, size);
+}
+
 static void new_invite(struct rt_ua *ua, const struct sip_msg *msg,
 		       const struct rt_sip_trunk *trunk)
 {
@@ -941,7 +968,7 @@ static void new_invite(struct rt_ua *ua, const struct sip_msg *msg,
 	pl_cut(call_id, sizeof(call_id), &msg->callid);
 	user_of(&msg->uri, ruri_user, sizeof(ruri_user));
 	user_of(&msg->to.uri, to_user, sizeof(to_user));
-	user_of(&msg->from.uri, from_user, sizeof(from_user));
+	caller_of(msg, from_user, sizeof(from_user));
 	{
 		struct pl dn = msg->from.dname;
 

@@ -946,6 +946,29 @@ static void test_rtp_timeout(void **state)
 	json_decref(c);
 }
 
+/* An anonymous From with the number the carrier asserts (a tel: URI in
+ * P-Asserted-Identity): the call's caller is that number, and the
+ * business line sees it as the caller id (uas_answer.xml checks). */
+static void test_asserted_identity(void **state)
+{
+	const char *extra[] = {"-d", "300", NULL};
+	char cid[64];
+	json_t *c;
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	uas = uas_start("uas_answer.xml", NULL, NULL, NULL);
+	rc = uac_run(&srv, "uac_pai.xml", NULL, NUM_FWD, extra, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	c = expect_record(cid, "answered", "caller", 200);
+	assert_string_equal(jstr(json_object_get(c, "caller"), "number"),
+			    "+14155552671");
+	json_decref(c);
+}
+
 static void test_cancel_before_answer(void **state)
 {
 	char cid[64];
@@ -1782,6 +1805,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_recording_switch, kill_peers),
 		cmocka_unit_test_teardown(test_session_timer, kill_peers),
 		cmocka_unit_test_teardown(test_rtp_timeout, kill_peers),
+		cmocka_unit_test_teardown(test_asserted_identity, kill_peers),
 		cmocka_unit_test_teardown(test_malformed_corpus, kill_peers),
 		cmocka_unit_test_teardown(test_huge_requests, kill_peers),
 		cmocka_unit_test_teardown(test_untrusted_source, kill_peers),
