@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sndfile.h>
+
 #include "sip_peer.h"
 #include "util/util.h"
 
@@ -372,6 +374,62 @@ void rt_peer_add_number(struct rt_test_server *s, const char *number,
 				number, dest));
 	RT_EXPECT_STATUS(&r, 201);
 	rt_test_resp_free(&r);
+}
+
+void rt_peer_recording(struct rt_test_server *s, json_int_t id, const char *fmt,
+		       const char *path, struct rt_peer_wav *w, json_t **recp)
+{
+	uint64_t deadline = now_ms() + 30000;
+	struct rt_test_resp r;
+	SF_INFO info = {0};
+	char file[512];
+	json_t *rec;
+	SNDFILE *f;
+	FILE *out;
+
+	/* A copy: path may be in one of rt_test_fmt's reused buffers. */
+	snprintf(file, sizeof(file), "%s", path);
+	for (;;) {
+		rt_test_api(s, &r, s->key, "GET",
+			    rt_test_fmt("/v1/calls/%lld", (long long)id), NULL);
+		RT_EXPECT_STATUS(&r, 200);
+		rec = json_incref(json_object_get(r.json, "recording"));
+		rt_test_resp_free(&r);
+		if (strcmp(rt_peer_jstr(rec, "format"), fmt) == 0)
+			break;
+		json_decref(rec);
+		if (now_ms() > deadline)
+			fail_msg("call %lld: no %s recording within 30 s",
+				 (long long)id, fmt);
+		usleep(100 * 1000);
+	}
+	rt_test_api(s, &r, s->key, "GET", rt_peer_jstr(rec, "url"), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_int_equal((long long)r.len,
+			 (long long)json_integer_value(
+				 json_object_get(rec, "bytes")));
+	assert_non_null(strstr(r.headers, strcmp(fmt, "opus") == 0
+						  ? "Content-Type: audio/ogg"
+						  : "Content-Type: audio/wav"));
+	out = fopen(file, "wb");
+	assert_non_null(out);
+	assert_int_equal(fwrite(r.body, 1, r.len, out), r.len);
+	fclose(out);
+	rt_test_resp_free(&r);
+	f = sf_open(file, SFM_READ, &info);
+	if (!f)
+		fail_msg("libsndfile cannot read the recording of call %lld: "
+			 "%s",
+			 (long long)id, sf_strerror(NULL));
+	memset(w, 0, sizeof(*w));
+	w->rate = (unsigned)info.samplerate;
+	w->channels = (unsigned)info.channels;
+	w->frames = (size_t)info.frames;
+	w->s = calloc(w->frames * w->channels + 1, sizeof(*w->s));
+	assert_non_null(w->s);
+	assert_int_equal(sf_readf_short(f, w->s, info.frames), info.frames);
+	sf_close(f);
+	*recp = rec;
 }
 
 const char *rt_peer_jstr(const json_t *o, const char *key)

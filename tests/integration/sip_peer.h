@@ -9,7 +9,8 @@
  * The audio helpers write the tones the peers play and check the WAV files
  * they record.  Like the harness, nothing here is thread safe.
  *
- * tests/integration/test_sip.c predates this and keeps helpers of its own.
+ * tests/integration/test_sip.c predates this and keeps helpers of its own
+ * (it shares rt_peer_recording).
  */
 #ifndef RT_TEST_SIP_PEER_H
 #define RT_TEST_SIP_PEER_H
@@ -55,6 +56,15 @@ void rt_peer_add_number(struct rt_test_server *s, const char *number,
  * caller owns it (json_decref). */
 json_t *rt_peer_call(struct rt_test_server *s, const char *call_id, bool ended,
 		     unsigned ms);
+struct rt_peer_wav;
+/*
+ * The recording of call id once its format is fmt ("opus" after
+ * compaction; up to 30 s): its file fetched over the API into path and
+ * decoded with libsndfile into w; *rec gets its JSON (owned).  Fails the
+ * test otherwise.  Needs no rt_peer_setup.
+ */
+void rt_peer_recording(struct rt_test_server *s, json_int_t id, const char *fmt,
+		       const char *path, struct rt_peer_wav *w, json_t **rec);
 /* A string member, "" when missing or not a string. */
 const char *rt_peer_jstr(const json_t *o, const char *key);
 /* The detail of the last event of kind in a call's timeline, or NULL. */

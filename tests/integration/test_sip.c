@@ -30,9 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sndfile.h>
-
 #include "harness.h"
+#include "sip_peer.h"
 #include "util/util.h"
 
 #define SIPP_TIMEOUT_S 25
@@ -1081,7 +1080,7 @@ static void test_options(void **state)
  * SIPp UAS that speaks PCMU only, echoes it back: both directions are
  * relayed, transcoded, and the digit is seen. */
 /* The mean absolute level of channel ch over [from, to). */
-static double chan_level(const short *b, long from, long to, int ch)
+static double chan_level(const int16_t *b, long from, long to, int ch)
 {
 	double sum = 0;
 
@@ -1092,7 +1091,8 @@ static double chan_level(const short *b, long from, long to, int ch)
 
 /* The lag (in frames, 0 to max) at which the right channel best matches
  * the left over [from, to), and that match's normalised correlation. */
-static long echo_lag(const short *b, long from, long to, long max, double *corr)
+static long echo_lag(const int16_t *b, long from, long to, long max,
+		     double *corr)
 {
 	long best = -1;
 
@@ -1124,71 +1124,33 @@ static long echo_lag(const short *b, long from, long to, long max, double *corr)
  */
 static void expect_echo_recording(json_t *call)
 {
-	json_int_t id = json_integer_value(json_object_get(call, "id"));
 	double talk = json_real_value(json_object_get(call, "talk_seconds"));
-	uint64_t deadline = now_ms() + 30000;
-	struct rt_test_resp r;
-	json_t *rec = NULL;
-	char path[400];
-	SF_INFO info = {0};
-	SNDFILE *f;
-	short *buf;
+	struct rt_peer_wav w;
+	json_t *rec;
 	long mid, lag;
 	double corr;
-	FILE *out;
 
-	for (;;) {
-		rt_test_api(&srv, &r, srv.key, "GET",
-			    rt_test_fmt("/v1/calls/%lld", (long long)id), NULL);
-		RT_EXPECT_STATUS(&r, 200);
-		rec = json_incref(json_object_get(r.json, "recording"));
-		rt_test_resp_free(&r);
-		if (strcmp(jstr(rec, "format"), "opus") == 0)
-			break;
-		json_decref(rec);
-		if (now_ms() > deadline)
-			fail_msg("call %lld: no Opus recording within 30 s",
-				 (long long)id);
-		sleep_ms(100);
-	}
+	rt_peer_recording(&srv, json_integer_value(json_object_get(call, "id")),
+			  "opus", rt_test_fmt("%s/echo.opus", work), &w, &rec);
 	assert_true(json_is_true(json_object_get(rec, "complete")));
 	assert_int_equal(json_integer_value(json_object_get(rec, "channels")),
 			 2);
 	assert_true(
 		fabs(json_real_value(json_object_get(rec, "duration_seconds")) -
 		     talk) < 0.5);
-	rt_test_api(&srv, &r, srv.key, "GET", jstr(rec, "url"), NULL);
-	RT_EXPECT_STATUS(&r, 200);
-	assert_non_null(strstr(r.headers, "Content-Type: audio/ogg"));
-	assert_int_equal((long long)r.len,
-			 (long long)json_integer_value(
-				 json_object_get(rec, "bytes")));
-	snprintf(path, sizeof(path), "%s/rec-%lld.opus", work, (long long)id);
-	out = fopen(path, "wb");
-	assert_non_null(out);
-	assert_int_equal(fwrite(r.body, 1, r.len, out), r.len);
-	fclose(out);
-	rt_test_resp_free(&r);
 	json_decref(rec);
-
-	f = sf_open(path, SFM_READ, &info);
-	assert_non_null(f);
-	assert_int_equal(info.channels, 2);
-	assert_int_equal(info.samplerate, 8000);
-	assert_true(info.frames > 16000); /* the pcap speaks for seconds */
-	buf = calloc((size_t)info.frames * 2, sizeof(*buf));
-	assert_non_null(buf);
-	assert_int_equal(sf_readf_short(f, buf, info.frames), info.frames);
-	sf_close(f);
-	mid = (long)info.frames / 2 - 4000;
-	assert_true(chan_level(buf, mid, mid + 8000, 0) > 200);
-	assert_true(chan_level(buf, mid, mid + 8000, 1) > 200);
-	lag = echo_lag(buf, mid, mid + 4000, 1600, &corr);
+	assert_int_equal(w.channels, 2);
+	assert_int_equal(w.rate, 8000);
+	assert_true(w.frames > 16000); /* the pcap speaks for seconds */
+	mid = (long)w.frames / 2 - 4000;
+	assert_true(chan_level(w.s, mid, mid + 8000, 0) > 200);
+	assert_true(chan_level(w.s, mid, mid + 8000, 1) > 200);
+	lag = echo_lag(w.s, mid, mid + 4000, 1600, &corr);
 	if (lag < 0 || lag > 480 || corr < 0.6)
 		fail_msg("the right channel should echo the left within 60 "
 			 "ms: best lag %ld frames, correlation %.2f",
 			 lag, corr);
-	free(buf);
+	rt_peer_wav_free(&w);
 }
 
 static void test_media_relayed(void **state)

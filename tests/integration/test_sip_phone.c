@@ -18,8 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sndfile.h>
-
 #include "harness.h"
 #include "sip_peer.h"
 
@@ -48,54 +46,15 @@ static uint64_t now_ms(void)
  */
 static void expect_recording(const json_t *call)
 {
-	json_int_t id = json_integer_value(json_object_get(call, "id"));
-	uint64_t deadline = now_ms() + 30000;
-	char path[512];
-	struct rt_peer_wav w = {0};
-	struct rt_test_resp r;
-	SF_INFO info = {0};
-	json_t *rec = NULL;
-	SNDFILE *f;
-	FILE *out;
+	struct rt_peer_wav w;
+	json_t *rec;
 
-	/* A copy: rt_test_fmt's buffers are reused. */
-	snprintf(path, sizeof(path), "%s", rt_peer_path("recording.opus"));
-	for (;;) {
-		rt_test_api(&srv, &r, srv.key, "GET",
-			    rt_test_fmt("/v1/calls/%lld", (long long)id), NULL);
-		RT_EXPECT_STATUS(&r, 200);
-		rec = json_incref(json_object_get(r.json, "recording"));
-		rt_test_resp_free(&r);
-		if (strcmp(rt_peer_jstr(rec, "format"), "opus") == 0)
-			break;
-		json_decref(rec);
-		if (now_ms() > deadline)
-			fail_msg("call %lld: no Opus recording within 30 s",
-				 (long long)id);
-		usleep(100 * 1000);
-	}
+	rt_peer_recording(&srv, json_integer_value(json_object_get(call, "id")),
+			  "opus", rt_peer_path("recording.opus"), &w, &rec);
 	assert_int_equal(json_integer_value(json_object_get(rec, "channels")),
 			 2);
-	rt_test_api(&srv, &r, srv.key, "GET", rt_peer_jstr(rec, "url"), NULL);
-	RT_EXPECT_STATUS(&r, 200);
+	assert_true(json_is_true(json_object_get(rec, "complete")));
 	json_decref(rec);
-	out = fopen(path, "wb");
-	assert_non_null(out);
-	assert_int_equal(fwrite(r.body, 1, r.len, out), r.len);
-	fclose(out);
-	rt_test_resp_free(&r);
-
-	f = sf_open(path, SFM_READ, &info);
-	if (!f)
-		fail_msg("libsndfile cannot read the recording: %s",
-			 sf_strerror(NULL));
-	w.rate = (unsigned)info.samplerate;
-	w.channels = (unsigned)info.channels;
-	w.frames = (size_t)info.frames;
-	w.s = calloc(w.frames * w.channels + 1, sizeof(*w.s));
-	assert_non_null(w.s);
-	assert_int_equal(sf_readf_short(f, w.s, info.frames), info.frames);
-	sf_close(f);
 	assert_int_equal(w.channels, 2);
 	assert_int_equal(w.rate, 8000);
 	rt_peer_expect_tone(&w, 0, CALLER_HZ, TALK_MS / 2,
