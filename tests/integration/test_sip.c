@@ -67,44 +67,6 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-/* A port free for UDP and TCP on loopback now; with pair, port+1 too
- * (RTP and RTCP).  Even when pair, so that RTCP is the next one. */
-static unsigned free_port(bool pair)
-{
-	for (int tries = 0; tries < 200; tries++) {
-		struct sockaddr_in a = {.sin_family = AF_INET};
-		socklen_t len = sizeof(a);
-		int u = socket(AF_INET, SOCK_DGRAM, 0), ok = 1;
-		unsigned port;
-
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (bind(u, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-		    getsockname(u, (struct sockaddr *)&a, &len) != 0) {
-			close(u);
-			continue;
-		}
-		port = ntohs(a.sin_port);
-		close(u);
-		if (pair)
-			port &= ~1u;
-		for (unsigned p = port; p <= port + (pair ? 3 : 0); p++) {
-			int s = socket(AF_INET, SOCK_DGRAM, 0);
-			int t = socket(AF_INET, SOCK_STREAM, 0);
-
-			a.sin_port = htons((uint16_t)p);
-			if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-			    bind(t, (struct sockaddr *)&a, sizeof(a)) != 0)
-				ok = 0;
-			close(s);
-			close(t);
-		}
-		if (ok && port > 1024 && port < 65000)
-			return port;
-	}
-	fail_msg("no free port");
-	return 0;
-}
-
 static char *read_file(const char *path, size_t *lenp)
 {
 	FILE *f = fopen(path, "rb");
@@ -294,7 +256,7 @@ static pid_t uas_start(const char *file, const char *status,
 	pid_t pid;
 
 	snprintf(p, sizeof(p), "%u", uas_port);
-	snprintf(mp, sizeof(mp), "%u", free_port(true));
+	snprintf(mp, sizeof(mp), "%u", rt_peer_free_port(true));
 	args[n++] = file ? "-sf" : "-sn";
 	args[n++] = file ? scenario(file, status) : builtin;
 	args[n++] = "-p";
@@ -326,8 +288,8 @@ static pid_t uac_start(const struct rt_test_server *s, const char *file,
 	pid_t pid;
 
 	snprintf(target, sizeof(target), "127.0.0.1:%u", s->sip_port);
-	snprintf(p, sizeof(p), "%u", free_port(false));
-	snprintf(mp, sizeof(mp), "%u", free_port(true));
+	snprintf(p, sizeof(p), "%u", rt_peer_free_port(false));
+	snprintf(mp, sizeof(mp), "%u", rt_peer_free_port(true));
 	/* SIPp's [service] is the dialled number: the E.164 one without
 	 * its '+', as many carriers send it. */
 	snprintf(service, sizeof(service), "%s",
@@ -581,7 +543,7 @@ static int setup(void **state)
 	snprintf(pcap, sizeof(pcap), "%s/pcap", work);
 	assert_int_equal(symlink("/usr/share/sip-tester", pcap), 0);
 	server_start(&srv, "server", args);
-	uas_port = free_port(false);
+	uas_port = rt_peer_free_port(false);
 	add_number(NUM_FWD, rt_test_fmt("sip:biz@127.0.0.1:%u", uas_port));
 	add_number(NUM_NODEST, NULL);
 	return 0;
@@ -1571,7 +1533,7 @@ static void test_tls(void **state)
 			     "127.0.0.1:0", "--listen",
 			     "127.0.0.1:0", "--sip-tls-cert",
 			     cmd,	    NULL};
-	unsigned tls_port = free_port(false);
+	unsigned tls_port = rt_peer_free_port(false);
 	char keep_log[320];
 	int rc;
 	(void)state;
