@@ -50,6 +50,7 @@ fuzz: test-build
 bench: build test-deps
 	@bench/http/run $(BUILD)/ringtrail
 	@bench/dni/run $(BUILD)/ringtrail
+	@bench/sip/run $(BUILD)/ringtrail
 	@$(BUILD)/bench_leases
 
 check-src:

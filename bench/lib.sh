@@ -1,7 +1,8 @@
 # bench/lib.sh: what the HTTP benchmarks share, sourced by bench/*/run.
 # A real `ringtrail serve` on a fresh database, nginx serving static bytes
 # as the reference measured in the same run, wrk against both, and the
-# figures read back from wrk's report.
+# figures read back from wrk's report.  bench/sip uses the server half
+# (bench_ringtrail, api, $tmp and its clean-up) with SIPp instead.
 #
 # The sourcing script sets bin (the ringtrail binary) first; afterwards it
 # has $tmp (removed on exit), and rt_url, key and rt_pid once
