@@ -147,7 +147,8 @@ static const char *read_bound(const char *p, long *kp)
 		m = m < 100000 ? m * 10 + (*p - '0') : m;
 		digits = true;
 	}
-	if (!digits)
+	/* glibc reads "{,n}" as "{0,n}". */
+	if (!digits && *p != ',')
 		return NULL;
 	if (*p == ',') {
 		n = -2;
@@ -233,6 +234,8 @@ static long regex_cost(const char *p)
 			p = e;
 			if (*p == '+')
 				k = 2;
+			if (k < 1) /* "{0}" still builds its atom */
+				k = 1;
 			if (last[d] == 0)
 				continue; /* nothing to repeat: regcomp says */
 			if (k > RT_DNI_RULE_REGEX_COST)
