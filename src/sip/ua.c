@@ -871,6 +871,27 @@ static int session_expires(struct rt_ua *ua, const struct sip_msg *msg,
 	return 0;
 }
 
+/* Whether a Privacy value ("id", "header;id", "none") lists id or header:
+ * its tokens are separated by ';' (and blanks). */
+static bool privacy_hides_id(const struct pl *val)
+{
+	size_t i = 0;
+
+	while (i < val->l) {
+		struct pl tok = {val->p + i, 0};
+
+		while (i < val->l && val->p[i] != ';' && val->p[i] != ' ' &&
+		       val->p[i] != '\t' && val->p[i] != ',')
+			i++;
+		tok.l = (size_t)(val->p + i - tok.p);
+		if (!pl_strcasecmp(&tok, "id") ||
+		    !pl_strcasecmp(&tok, "header"))
+			return true;
+		i++;
+	}
+	return false;
+}
+
 /*
  * The caller's number: the identity the carrier asserts
  * (P-Asserted-Identity, RFC 3325: a trunk's or loopback's requests are
@@ -881,8 +902,15 @@ static void caller_of(const struct sip_msg *msg, char *out, size_t size)
 {
 	const struct sip_hdr *pai =
 		sip_msg_hdr(msg, SIP_HDR_P_ASSERTED_IDENTITY);
+	const struct sip_hdr *priv = sip_msg_hdr(msg, SIP_HDR_PRIVACY);
 	struct sip_addr a;
 
+	/* "Privacy: id" (RFC 3325) or "header" (RFC 3323): the caller asked
+	 * that their number be shown to no one: the call is withheld. */
+	if (priv && privacy_hides_id(&priv->val)) {
+		rt_strlcpy(out, "anonymous", size);
+		return;
+	}
 	if (pai && sip_addr_decode(&a, &pai->val) == 0) {
 		if (pl_isset(&a.uri.user)) {
 			user_of(&a.uri, out, size);

@@ -930,6 +930,28 @@ static void test_asserted_identity(void **state)
 	json_decref(c);
 }
 
+/* Privacy: id: the asserted number is not kept on the call, which is
+ * withheld (and so goes to the business line as anonymous). */
+static void test_privacy(void **state)
+{
+	const char *extra[] = {"-d", "300", NULL};
+	char cid[64];
+	json_t *c;
+	pid_t uas;
+	int rc;
+	(void)state;
+
+	uas = uas_start(NULL, NULL, "uas", NULL);
+	rc = uac_run(&srv, "uac_privacy.xml", NULL, NUM_FWD, extra, cid,
+		     sizeof(cid));
+	expect_ok(rc, "uac");
+	expect_ok(sipp_wait(uas), "uas");
+	c = expect_record(cid, "answered", "caller", 200);
+	assert_true(json_is_null(
+		json_object_get(json_object_get(c, "caller"), "number")));
+	json_decref(c);
+}
+
 static void test_cancel_before_answer(void **state)
 {
 	char cid[64];
@@ -1730,6 +1752,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_session_timer, kill_peers),
 		cmocka_unit_test_teardown(test_rtp_timeout, kill_peers),
 		cmocka_unit_test_teardown(test_asserted_identity, kill_peers),
+		cmocka_unit_test_teardown(test_privacy, kill_peers),
 		cmocka_unit_test_teardown(test_malformed_corpus, kill_peers),
 		cmocka_unit_test_teardown(test_huge_requests, kill_peers),
 		cmocka_unit_test_teardown(test_untrusted_source, kill_peers),
