@@ -141,6 +141,15 @@ static void dtmf(struct rt_media *m, int side, const uint8_t *pkt, size_t hdr,
 		m->dtmfh(side, digits[ev], m->arg);
 }
 
+/* Where an RTP packet's payload ends (its padding, counted in its last
+ * byte, cut off), or 0 when the padding count is impossible. */
+static size_t payload_end(const uint8_t *pkt, size_t hdr, size_t len)
+{
+	if (!(pkt[0] & 0x20))
+		return len;
+	return pkt[len - 1] <= len - hdr ? len - pkt[len - 1] : 0;
+}
+
 /* Maps the payload of a packet from side `from` for the other side; false
  * when it cannot be carried there. */
 static bool map_payload(struct rt_media *m, int from, uint8_t *pkt, size_t hdr,
@@ -157,13 +166,10 @@ static bool map_payload(struct rt_media *m, int from, uint8_t *pkt, size_t hdr,
 		if (s->alaw != o->alaw && out != PT_NONE) {
 			const uint8_t *tab = s->alaw ? rt_g711_alaw_to_ulaw()
 						     : rt_g711_ulaw_to_alaw();
-			size_t end = len;
+			size_t end = payload_end(pkt, hdr, len);
 
-			if (pkt[0] & 0x20) { /* padding: its count is last */
-				if (pkt[len - 1] > len - hdr)
-					return false;
-				end = len - pkt[len - 1];
-			}
+			if (!end)
+				return false;
 			for (size_t i = hdr; i < end; i++)
 				pkt[i] = tab[pkt[i]];
 		}
@@ -184,19 +190,15 @@ static void record(struct rt_media *m, int from, const uint8_t *pkt, size_t hdr,
 		   size_t len)
 {
 	const struct side *s = &m->s[from];
+	size_t end = payload_end(pkt, hdr, len);
 	uint32_t ts, ssrc;
 
-	if ((pkt[1] & 0x7f) != s->pt || s->pt == PT_NONE)
+	if ((pkt[1] & 0x7f) != s->pt || s->pt == PT_NONE || !end)
 		return;
-	if (pkt[0] & 0x20) { /* padding: its count is last */
-		if (pkt[len - 1] > len - hdr)
-			return;
-		len -= pkt[len - 1];
-	}
 	memcpy(&ts, pkt + 4, 4);
 	memcpy(&ssrc, pkt + 8, 4);
 	rt_rec_audio(m->rec, from, ntohl(ts), ntohl(ssrc), s->alaw, pkt + hdr,
-		     len - hdr);
+		     end - hdr);
 }
 
 /* The RTP header's length, or 0 when the packet is not RTP. */
