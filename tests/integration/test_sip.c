@@ -773,18 +773,30 @@ static void test_callee_hangs_up(void **state)
 }
 
 /* One answered call to a number; its record. */
-static json_t *answered_call(const char *number)
+/* One call: the business line (a scenario file, or SIPp's built-in uas
+ * when NULL) and the carrier's scenario with its extra arguments; both
+ * must pass, and the call's record is answered, hung up by side with
+ * status. */
+static json_t *call_through(const char *uas_file, const char *uac_file,
+			    const char *number, const char *const *extra,
+			    const char *side, unsigned status)
 {
 	char cid[64];
 	pid_t uas;
 	int rc;
 
-	uas = uas_start("uas_bye.xml", NULL, NULL, NULL);
-	rc = uac_run(&srv, "uac_wait_bye.xml", NULL, number, NULL, cid,
-		     sizeof(cid));
+	uas = uas_start(uas_file, NULL, uas_file ? NULL : "uas", NULL);
+	rc = uac_run(&srv, uac_file, NULL, number, extra, cid, sizeof(cid));
 	expect_ok(rc, "uac");
 	expect_ok(sipp_wait(uas), "uas");
-	return expect_record(cid, "answered", "callee", 200);
+	return expect_record(cid, "answered", side, status);
+}
+
+/* One answered call to a number, hung up by the line. */
+static json_t *answered_call(const char *number)
+{
+	return call_through("uas_bye.xml", "uac_wait_bye.xml", number, NULL,
+			    "callee", 200);
 }
 
 /* The per-number switch: off, the call has no recording; on again, the
@@ -913,18 +925,10 @@ static void test_rtp_timeout(void **state)
 static void test_asserted_identity(void **state)
 {
 	const char *extra[] = {"-d", "300", NULL};
-	char cid[64];
-	json_t *c;
-	pid_t uas;
-	int rc;
+	json_t *c = call_through("uas_answer.xml", "uac_pai.xml", NUM_FWD,
+				 extra, "caller", 200);
 	(void)state;
 
-	uas = uas_start("uas_answer.xml", NULL, NULL, NULL);
-	rc = uac_run(&srv, "uac_pai.xml", NULL, NUM_FWD, extra, cid,
-		     sizeof(cid));
-	expect_ok(rc, "uac");
-	expect_ok(sipp_wait(uas), "uas");
-	c = expect_record(cid, "answered", "caller", 200);
 	assert_string_equal(jstr(json_object_get(c, "caller"), "number"),
 			    "+14155552671");
 	json_decref(c);
@@ -935,18 +939,10 @@ static void test_asserted_identity(void **state)
 static void test_privacy(void **state)
 {
 	const char *extra[] = {"-d", "300", NULL};
-	char cid[64];
-	json_t *c;
-	pid_t uas;
-	int rc;
+	json_t *c = call_through(NULL, "uac_privacy.xml", NUM_FWD, extra,
+				 "caller", 200);
 	(void)state;
 
-	uas = uas_start(NULL, NULL, "uas", NULL);
-	rc = uac_run(&srv, "uac_privacy.xml", NULL, NUM_FWD, extra, cid,
-		     sizeof(cid));
-	expect_ok(rc, "uac");
-	expect_ok(sipp_wait(uas), "uas");
-	c = expect_record(cid, "answered", "caller", 200);
 	assert_true(json_is_null(
 		json_object_get(json_object_get(c, "caller"), "number")));
 	json_decref(c);
