@@ -58,6 +58,7 @@ struct side {
 struct rt_media {
 	struct side s[2];
 	struct rt_rec *rec;
+	const uint8_t *a2u, *u2a; /* G.711 law to law, looked up once */
 	rt_media_dtmf_h *dtmfh;
 	void *arg;
 };
@@ -164,8 +165,7 @@ static bool map_payload(struct rt_media *m, int from, uint8_t *pkt, size_t hdr,
 	} else if (pt == s->pt && pt != PT_NONE) {
 		out = o->pt;
 		if (s->alaw != o->alaw && out != PT_NONE) {
-			const uint8_t *tab = s->alaw ? rt_g711_alaw_to_ulaw()
-						     : rt_g711_ulaw_to_alaw();
+			const uint8_t *tab = s->alaw ? m->a2u : m->u2a;
 			size_t end = payload_end(pkt, hdr, len);
 
 			if (!end)
@@ -274,6 +274,8 @@ int rt_media_alloc(struct rt_media **mp, struct rt_media_ports *ports,
 		return ENOMEM;
 	m->dtmfh = dtmfh;
 	m->arg = arg;
+	m->a2u = rt_g711_alaw_to_ulaw();
+	m->u2a = rt_g711_ulaw_to_alaw();
 	for (int i = 0; i < 2; i++) {
 		m->s[i].fd[RTP] = m->s[i].fd[RTCP] = -1;
 		m->s[i].pt = m->s[i].telev_pt = PT_NONE;
