@@ -27,7 +27,7 @@
 static char work[256];	/* "" before rt_peer_setup */
 static pid_t peers[16]; /* children running, 0: free slot */
 
-static uint64_t now_ms(void)
+uint64_t rt_peer_now_ms(void)
 {
 	struct timespec ts;
 
@@ -35,7 +35,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(unsigned ms)
+void rt_peer_sleep_ms(unsigned ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
@@ -43,7 +43,7 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-static char *slurp(const char *path, size_t *lenp)
+char *rt_peer_read_file(const char *path, size_t *lenp)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -234,7 +234,7 @@ pid_t rt_peer_sipp(const char *tag, unsigned timeout_s, const char *const *args)
 
 int rt_peer_wait(pid_t pid, unsigned ms)
 {
-	uint64_t deadline = now_ms() + ms;
+	uint64_t deadline = rt_peer_now_ms() + ms;
 	int st;
 
 	for (;;) {
@@ -244,11 +244,11 @@ int rt_peer_wait(pid_t pid, unsigned ms)
 			forget(pid);
 			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 		}
-		if (w < 0 || now_ms() >= deadline) {
+		if (w < 0 || rt_peer_now_ms() >= deadline) {
 			rt_peer_kill(pid);
 			return -1;
 		}
-		sleep_ms(20);
+		rt_peer_sleep_ms(20);
 	}
 }
 
@@ -269,7 +269,8 @@ void rt_peer_kill_all(void)
 
 void rt_peer_show(const char *tag)
 {
-	char *text = slurp(rt_peer_path(rt_test_fmt("%s.out", tag)), NULL);
+	char *text = rt_peer_read_file(rt_peer_path(rt_test_fmt("%s.out", tag)),
+				       NULL);
 
 	fprintf(stderr, "---- %s ----\n%s\n", tag, text ? text : "(none)");
 	free(text);
@@ -277,9 +278,9 @@ void rt_peer_show(const char *tag)
 
 void rt_peer_wait_bound(unsigned port, const char *tag)
 {
-	uint64_t deadline = now_ms() + 10000;
+	uint64_t deadline = rt_peer_now_ms() + 10000;
 
-	while (now_ms() < deadline) {
+	while (rt_peer_now_ms() < deadline) {
 		struct sockaddr_in a = {.sin_family = AF_INET,
 					.sin_port = htons((uint16_t)port)};
 		int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -290,7 +291,7 @@ void rt_peer_wait_bound(unsigned port, const char *tag)
 		close(s);
 		if (taken)
 			return;
-		sleep_ms(20);
+		rt_peer_sleep_ms(20);
 	}
 	rt_peer_show(tag);
 	fail_msg("%s did not bind UDP port %u within 10 s", tag, port);
@@ -336,11 +337,11 @@ void rt_peer_server_restart(struct rt_test_server *s, const char *log, int sig,
 
 bool rt_peer_log_wait(const char *log, const char *const *needles, unsigned ms)
 {
-	uint64_t deadline = now_ms() + ms;
+	uint64_t deadline = rt_peer_now_ms() + ms;
 	const char *path = rt_peer_path(rt_test_fmt("%s.log", log));
 
 	do {
-		char *text = slurp(path, NULL), *l;
+		char *text = rt_peer_read_file(path, NULL), *l;
 
 		for (l = text; l && *l;) {
 			char *end = strchr(l, '\n');
@@ -357,8 +358,8 @@ bool rt_peer_log_wait(const char *log, const char *const *needles, unsigned ms)
 			l = end ? end + 1 : NULL;
 		}
 		free(text);
-		sleep_ms(50);
-	} while (now_ms() < deadline);
+		rt_peer_sleep_ms(50);
+	} while (rt_peer_now_ms() < deadline);
 	return false;
 }
 
@@ -379,7 +380,7 @@ void rt_peer_add_number(struct rt_test_server *s, const char *number,
 void rt_peer_recording(struct rt_test_server *s, json_int_t id, const char *fmt,
 		       const char *path, struct rt_peer_wav *w, json_t **recp)
 {
-	uint64_t deadline = now_ms() + 30000;
+	uint64_t deadline = rt_peer_now_ms() + 30000;
 	struct rt_test_resp r;
 	SF_INFO info = {0};
 	char file[512];
@@ -398,7 +399,7 @@ void rt_peer_recording(struct rt_test_server *s, json_int_t id, const char *fmt,
 		if (strcmp(rt_peer_jstr(rec, "format"), fmt) == 0)
 			break;
 		json_decref(rec);
-		if (now_ms() > deadline)
+		if (rt_peer_now_ms() > deadline)
 			fail_msg("call %lld: no %s recording within 30 s",
 				 (long long)id, fmt);
 		usleep(100 * 1000);
@@ -454,7 +455,7 @@ const json_t *rt_peer_event(const json_t *call, const char *kind)
 json_t *rt_peer_call(struct rt_test_server *s, const char *call_id, bool ended,
 		     unsigned ms)
 {
-	uint64_t deadline = now_ms() + ms;
+	uint64_t deadline = rt_peer_now_ms() + ms;
 
 	do {
 		struct rt_test_resp r;
@@ -485,8 +486,8 @@ json_t *rt_peer_call(struct rt_test_server *s, const char *call_id, bool ended,
 			rt_test_resp_free(&r);
 			return c;
 		}
-		sleep_ms(50);
-	} while (now_ms() < deadline);
+		rt_peer_sleep_ms(50);
+	} while (rt_peer_now_ms() < deadline);
 	return NULL;
 }
 
@@ -543,10 +544,11 @@ void rt_peer_phone_start(struct rt_peer_phone *p, const char *name,
 
 	argv[3] = p->dir;
 	p->pid = spawn(name, argv);
-	deadline = now_ms() + PHONE_READY_MS;
+	deadline = rt_peer_now_ms() + PHONE_READY_MS;
 	for (;;) {
-		char *out =
-			slurp(rt_peer_path(rt_test_fmt("%s.out", name)), NULL);
+		char *out = rt_peer_read_file(rt_peer_path(rt_test_fmt("%s.out",
+								       name)),
+					      NULL);
 		bool ready = out && strstr(out, "baresip is ready");
 		int st;
 
@@ -559,30 +561,30 @@ void rt_peer_phone_start(struct rt_peer_phone *p, const char *name,
 			rt_peer_show(name);
 			fail_msg("baresip exited before it was ready");
 		}
-		if (now_ms() >= deadline) {
+		if (rt_peer_now_ms() >= deadline) {
 			rt_peer_show(name);
 			fail_msg("baresip was not ready within %d s",
 				 PHONE_READY_MS / 1000);
 		}
-		sleep_ms(50);
+		rt_peer_sleep_ms(50);
 	}
 	rt_peer_wait_bound(p->sip_port, name);
 }
 
 void rt_peer_phone_stop(struct rt_peer_phone *p)
 {
-	uint64_t deadline = now_ms() + PHONE_STOP_MS;
+	uint64_t deadline = rt_peer_now_ms() + PHONE_STOP_MS;
 
 	if (p->pid <= 0)
 		return;
 	kill(p->pid, SIGTERM);
 	while (waitpid(p->pid, NULL, WNOHANG) == 0) {
-		if (now_ms() >= deadline) {
+		if (rt_peer_now_ms() >= deadline) {
 			kill(p->pid, SIGKILL);
 			waitpid(p->pid, NULL, 0);
 			break;
 		}
-		sleep_ms(20);
+		rt_peer_sleep_ms(20);
 	}
 	forget(p->pid);
 	p->pid = 0;
@@ -741,7 +743,7 @@ int rt_peer_wav_parse(const void *data, size_t len, struct rt_peer_wav *w)
 int rt_peer_wav_read(const char *path, struct rt_peer_wav *w)
 {
 	size_t len;
-	char *data = slurp(path, &len);
+	char *data = rt_peer_read_file(path, &len);
 	int err;
 
 	memset(w, 0, sizeof(*w));

@@ -22,6 +22,12 @@
 void rt_peer_setup(void);
 /* Kills every peer and removes the folder (kept with RT_TEST_KEEP set). */
 void rt_peer_teardown(void);
+/* The monotonic clock in ms; a sleep that outlasts signals. */
+uint64_t rt_peer_now_ms(void);
+void rt_peer_sleep_ms(unsigned ms);
+/* A whole file, NUL-terminated (its length in *lenp when not NULL); NULL
+ * when it cannot be read.  The caller frees it. */
+char *rt_peer_read_file(const char *path, size_t *lenp);
 /* work/name, in one of the harness's rt_test_fmt buffers. */
 const char *rt_peer_path(const char *name);
 /* tests/data/sip/name in the source tree, the same way. */

@@ -51,46 +51,6 @@ static struct rt_test_server other; /* a second server some tests start */
 /* ---- helpers --------------------------------------------------------------
  */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static char *read_file(const char *path, size_t *lenp)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (!f)
-		return NULL;
-	do {
-		if (len + 4096 > cap) {
-			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap + 1);
-			assert_non_null(buf);
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	fclose(f);
-	buf[len] = '\0';
-	if (lenp)
-		*lenp = len;
-	return buf;
-}
-
 /* tests/data/sip/name with @STATUS@ replaced, written into work/; returns
  * the path written. */
 static const char *scenario(const char *name, const char *status)
@@ -101,7 +61,7 @@ static const char *scenario(const char *name, const char *status)
 
 	snprintf(src, sizeof(src), "%s/tests/data/sip/%s", rt_test_source_dir(),
 		 name);
-	text = read_file(src, NULL);
+	text = rt_peer_read_file(src, NULL);
 	if (!text)
 		fail_msg("cannot read %s", src);
 	while (status && (at = strstr(text, "@STATUS@"))) {
@@ -193,7 +153,7 @@ static int kill_peers(void **state)
  * returns its exit status (-1 when killed). */
 static int sipp_wait(pid_t pid)
 {
-	uint64_t deadline = now_ms() + (SIPP_TIMEOUT_S + 5) * 1000;
+	uint64_t deadline = rt_peer_now_ms() + (SIPP_TIMEOUT_S + 5) * 1000;
 	int st;
 
 	for (;;) {
@@ -203,13 +163,13 @@ static int sipp_wait(pid_t pid)
 			peer_done(pid);
 			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 		}
-		if (now_ms() >= deadline) {
+		if (rt_peer_now_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			peer_done(pid);
 			return -1;
 		}
-		sleep_ms(20);
+		rt_peer_sleep_ms(20);
 	}
 }
 
@@ -218,7 +178,7 @@ static void show(const char *tag)
 	char path[400], *text;
 
 	snprintf(path, sizeof(path), "%s/%s.out", work, tag);
-	text = read_file(path, NULL);
+	text = rt_peer_read_file(path, NULL);
 	fprintf(stderr, "---- %s ----\n%s\n", tag, text ? text : "(none)");
 	free(text);
 }
@@ -226,9 +186,9 @@ static void show(const char *tag)
 /* Waits until something listens on UDP port (SIPp bound it). */
 static void wait_bound(unsigned port)
 {
-	uint64_t deadline = now_ms() + 5000;
+	uint64_t deadline = rt_peer_now_ms() + 5000;
 
-	while (now_ms() < deadline) {
+	while (rt_peer_now_ms() < deadline) {
 		struct sockaddr_in a = {.sin_family = AF_INET,
 					.sin_port = htons((uint16_t)port)};
 		int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -239,7 +199,7 @@ static void wait_bound(unsigned port)
 		close(s);
 		if (taken)
 			return;
-		sleep_ms(20);
+		rt_peer_sleep_ms(20);
 	}
 	show("uas");
 	fail_msg("SIPp did not bind port %u", port);
@@ -330,10 +290,10 @@ static int uac_run(const struct rt_test_server *s, const char *file,
  * the NULL-terminated needles; fails the test without one. */
 static void expect_log(const char *const *needles)
 {
-	uint64_t deadline = now_ms() + 10000;
+	uint64_t deadline = rt_peer_now_ms() + 10000;
 
 	do {
-		char *log = read_file(logpath, NULL), *l;
+		char *log = rt_peer_read_file(logpath, NULL), *l;
 
 		for (l = log; l && *l;) {
 			char *end = strchr(l, '\n');
@@ -350,8 +310,8 @@ static void expect_log(const char *const *needles)
 			l = end ? end + 1 : NULL;
 		}
 		free(log);
-		sleep_ms(50);
-	} while (now_ms() < deadline);
+		rt_peer_sleep_ms(50);
+	} while (rt_peer_now_ms() < deadline);
 	fail_msg("no line with '%s' '%s' in the server's log", needles[0],
 		 needles[1] ? needles[1] : "");
 }
@@ -360,11 +320,11 @@ static void expect_log(const char *const *needles)
 static char *ended_line(const char *call_id)
 {
 	char needle[160];
-	uint64_t deadline = now_ms() + 3000;
+	uint64_t deadline = rt_peer_now_ms() + 3000;
 
 	snprintf(needle, sizeof(needle), "sip_call_id=\"%s\"", call_id);
 	do {
-		char *log = read_file(logpath, NULL), *l;
+		char *log = rt_peer_read_file(logpath, NULL), *l;
 
 		for (l = log; l && *l;) {
 			char *end = strchr(l, '\n');
@@ -381,8 +341,8 @@ static char *ended_line(const char *call_id)
 			l = end ? end + 1 : NULL;
 		}
 		free(log);
-		sleep_ms(50);
-	} while (now_ms() < deadline);
+		rt_peer_sleep_ms(50);
+	} while (rt_peer_now_ms() < deadline);
 	fail_msg("no 'call ended' line for %s in the server's log", call_id);
 	return NULL;
 }
@@ -402,7 +362,7 @@ static void expect_ended(const char *call_id, const char *side, unsigned status)
  * frees it with json_decref. */
 static json_t *call_record(struct rt_test_server *s, const char *call_id)
 {
-	uint64_t deadline = now_ms() + 3000;
+	uint64_t deadline = rt_peer_now_ms() + 3000;
 
 	do {
 		struct rt_test_resp r;
@@ -436,8 +396,8 @@ static json_t *call_record(struct rt_test_server *s, const char *call_id)
 			rt_test_resp_free(&r);
 			return found;
 		}
-		sleep_ms(50);
-	} while (now_ms() < deadline);
+		rt_peer_sleep_ms(50);
+	} while (rt_peer_now_ms() < deadline);
 	fail_msg("no ended call with SIP Call-ID %s in /v1/calls", call_id);
 	return NULL;
 }
@@ -835,7 +795,7 @@ static void test_recording_switch(void **state)
 	assert_true(json_is_true(json_object_get(r.json, "record_calls")));
 	rt_test_resp_free(&r);
 	/* The router reads the change within its reload. */
-	sleep_ms(300);
+	rt_peer_sleep_ms(300);
 	c = answered_call(NUM_NOREC);
 	/* wav while it is written, opus once compacted */
 	assert_int_equal(json_integer_value(json_object_get(
@@ -859,10 +819,10 @@ static void test_session_timer(void **state)
 	(void)state;
 
 	uas = uas_start("uas_answer.xml", NULL, NULL, NULL);
-	t0 = now_ms();
+	t0 = rt_peer_now_ms();
 	rc = uac_run(&srv, "uac_timer.xml", NULL, NUM_FWD, extra, cid,
 		     sizeof(cid));
-	took = now_ms() - t0;
+	took = rt_peer_now_ms() - t0;
 	expect_ok(rc, "uac");
 	expect_ok(sipp_wait(uas), "uas");
 	/* 1 s to the refresh, then 3 s of interval */
@@ -900,10 +860,10 @@ static void test_rtp_timeout(void **state)
 	RT_EXPECT_STATUS(&r, 201);
 	rt_test_resp_free(&r);
 	uas = uas_start(NULL, NULL, "uas", NULL); /* answers, waits */
-	t0 = now_ms();
+	t0 = rt_peer_now_ms();
 	rc = uac_run(&other, "uac_wait_bye.xml", NULL, NUM_FWD, NULL, cid,
 		     sizeof(cid));
-	took = now_ms() - t0;
+	took = rt_peer_now_ms() - t0;
 	rc2 = sipp_wait(uas);
 	c = rc == 0 && rc2 == 0 ? call_record(&other, cid) : NULL;
 	snprintf(logpath, sizeof(logpath), "%s", keep_log);
@@ -1002,7 +962,7 @@ static void test_busy_and_decline(void **state)
 static void test_no_answer(void **state)
 {
 	char cid[64];
-	uint64_t t0 = now_ms(), took;
+	uint64_t t0 = rt_peer_now_ms(), took;
 	pid_t uas;
 	int rc;
 	(void)state;
@@ -1012,7 +972,7 @@ static void test_no_answer(void **state)
 	uas = uas_start("uas_ring.xml", NULL, NULL, NULL);
 	rc = uac_run(&srv, "uac_reject.xml", "480", NUM_FWD, NULL, cid,
 		     sizeof(cid));
-	took = now_ms() - t0;
+	took = rt_peer_now_ms() - t0;
 	expect_ok(rc, "uac");
 	expect_ok(sipp_wait(uas), "uas");
 	expect_ended(cid, "system", 480);
@@ -1154,7 +1114,7 @@ static void test_media_relayed(void **state)
 	    a < 100 || b < 100)
 		fail_msg("want RTP relayed both ways: %s", line);
 	free(line);
-	log = read_file(logpath, NULL);
+	log = rt_peer_read_file(logpath, NULL);
 	assert_non_null(strstr(log, "msg=\"call dtmf\" side=caller digit=1"));
 	assert_non_null(strstr(log, "transcoding=yes"));
 	free(log);
@@ -1173,7 +1133,7 @@ static void tcp_send_all(int s, const char *text, size_t len, uint64_t deadline)
 {
 	size_t off = 0;
 
-	while (off < len && now_ms() < deadline) {
+	while (off < len && rt_peer_now_ms() < deadline) {
 		struct pollfd p = {s, POLLOUT, 0};
 		ssize_t n;
 
@@ -1198,7 +1158,7 @@ static int sip_exchange(bool tcp, const char *text, size_t len, unsigned ms,
 {
 	struct sockaddr_in a = {.sin_family = AF_INET}, me = a;
 	int s = socket(AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, 0), status = 0;
-	uint64_t deadline = now_ms() + ms;
+	uint64_t deadline = rt_peer_now_ms() + ms;
 	static char buf[262144];
 	size_t have = 0, scanned = 0;
 
@@ -1218,7 +1178,7 @@ static int sip_exchange(bool tcp, const char *text, size_t len, unsigned ms,
 	}
 	while (!status && have < sizeof(buf) - 1) {
 		struct pollfd p = {s, POLLIN, 0};
-		int64_t left = (int64_t)(deadline - now_ms());
+		int64_t left = (int64_t)(deadline - rt_peer_now_ms());
 		ssize_t n;
 		char *end;
 
@@ -1263,7 +1223,7 @@ static char *corpus_text(const char *path, bool crlf, bool tcp, unsigned seq,
 			 size_t huge, size_t *lenp)
 {
 	size_t rawlen;
-	char *raw = read_file(path, &rawlen), *out;
+	char *raw = rt_peer_read_file(path, &rawlen), *out;
 	struct rt_buf b;
 
 	assert_non_null(raw);

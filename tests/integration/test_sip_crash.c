@@ -32,22 +32,6 @@ static const char *args[] = {"--log-level", "info", "--sip-rtp-ports",
 			     rtp,	    NULL,   NULL,
 			     NULL};
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* The business line on port: SIPp's built-in UAS, echoing RTP, for n
  * calls. */
 static pid_t line_start(unsigned port, unsigned n, const char *tag)
@@ -149,15 +133,15 @@ static void test_crash_with_calls_talking(void **state)
 			 (int)carrier);
 
 	/* Every call answered, recorded as in progress, and talking. */
-	deadline = now_ms() + 30000;
+	deadline = rt_peer_now_ms() + 30000;
 	while (answered_in_progress() < CALLS) {
-		if (now_ms() >= deadline) {
+		if (rt_peer_now_ms() >= deadline) {
 			rt_peer_show("carrier");
 			rt_peer_show("line");
 			fail_msg("%d calls were not all answered within 30 s",
 				 CALLS);
 		}
-		sleep_ms(100);
+		rt_peer_sleep_ms(100);
 	}
 	for (int i = 0; i < CALLS; i++) {
 		json_t *c = rt_peer_call(&srv, cid[i], false, 1000);
@@ -171,16 +155,16 @@ static void test_crash_with_calls_talking(void **state)
 			 rt_peer_jstr(c, "answered_at"));
 		json_decref(c);
 	}
-	sleep_ms(TALK_MS);
+	rt_peer_sleep_ms(TALK_MS);
 
 	/* The crash, and a start on the same database and SIP port. */
 	snprintf(sip_listen, sizeof(sip_listen), "127.0.0.1:%u", srv.sip_port);
 	args[4] = "--sip-listen";
 	args[5] = sip_listen;
-	t0 = now_ms();
+	t0 = rt_peer_now_ms();
 	rt_peer_server_restart(&srv, "server", SIGKILL, args);
 	fprintf(stderr, "restarted in %llu ms\n",
-		(unsigned long long)(now_ms() - t0));
+		(unsigned long long)(rt_peer_now_ms() - t0));
 	assert_int_equal(srv.sip_port,
 			 (unsigned)strtoul(strchr(sip_listen, ':') + 1, NULL,
 					   10));

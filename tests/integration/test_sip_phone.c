@@ -31,14 +31,6 @@
 static struct rt_test_server srv;
 static struct rt_peer_phone phone;
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * The call's recording, once compacted to Ogg/Opus: the caller
  * (CALLER_HZ) on the left channel, the phone (PHONE_HZ) on the right,
@@ -96,7 +88,7 @@ static void test_phone_answers(void **state)
 	snprintf(port, sizeof(port), "%u", rt_peer_free_port(false));
 	snprintf(mport, sizeof(mport), "%u", rt_peer_free_port(true));
 	snprintf(ms, sizeof(ms), "%u", TALK_MS);
-	t0 = now_ms();
+	t0 = rt_peer_now_ms();
 	uac = rt_peer_sipp("uac", SIPP_S, uac_args);
 	snprintf(cid, sizeof(cid), "1-%d@127.0.0.1", (int)uac);
 	rc = rt_peer_wait(uac, (SIPP_S + 5) * 1000);
@@ -106,7 +98,7 @@ static void test_phone_answers(void **state)
 		fail_msg("SIPp (the carrier) exited with %d", rc);
 	}
 	fprintf(stderr, "the call took %llu ms\n",
-		(unsigned long long)(now_ms() - t0));
+		(unsigned long long)(rt_peer_now_ms() - t0));
 
 	c = rt_peer_call(&srv, cid, true, 10000);
 	if (!c)
