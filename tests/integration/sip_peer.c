@@ -494,9 +494,11 @@ json_t *rt_peer_call(struct rt_test_server *s, const char *call_id, bool ended,
 /* ---- baresip --------------------------------------------------------------
  */
 
-void rt_peer_phone_start(struct rt_peer_phone *p, const char *name,
-			 const char *prompt, const char *codecs,
-			 unsigned rtp_min, unsigned rtp_max)
+/* One start of baresip on fresh ports; false when it exited because a
+ * port was taken and retry allows another try (else the test fails). */
+static bool phone_try(struct rt_peer_phone *p, const char *name,
+		      const char *prompt, const char *codecs, unsigned rtp_min,
+		      unsigned rtp_max, bool retry)
 {
 	const char *argv[] = {"baresip", "-4", "-f", NULL, "-t", "300", NULL};
 	uint64_t deadline;
@@ -504,13 +506,8 @@ void rt_peer_phone_start(struct rt_peer_phone *p, const char *name,
 	char *text;
 	size_t len;
 
-	memset(p, 0, sizeof(*p));
-	p->sip_port = rt_peer_free_port(false);
-	snprintf(p->dir, sizeof(p->dir), "%s/%s", work, name);
+	p->sip_port = rt_peer_free_port(true);
 	snprintf(p->uri, sizeof(p->uri), "sip:agent@127.0.0.1:%u", p->sip_port);
-	if (mkdir(p->dir, 0755) != 0 ||
-	    mkdir(rt_test_fmt("%s/snd", p->dir), 0755) != 0)
-		fail_msg("mkdir %s: %s", p->dir, strerror(errno));
 	/* Audio from a file, to an audio bridge that plays nowhere; sndfile
 	 * records both directions; no console, no sound card. */
 	rt_buf_init(&b);
@@ -550,14 +547,17 @@ void rt_peer_phone_start(struct rt_peer_phone *p, const char *name,
 								       name)),
 					      NULL);
 		bool ready = out && strstr(out, "baresip is ready");
+		bool taken = out && strstr(out, "Address already in use");
 		int st;
 
 		free(out);
 		if (ready)
-			break;
+			return true;
 		if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
 			forget(p->pid);
 			p->pid = 0;
+			if (taken && retry)
+				return false;
 			rt_peer_show(name);
 			fail_msg("baresip exited before it was ready");
 		}
@@ -567,6 +567,26 @@ void rt_peer_phone_start(struct rt_peer_phone *p, const char *name,
 				 PHONE_READY_MS / 1000);
 		}
 		rt_peer_sleep_ms(50);
+	}
+}
+
+void rt_peer_phone_start(struct rt_peer_phone *p, const char *name,
+			 const char *prompt, const char *codecs,
+			 unsigned rtp_min, unsigned rtp_max)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->dir, sizeof(p->dir), "%s/%s", work, name);
+	if (mkdir(p->dir, 0755) != 0 ||
+	    mkdir(rt_test_fmt("%s/snd", p->dir), 0755) != 0)
+		fail_msg("mkdir %s: %s", p->dir, strerror(errno));
+	/* baresip also listens for TLS on the port above its SIP port:
+	 * both must be free, and another process may take one between the
+	 * check and baresip's bind, so a start that finds it taken is tried
+	 * again on other ports. */
+	for (int attempt = 0;; attempt++) {
+		if (phone_try(p, name, prompt, codecs, rtp_min, rtp_max,
+			      attempt < 2))
+			break;
 	}
 	rt_peer_wait_bound(p->sip_port, name);
 }
