@@ -1,5 +1,5 @@
 /*
- * libre, for the files of the thin layer over it (ua.c) and for no other:
+ * libre, for the files of the thin layer over it (ua.c, tmr.c) and no other:
  * its headers define short names (str_, list_, conf_, mem_) that must not
  * meet the rest of the project.  CMakeLists.txt gives exactly those files
  * the definitions libre's headers need.

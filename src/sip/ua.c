@@ -1,7 +1,8 @@
 /*
  * The thin layer over libre: the SIP stack of the SIP thread, the checks
  * every request passes before a call sees it, and legs (sipsess) behind
- * the functions of sip_int.h.  The only file that includes libre.
+ * the functions of sip_int.h.  With tmr.c (libre's timers on a heap), the
+ * only file that includes libre.
  *
  * What libre 1.1.0 does not do and this file does: 100 Trying (sipsess
  * never sends it: the INVITE gets a server transaction of ours, which also
