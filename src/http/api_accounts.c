@@ -110,6 +110,7 @@ static const struct rt_field update_fields[] = {
 	{"time_zone", RT_F_STRING, 0, 64},
 	{"currency", RT_F_STRING, 0, 3},
 	{"status", RT_F_STRING, 0, 16},
+	{"recording_disclosure", RT_F_BOOL, 0, 0},
 };
 
 static int update_parse(const json_t *b, json_t **outp, struct rt_http_err *e)
@@ -121,7 +122,7 @@ static int update_parse(const json_t *b, json_t **outp, struct rt_http_err *e)
 	if (json_object_size(b) == 0) {
 		rt_http_err_set(e, 400, "missing_field", NULL,
 				"send at least one of name, time_zone, "
-				"currency, status");
+				"currency, status, recording_disclosure");
 		return EINVAL;
 	}
 	return 0;
@@ -249,6 +250,9 @@ void rt_api_accounts_update(struct rt_req *r)
 	if (rt_json_has(b, "status"))
 		rt_strlcpy(a.status, rt_json_str(b, "status"),
 			   sizeof(a.status));
+	if (rt_json_has(b, "recording_disclosure"))
+		a.recording_disclosure = json_is_true(
+			json_object_get(b, "recording_disclosure"));
 	err = rt_store_account_update(tx, rt_req_scope(r), &a);
 	if (!err)
 		err = rt_http_audit(r, tx, a.id, "account.update", "account",

@@ -114,7 +114,8 @@ enum rt_ftype {
 	RT_F_BOOL,
 	RT_F_STRINGS,
 	RT_F_TIME,
-	RT_F_FLAGS
+	RT_F_FLAGS,
+	RT_F_OBJECT /* any object: its members are the handler's to check */
 };
 #define RT_F_REQUIRED 0x1u
 #define RT_F_NULLABLE 0x2u
@@ -305,6 +306,18 @@ int rt_api_pools_create_check(const char *data, size_t len);
 int rt_api_pools_update_check(const char *data, size_t len);
 json_t *rt_json_pool(const struct rt_pool *p);
 
+void rt_api_flows_list(struct rt_req *r);
+void rt_api_flows_create(struct rt_req *r);
+void rt_api_flows_get(struct rt_req *r);
+void rt_api_flows_update(struct rt_req *r);
+void rt_api_flows_delete(struct rt_req *r);
+void rt_api_flows_versions(struct rt_req *r);
+void rt_api_flows_validate(struct rt_req *r);
+void rt_api_flows_simulate(struct rt_req *r);
+int rt_api_flows_create_check(const char *data, size_t len);
+int rt_api_flows_update_check(const char *data, size_t len);
+int rt_api_flows_validate_check(const char *data, size_t len);
+int rt_api_flows_simulate_check(const char *data, size_t len);
 void rt_api_source_rules_list(struct rt_req *r);
 void rt_api_source_rules_create(struct rt_req *r);
 void rt_api_source_rules_get(struct rt_req *r);

@@ -15,13 +15,15 @@ static json_t *id_or_null(int64_t id)
 
 json_t *rt_json_account(const struct rt_account *a)
 {
-	return json_pack("{s:I,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "id",
+	return json_pack("{s:I,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:o,s:o}", "id",
 			 (json_int_t)a->id, "parent_id",
 			 id_or_null(a->parent_id), "name", a->name, "kind",
 			 a->kind, "time_zone", a->time_zone, "currency",
 			 a->currency, "status", a->status, "site_key",
-			 a->site_key, "created_at", rt_json_time(a->created_at),
-			 "updated_at", rt_json_time(a->updated_at));
+			 a->site_key, "recording_disclosure",
+			 a->recording_disclosure, "created_at",
+			 rt_json_time(a->created_at), "updated_at",
+			 rt_json_time(a->updated_at));
 }
 
 json_t *rt_json_user(const struct rt_user *u)

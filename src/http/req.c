@@ -200,6 +200,8 @@ static const char *type_name(enum rt_ftype t)
 		return "an RFC 3339 time string";
 	case RT_F_FLAGS:
 		return "an object of true or false values";
+	case RT_F_OBJECT:
+		return "an object";
 	}
 	return "?";
 }
@@ -282,6 +284,9 @@ int rt_http_check_fields(const json_t *body, const struct rt_field *fields,
 			break;
 		case RT_F_BOOL:
 			ok = json_is_boolean(v);
+			break;
+		case RT_F_OBJECT:
+			ok = json_is_object(v);
 			break;
 		case RT_F_TIME: {
 			int64_t ms;

@@ -23,6 +23,7 @@ void rt_store_account_fill(const struct rt_val *c, struct rt_account *dst)
 	dst->created_at = rt_col_int(&c[7]);
 	dst->updated_at = rt_col_int(&c[8]);
 	RT_COL_STR(dst->site_key, &c[9]);
+	dst->recording_disclosure = rt_col_int(&c[10]) != 0;
 }
 
 static int account_row(const struct rt_val *c, size_t n, void *arg)
@@ -102,7 +103,7 @@ static int insert(struct rt_store_tx *tx, struct rt_account *a)
 		"currency, status, created_at, updated_at, site_key) VALUES "
 		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8) RETURNING id, "
 		"parent_id, name, kind, time_zone, currency, status, "
-		"created_at, updated_at, site_key",
+		"created_at, updated_at, site_key, recording_disclosure",
 		args, RT_ARRAY_SIZE(args), a);
 	if (err)
 		return err;
@@ -144,18 +145,20 @@ int rt_store_account_update(struct rt_store_tx *tx, int64_t scope,
 		RT_VINT(scope),	       RT_VINT(a->id),
 		RT_VTEXT(a->name),     RT_VTEXT(a->time_zone),
 		RT_VTEXT(a->currency), RT_VTEXT(a->status),
-		RT_VINT(rt_now_ms()),
+		RT_VINT(rt_now_ms()),  RT_VINT(a->recording_disclosure ? 1 : 0),
 	};
 
 	return get_one(
 		tx,
 		"UPDATE accounts SET name = ?3, time_zone = ?4, currency "
-		"= ?5, status = ?6, updated_at = ?7 WHERE id = ?2 "
+		"= ?5, status = ?6, updated_at = ?7, recording_disclosure = ?8 "
+		"WHERE id = ?2 "
 		"AND " RT_IN_SCOPE(
 			"accounts.id") " RETURNING id, parent_id, "
 				       "name, kind, time_zone, currency, "
 				       "status, created_at, "
-				       "updated_at, site_key",
+				       "updated_at, site_key, "
+				       "recording_disclosure",
 		args, RT_ARRAY_SIZE(args), a);
 }
 
@@ -243,7 +246,8 @@ int rt_store_account_rotate_site_key(struct rt_store_tx *tx, int64_t scope,
 						     "parent_id, name, kind, "
 						     "time_zone, currency, "
 						     "status, created_at, "
-						     "updated_at, site_key",
+						     "updated_at, site_key, "
+						     "recording_disclosure",
 		args, RT_ARRAY_SIZE(args), a);
 }
 

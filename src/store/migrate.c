@@ -317,6 +317,49 @@ static const struct rt_migration migrations[] = {
 	 "ALTER TABLE numbers ADD COLUMN record_calls BIGINT NOT NULL "
 	 "DEFAULT 1 CHECK (record_calls IN (0, 1));",
 	 NULL},
+	{10, "call flows",
+	 "CREATE TABLE flows ("
+	 " id {pk},"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " name TEXT NOT NULL,"
+	 " version BIGINT NOT NULL," /* the latest */
+	 " status TEXT NOT NULL CHECK (status IN ('active', 'deleted')),"
+	 " created_at BIGINT NOT NULL,"
+	 " updated_at BIGINT NOT NULL);"
+	 "CREATE INDEX flows_account ON flows (account_id, id);"
+	 /* Every saved document: a call names the version it ran. */
+	 "CREATE TABLE flow_versions ("
+	 " flow_id BIGINT NOT NULL REFERENCES flows(id),"
+	 " version BIGINT NOT NULL,"
+	 " doc TEXT NOT NULL," /* JSON, docs/flows.md */
+	 " created_at BIGINT NOT NULL,"
+	 " created_by BIGINT,"
+	 " PRIMARY KEY (flow_id, version));"
+	 /* Round robin dial steps: where the next call starts. */
+	 "CREATE TABLE flow_counters ("
+	 " flow_id BIGINT NOT NULL REFERENCES flows(id),"
+	 " step TEXT NOT NULL,"
+	 " next BIGINT NOT NULL,"
+	 " PRIMARY KEY (flow_id, step));"
+	 "ALTER TABLE numbers ADD COLUMN flow_id BIGINT REFERENCES flows(id);"
+	 "ALTER TABLE pools ADD COLUMN flow_id BIGINT REFERENCES flows(id);"
+	 "CREATE INDEX numbers_flow ON numbers (flow_id);"
+	 "CREATE INDEX pools_flow ON pools (flow_id);"
+	 /* What a flow adds to a call (docs/flows.md, "The call record"). */
+	 "ALTER TABLE calls ADD COLUMN flow_id BIGINT;"
+	 "ALTER TABLE calls ADD COLUMN flow_version BIGINT;"
+	 "ALTER TABLE calls ADD COLUMN flow_path TEXT;" /* JSON array */
+	 "ALTER TABLE calls ADD COLUMN ivr_digits TEXT;"
+	 "ALTER TABLE calls ADD COLUMN ivr_ms BIGINT;"
+	 "ALTER TABLE calls ADD COLUMN agent TEXT;"
+	 "ALTER TABLE calls ADD COLUMN tags TEXT;" /* JSON array */
+	 "ALTER TABLE calls ADD COLUMN value_cents BIGINT;"
+	 "ALTER TABLE calls ADD COLUMN lead TEXT;"
+	 "ALTER TABLE calls ADD COLUMN fields TEXT;" /* JSON object */
+	 /* The account's switch for recording notices. */
+	 "ALTER TABLE accounts ADD COLUMN recording_disclosure BIGINT NOT "
+	 "NULL DEFAULT 1 CHECK (recording_disclosure IN (0, 1));",
+	 NULL},
 };
 
 const struct rt_migration *rt_store_migrations(size_t *np)

@@ -115,6 +115,9 @@ struct rt_account {
 	int64_t created_at, updated_at;
 	char site_key[RT_SITE_KEY_MAX]; /* public: names the account in dni.js
 					 */
+	/* Call flows' disclosure steps play (docs/flows.md); true for a new
+	 * account. */
+	bool recording_disclosure;
 };
 typedef int(rt_account_h)(const struct rt_account *a, void *arg);
 
@@ -586,6 +589,66 @@ int rt_store_source_rule_list(struct rt_store_tx *tx, int64_t scope,
 int rt_store_source_rule_list_active(struct rt_store_tx *tx, int64_t scope,
 				     int64_t account_id, rt_source_rule_h *h,
 				     void *arg);
+
+/* ---- call flows ----------------------------------------------------------
+ *
+ * A flow is an account's named JSON document (src/flow, docs/flows.md);
+ * every save of the document is a new version, kept, so that a call can
+ * name the version it ran.  Deleting a flow hides it (its versions stay
+ * for the calls that ran them); a flow that numbers or pools use cannot be
+ * deleted.
+ */
+
+struct rt_flow_row {
+	int64_t id;
+	int64_t account_id;
+	char name[RT_NAME_MAX];
+	int64_t version;	/* the latest */
+	int64_t numbers, pools; /* using it now */
+	int64_t created_at, updated_at;
+};
+typedef int(rt_flow_row_h)(const struct rt_flow_row *f, void *arg);
+
+struct rt_flow_version {
+	int64_t version;
+	int64_t created_at;
+	int64_t created_by; /* user id; 0 for an API key or the CLI */
+};
+typedef int(rt_flow_version_h)(const struct rt_flow_version *v, void *arg);
+
+/* Creates f (f->account_id in scope, else ENOENT) with doc as version 1;
+ * f is filled from the stored row. */
+int rt_store_flow_create(struct rt_store_tx *tx, int64_t scope,
+			 struct rt_flow_row *f, const char *doc,
+			 int64_t user_id);
+/* A flow not deleted; on ENOENT *f is left as it was. */
+int rt_store_flow_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
+		      struct rt_flow_row *f);
+/* Renames (name not NULL) and/or saves doc (not NULL) as the next
+ * version; f is filled again. */
+int rt_store_flow_update(struct rt_store_tx *tx, int64_t scope, int64_t id,
+			 const char *name, const char *doc, int64_t user_id,
+			 struct rt_flow_row *f);
+/* ENOTEMPTY while numbers or pools use it. */
+int rt_store_flow_delete(struct rt_store_tx *tx, int64_t scope, int64_t id);
+/* Flows by id, account_id 0 for every account in scope. */
+int rt_store_flow_list(struct rt_store_tx *tx, int64_t scope,
+		       int64_t account_id, const struct rt_page *pg,
+		       rt_flow_row_h *h, void *arg);
+/* The document of a version (0: the latest) of a flow in scope (deleted
+ * ones too: calls name them); *docp is the caller's to free. */
+int rt_store_flow_doc(struct rt_store_tx *tx, int64_t scope, int64_t id,
+		      int64_t version, char **docp);
+/* Versions, newest first. */
+int rt_store_flow_versions(struct rt_store_tx *tx, int64_t scope, int64_t id,
+			   rt_flow_version_h *h, void *arg);
+/* Whether flow_id (0: none, fine) is a flow of account_id: ENOENT when
+ * not in scope, EPERM when another account's. */
+int rt_store_flow_fits(struct rt_store_tx *tx, int64_t scope, int64_t flow_id,
+		       int64_t account_id);
+/* Round robin: the counter of a flow's dial step, then counted on. */
+int rt_store_flow_counter_next(struct rt_store_tx *tx, int64_t flow_id,
+			       const char *step, int64_t *nextp);
 
 /* ---- calls ----------------------------------------------------------------
  *

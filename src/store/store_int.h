@@ -73,8 +73,9 @@ static inline const char *rt_col_text(const struct rt_val *c)
 /* The columns of an account row, as rt_store_account_fill() reads them. */
 #define ACCOUNT_COLS                                                           \
 	"a.id, a.parent_id, a.name, a.kind, a.time_zone, a.currency, "         \
-	"a.status, a.created_at, a.updated_at, a.site_key"
-#define ACCOUNT_NCOLS 10
+	"a.status, a.created_at, a.updated_at, a.site_key, "                   \
+	"a.recording_disclosure"
+#define ACCOUNT_NCOLS 11
 void rt_store_account_fill(const struct rt_val *c, struct rt_account *a);
 
 /* Clamps a page's limit; 0 means the default. */

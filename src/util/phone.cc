@@ -1,6 +1,7 @@
 // phone: the C face of libphonenumber (see phone.h).  The one C++ file of
 // the project; it catches everything, so no exception crosses into C.
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -115,5 +116,126 @@ extern "C" void rt_phone_region_name(const char *e164, char *out, size_t size)
 				 n, icu::Locale("en", "US")));
 	} catch (...) {
 		copy_out(out, size, "");
+	}
+}
+
+namespace
+{
+
+// US states and Canadian provinces by the names the geocoder gives for a
+// whole area code ("California"); cities come as "Toronto, ON".
+const struct {
+	const char *name, *code;
+} subdivisions[] = {
+	{"Alabama", "AL"},
+	{"Alaska", "AK"},
+	{"Arizona", "AZ"},
+	{"Arkansas", "AR"},
+	{"California", "CA"},
+	{"Colorado", "CO"},
+	{"Connecticut", "CT"},
+	{"Delaware", "DE"},
+	{"Florida", "FL"},
+	{"Georgia", "GA"},
+	{"Hawaii", "HI"},
+	{"Idaho", "ID"},
+	{"Illinois", "IL"},
+	{"Indiana", "IN"},
+	{"Iowa", "IA"},
+	{"Kansas", "KS"},
+	{"Kentucky", "KY"},
+	{"Louisiana", "LA"},
+	{"Maine", "ME"},
+	{"Maryland", "MD"},
+	{"Massachusetts", "MA"},
+	{"Michigan", "MI"},
+	{"Minnesota", "MN"},
+	{"Mississippi", "MS"},
+	{"Missouri", "MO"},
+	{"Montana", "MT"},
+	{"Nebraska", "NE"},
+	{"Nevada", "NV"},
+	{"New Hampshire", "NH"},
+	{"New Jersey", "NJ"},
+	{"New Mexico", "NM"},
+	{"New York", "NY"},
+	{"North Carolina", "NC"},
+	{"North Dakota", "ND"},
+	{"Ohio", "OH"},
+	{"Oklahoma", "OK"},
+	{"Oregon", "OR"},
+	{"Pennsylvania", "PA"},
+	{"Rhode Island", "RI"},
+	{"South Carolina", "SC"},
+	{"South Dakota", "SD"},
+	{"Tennessee", "TN"},
+	{"Texas", "TX"},
+	{"Utah", "UT"},
+	{"Vermont", "VT"},
+	{"Virginia", "VA"},
+	{"Washington", "WA"},
+	{"Washington D.C.", "DC"},
+	{"Washington DC", "DC"},
+	{"West Virginia", "WV"},
+	{"Wisconsin", "WI"},
+	{"Wyoming", "WY"},
+	{"Alberta", "AB"},
+	{"British Columbia", "BC"},
+	{"Manitoba", "MB"},
+	{"New Brunswick", "NB"},
+	{"Newfoundland and Labrador", "NL"},
+	{"Northwest Territories", "NT"},
+	{"Nova Scotia", "NS"},
+	{"Nunavut", "NU"},
+	{"Ontario", "ON"},
+	{"Prince Edward Island", "PE"},
+	{"Quebec", "QC"},
+	{"Saskatchewan", "SK"},
+	{"Yukon", "YT"},
+};
+
+} // namespace
+
+extern "C" void rt_phone_area(const char *e164, char *area, size_t asize,
+			      char *subdivision, size_t ssize)
+{
+	copy_out(area, asize, "");
+	copy_out(subdivision, ssize, "");
+	try {
+		PhoneNumberUtil *u = PhoneNumberUtil::GetInstance();
+		PhoneNumber n;
+		std::string nsn, region, desc;
+
+		if (u->Parse(e164, "ZZ", &n) != PhoneNumberUtil::NO_PARSING_ERROR)
+			return;
+		u->GetNationalSignificantNumber(n, &nsn);
+		u->GetRegionCodeForNumber(n, &region);
+		int len = u->GetLengthOfGeographicalAreaCode(n);
+		if (n.country_code() == 1 && nsn.size() == 10)
+			len = 3; // every NANP number has its NPA
+		if (len > 0 && (size_t)len <= nsn.size())
+			copy_out(area, asize, nsn.substr(0, (size_t)len));
+		if (region != "US" && region != "CA")
+			return;
+		{
+			std::lock_guard<std::mutex> hold(geo_lock);
+			// with the number's own region as the user's, the
+			// geocoder names the place rather than the country
+			desc = geocoder()->GetDescriptionForNumber(
+				n, icu::Locale("en", "US"), region);
+		}
+		std::string code;
+		size_t comma = desc.rfind(", ");
+		if (comma != std::string::npos && desc.size() - comma == 4)
+			code = desc.substr(comma + 2);
+		for (const auto &s : subdivisions)
+			if (code.empty() && desc == s.name)
+				code = s.code;
+		if (code.size() == 2 && std::isupper((unsigned char)code[0]) &&
+		    std::isupper((unsigned char)code[1]))
+			copy_out(subdivision, ssize, region + "-" + code);
+	} catch (...) {
+		copy_out(area, asize, "");
+		copy_out(subdivision, ssize, "");
 	}
 }

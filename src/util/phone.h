@@ -15,7 +15,7 @@ extern "C" {
 
 enum rt_phone_type {
 	RT_PHONE_OTHER,
-	RT_PHONE_LOCAL,	    /* fixed line, or fixed line or mobile */
+	RT_PHONE_LOCAL, /* fixed line, or fixed line or mobile */
 	RT_PHONE_MOBILE,
 	RT_PHONE_TOLL_FREE,
 	RT_PHONE_PREMIUM,
@@ -44,6 +44,12 @@ const char *rt_phone_type_name(enum rt_phone_type t);
 /* Where a number is, in English ("Chicago, IL", "London"), or "" when it
  * is not geographic.  e164 must be valid. */
 void rt_phone_region_name(const char *e164, char *out, size_t size);
+/* The area code of a valid e164 ("415" for +1 415..., "20" for a London
+ * number; "" when the number has none, as mobiles in many countries) and,
+ * for the US and Canada, the ISO 3166-2 code of its state or province
+ * ("US-CA", "CA-ON"; "" when not known). */
+void rt_phone_area(const char *e164, char *area, size_t asize,
+		   char *subdivision, size_t ssize);
 
 #ifdef __cplusplus
 }

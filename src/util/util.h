@@ -80,6 +80,18 @@ const char *rt_time_fmt(int64_t ms, char buf[RT_TIME_LEN]);
  */
 int rt_time_parse(const char *s, int64_t *msp);
 
+/* ---- time zones (tz.c, ICU) ------------------------------------------ */
+
+/* Local time: Gregorian date, weekday 0 Monday .. 6 Sunday, minutes since
+ * local midnight, and the zone's offset from UTC in minutes then. */
+struct rt_tz_tm {
+	int year, month, day, wday, minute, offset_min;
+};
+/* Whether tz is an IANA zone ICU knows ("America/New_York", "UTC"). */
+bool rt_tz_valid(const char *tz);
+/* ms (Unix epoch) in zone tz (NULL or "": UTC).  0 or EINVAL. */
+int rt_tz_local(const char *tz, int64_t ms, struct rt_tz_tm *out);
+
 /* ---- strings and numbers ---------------------------------------------- */
 
 /* Copies at most size-1 bytes and terminates; returns strlen(src). */

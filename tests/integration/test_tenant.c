@@ -28,12 +28,13 @@ enum kind {
 	K_POOLS,
 	K_SOURCE_RULES,
 	K_CALLS,
+	K_FLOWS,
 	K__N
 };
 static const char *const kind_paths[K__N] =
-	{"/v1/accounts", "/v1/users",	     "/v1/memberships",
-	 "/v1/api-keys", "/v1/audit-log",    "/v1/numbers",
-	 "/v1/pools",	 "/v1/source-rules", "/v1/calls"};
+	{"/v1/accounts",  "/v1/users",	 "/v1/memberships", "/v1/api-keys",
+	 "/v1/audit-log", "/v1/numbers", "/v1/pools",	    "/v1/source-rules",
+	 "/v1/calls",	  "/v1/flows"};
 
 #define MAX_IDS 8
 
@@ -58,15 +59,21 @@ struct world {
  * account's name and admin email are also in the public documents (the
  * OpenAPI examples), so only answers with tenant data are checked for them. */
 static const char *const a_markers[] =
-	{"A-Child-Marker",   "a-user-marker@tenant-a.example",
-	 "A User Marker",    "A Key Marker",
-	 "A Number Marker",  "A Campaign Marker",
-	 "A Pool Marker",    "A Rule Marker",
-	 "A Call Marker",    "Demo Agency",
-	 "admin@example.com"};
-#define N_UNIQUE_MARKERS 9
+	{"A-Child-Marker",  "a-user-marker@tenant-a.example",
+	 "A User Marker",   "A Key Marker",
+	 "A Number Marker", "A Campaign Marker",
+	 "A Pool Marker",   "A Rule Marker",
+	 "A Call Marker",   "A Flow Marker",
+	 "Demo Agency",	    "admin@example.com"};
+#define N_UNIQUE_MARKERS 10
 
 static struct world W;
+
+/* A small valid flow document. */
+#define B_FLOW                                                                 \
+	"{\"format\":1,\"start\":\"t\",\"steps\":[{\"id\":\"t\",\"type\":"     \
+	"\"tag\",\"tags\":[\"x\"],\"exits\":{\"next\":\"h\"}},{\"id\":"        \
+	"\"h\",\"type\":\"hangup\"}]}"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -411,6 +418,8 @@ static const char *patch_body(enum kind k)
 	case K_SOURCE_RULES:
 		return "{\"name\":\"Taken By B\",\"status\":\"inactive\","
 		       "\"pool_id\":null,\"position\":1}";
+	case K_FLOWS:
+		return "{\"name\":\"Taken By B\",\"flow\":" B_FLOW "}";
 	default:
 		fail_msg("no PATCH body for kind %d", (int)k);
 		return NULL;
@@ -638,6 +647,14 @@ static void case_create(const struct rt_http_route_info *ri)
 			"\"source_label\":\"b\",\"pool_id\":%lld}",
 			(long long)W.a_child, (long long)W.ids[K_POOLS][1]);
 		break;
+	case K_FLOWS:
+		bodies[0] = rt_test_fmt("{\"account_id\":%lld,\"name\":\"B "
+					"flow\",\"flow\":" B_FLOW "}",
+					(long long)W.a_root);
+		bodies[1] = rt_test_fmt("{\"account_id\":%lld,\"name\":\"B "
+					"flow\",\"flow\":" B_FLOW "}",
+					(long long)W.a_child);
+		break;
 	default:
 		fail_msg("no POST bodies for %s", ri->pattern);
 	}
@@ -649,6 +666,34 @@ static void case_create(const struct rt_http_route_info *ri)
 		expect_denied(&r, bodies[i]);
 		rt_test_resp_free(&r);
 	}
+}
+
+/* A flow of A's cannot be walked by B; A's key walks it. */
+static void case_simulate(const struct rt_http_route_info *ri)
+{
+	for (size_t i = 0; i < W.nids[K_FLOWS]; i++) {
+		const char *path = with_id(ri->pattern, W.ids[K_FLOWS][i]);
+		struct rt_test_resp r;
+
+		rt_test_api(&W.srv, &r, W.srv.key, ri->method, path, "{}");
+		RT_EXPECT_STATUS(&r, 200);
+		rt_test_resp_free(&r);
+		rt_test_api(&W.srv, &r, W.b_key, ri->method, path, "{}");
+		expect_denied(&r, path);
+		rt_test_resp_free(&r);
+	}
+}
+
+/* Checking a document reads no tenant's data: B's check answers B. */
+static void case_validate(const struct rt_http_route_info *ri)
+{
+	struct rt_test_resp r;
+
+	rt_test_api(&W.srv, &r, W.b_key, ri->method, ri->pattern,
+		    "{\"flow\":" B_FLOW "}");
+	RT_EXPECT_STATUS(&r, 200);
+	no_markers(&r, ri->pattern);
+	rt_test_resp_free(&r);
 }
 
 /* A CSV import into A's accounts: refused, and no number appears. */
@@ -812,6 +857,14 @@ static const struct {
 	{"GET", "/v1/source-rules/{id}", case_get},
 	{"PATCH", "/v1/source-rules/{id}", case_patch},
 	{"DELETE", "/v1/source-rules/{id}", case_delete},
+	{"GET", "/v1/flows", case_list},
+	{"POST", "/v1/flows", case_create},
+	{"POST", "/v1/flows/validate", case_validate},
+	{"GET", "/v1/flows/{id}", case_get},
+	{"PATCH", "/v1/flows/{id}", case_patch},
+	{"DELETE", "/v1/flows/{id}", case_delete},
+	{"GET", "/v1/flows/{id}/versions", case_get},
+	{"POST", "/v1/flows/{id}/simulate", case_simulate},
 	{"GET", "/{path*}", case_public},
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -939,6 +992,16 @@ static int setup(void **state)
 				   "\"account_id\":%lld,\"field\":\"gclid\","
 				   "\"op\":\"exists\",\"source_label\":"
 				   "\"a_source\"}",
+				   (long long)W.a_child)));
+
+	/* Flows: one in A's root, one in A's client. */
+	add_id(K_FLOWS,
+	       post_id(W.srv.key, "/v1/flows",
+		       "{\"name\":\"A Flow Marker\",\"flow\":" B_FLOW "}"));
+	add_id(K_FLOWS,
+	       post_id(W.srv.key, "/v1/flows",
+		       rt_test_fmt("{\"name\":\"A Flow Marker 2\","
+				   "\"account_id\":%lld,\"flow\":" B_FLOW "}",
 				   (long long)W.a_child)));
 
 	/* Calls: one in A's root, one in A's client. */

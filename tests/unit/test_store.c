@@ -422,6 +422,86 @@ static void test_account_tree_scope(void **state)
 	assert_int_equal(rt_store_account_in_scope(f->tx, f->b, f->a), ENOENT);
 }
 
+static int version_h(const struct rt_flow_version *v, void *arg)
+{
+	struct ids *ids = arg;
+
+	ids->v[ids->n++] = v->version;
+	return 0;
+}
+
+/* Flows: versions kept, scope, the in-use guard, round robin counters
+ * per flow and step. */
+static void test_flows(void **state)
+{
+	struct fx *f = *state;
+	struct rt_flow_row fl = {.account_id = 0}, got;
+	struct ids ids = {0};
+	char *doc = NULL;
+	int64_t next;
+
+	fl.account_id = f->a1;
+	rt_strlcpy(fl.name, "Main", sizeof(fl.name));
+	assert_int_equal(rt_store_flow_create(f->tx, f->a, &fl, "{\"v\":1}",
+					      f->ua),
+			 0);
+	assert_int_equal(fl.version, 1);
+	/* another tenant, and a client above its own scope: nothing */
+	assert_int_equal(rt_store_flow_get(f->tx, f->b, fl.id, &got), ENOENT);
+	assert_int_equal(rt_store_flow_create(f->tx, f->a1,
+					      &(struct rt_flow_row){
+						      .account_id = f->a},
+					      "{}", 0),
+			 ENOENT);
+	assert_int_equal(rt_store_flow_update(f->tx, f->a, fl.id, NULL,
+					      "{\"v\":2}", 0, &got),
+			 0);
+	assert_int_equal(got.version, 2);
+	assert_int_equal(rt_store_flow_update(f->tx, f->a, fl.id, "Renamed",
+					      NULL, 0, &got),
+			 0);
+	assert_int_equal(got.version, 2);
+	assert_string_equal(got.name, "Renamed");
+	assert_int_equal(rt_store_flow_doc(f->tx, f->a1, fl.id, 1, &doc), 0);
+	assert_string_equal(doc, "{\"v\":1}");
+	free(doc);
+	assert_int_equal(rt_store_flow_doc(f->tx, f->a1, fl.id, 0, &doc), 0);
+	assert_string_equal(doc, "{\"v\":2}");
+	free(doc);
+	assert_int_equal(rt_store_flow_doc(f->tx, f->b, fl.id, 0, &doc),
+			 ENOENT);
+	assert_int_equal(rt_store_flow_doc(f->tx, f->a, fl.id, 3, &doc),
+			 ENOENT);
+	assert_int_equal(rt_store_flow_versions(f->tx, f->a, fl.id, version_h,
+						&ids),
+			 0);
+	assert_int_equal(ids.n, 2);
+	assert_int_equal(ids.v[0], 2);
+	assert_int_equal(rt_store_flow_fits(f->tx, f->a, fl.id, f->a1), 0);
+	assert_int_equal(rt_store_flow_fits(f->tx, f->a, fl.id, f->a), EPERM);
+	assert_int_equal(rt_store_flow_fits(f->tx, f->b, fl.id, f->b), ENOENT);
+
+	/* counters: 0, 1, 2 for one step, apart for another */
+	for (int64_t i = 0; i < 3; i++) {
+		assert_int_equal(rt_store_flow_counter_next(f->tx, fl.id, "d",
+							    &next),
+				 0);
+		assert_int_equal(next, i);
+	}
+	assert_int_equal(rt_store_flow_counter_next(f->tx, fl.id, "e", &next),
+			 0);
+	assert_int_equal(next, 0);
+
+	/* deleted: hidden, and not deleted twice */
+	assert_int_equal(rt_store_flow_delete(f->tx, f->b, fl.id), ENOENT);
+	assert_int_equal(rt_store_flow_delete(f->tx, f->a, fl.id), 0);
+	assert_int_equal(rt_store_flow_delete(f->tx, f->a, fl.id), ENOENT);
+	assert_int_equal(rt_store_flow_get(f->tx, f->a, fl.id, &got), ENOENT);
+	/* the versions stay for the calls that ran them */
+	assert_int_equal(rt_store_flow_doc(f->tx, f->a, fl.id, 1, &doc), 0);
+	free(doc);
+}
+
 static void test_account_create_rules(void **state)
 {
 	struct fx *f = *state;
@@ -1286,6 +1366,7 @@ int main(void)
 		cmocka_unit_test(test_write_lock_times_out_with_ebusy),
 		FX(test_metrics_count_operations),
 		FX(test_account_tree_scope),
+		FX(test_flows),
 		FX(test_account_create_rules),
 		FX(test_account_update_scope),
 		FX(test_account_list_scope),
