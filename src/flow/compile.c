@@ -127,7 +127,7 @@ static void warn_at(struct ctx *c, const char *step, const char *fmt, ...)
 	va_end(ap);
 }
 
-static char *dup(struct ctx *c, const char *s)
+static char *sdup(struct ctx *c, const char *s)
 {
 	char *d = rt_strdup(s);
 
@@ -262,7 +262,7 @@ static void prompt_field(struct ctx *c, const json_t *o, const char *k,
 			    "{\"audio_id\": ...}",
 			    k);
 		else if (def_text)
-			p->text = dup(c, def_text);
+			p->text = sdup(c, def_text);
 		return;
 	}
 	if (!json_is_object(v)) {
@@ -291,7 +291,7 @@ static void prompt_field(struct ctx *c, const json_t *o, const char *k,
 		return;
 	}
 	if (text)
-		p->text = dup(c, text);
+		p->text = sdup(c, text);
 	else if (!json_object_get(v, "text"))
 		err(c, k, "'%s' needs 'text' or 'audio_id'", k);
 }
@@ -327,7 +327,7 @@ static char **str_array(struct ctx *c, const json_t *v, const char *field,
 			    what);
 			continue;
 		}
-		out[(*np)++] = dup(c, s);
+		out[(*np)++] = sdup(c, s);
 	}
 	return out;
 }
@@ -581,7 +581,7 @@ static void read_disclosure(struct ctx *c, const json_t *o,
 		return;
 	for (size_t i = 0; i < RT_ARRAY_SIZE(two_party_regions); i++)
 		s->u.disclosure.regions[s->u.disclosure.nregions++] =
-			dup(c, two_party_regions[i]);
+			sdup(c, two_party_regions[i]);
 }
 
 static void read_schedule(struct ctx *c, const json_t *o,
@@ -602,7 +602,7 @@ static void read_schedule(struct ctx *c, const json_t *o,
 		    "\"America/New_York\"",
 		    tz);
 	else if (tz)
-		s->u.schedule.tz = dup(c, tz);
+		s->u.schedule.tz = sdup(c, tz);
 	if (!json_is_object(hours)) {
 		err(c, "hours",
 		    "'hours' is required: an object of days (\"mon\" to "
@@ -661,7 +661,7 @@ static void read_schedule(struct ctx *c, const json_t *o,
 		}
 		snprintf(f, sizeof(f), "dates[%zu].name", i);
 		name = str_field(c, v, "name", 100, false, f);
-		d->name = name ? dup(c, name) : NULL;
+		d->name = name ? sdup(c, name) : NULL;
 		snprintf(f, sizeof(f), "dates[%zu].holiday", i);
 		h = json_object_get(v, "holiday");
 		if (h && !json_is_boolean(h) && !json_is_null(h))
@@ -787,7 +787,7 @@ static void read_rules(struct ctx *c, const json_t *o, struct rt_flow_step *s,
 			snprintf(f, sizeof(f), "rules[%zu]", i);
 			err(c, f, "a rule needs at least one condition");
 		}
-		ru->exit = ex ? dup(c, ex) : NULL;
+		ru->exit = ex ? sdup(c, ex) : NULL;
 		s->u.branch.n++;
 		for (size_t j = 0; ex && j + 1 < s->u.branch.n; j++)
 			if (s->u.branch.rules[j].exit &&
@@ -923,7 +923,7 @@ static void read_dial(struct ctx *c, const json_t *o, struct rt_flow_step *s)
 				continue;
 			}
 			tg->kind = RT_TARGET_URI;
-			tg->value = dup(c, v);
+			tg->value = sdup(c, v);
 		} else {
 			struct rt_phone ph;
 
@@ -939,7 +939,7 @@ static void read_dial(struct ctx *c, const json_t *o, struct rt_flow_step *s)
 				continue;
 			}
 			tg->kind = RT_TARGET_NUMBER;
-			tg->value = dup(c, ph.e164);
+			tg->value = sdup(c, ph.e164);
 		}
 		s->u.dial.n++;
 	}
@@ -982,7 +982,7 @@ static void read_whisper(struct ctx *c, const json_t *o, struct rt_flow_step *s)
 
 	if (t) {
 		check_template(c, t, "text");
-		s->u.whisper.text = dup(c, t);
+		s->u.whisper.text = sdup(c, t);
 	}
 	s->u.whisper.accept = bool_field(c, o, "accept", false);
 }
@@ -1066,9 +1066,9 @@ static void read_set(struct ctx *c, const json_t *o, struct rt_flow_step *s)
 				}
 				if (!s->u.set.keys || !s->u.set.vals)
 					break;
-				s->u.set.keys[s->u.set.nfields] = dup(c, k);
+				s->u.set.keys[s->u.set.nfields] = sdup(c, k);
 				s->u.set.vals[s->u.set.nfields++] =
-					dup(c, json_string_value(e));
+					sdup(c, json_string_value(e));
 			}
 		}
 	}
@@ -1246,7 +1246,7 @@ static void read_exits(struct ctx *c, const json_t *o, struct rt_flow *f,
 				continue;
 			}
 		}
-		s->exits[s->nexits].name = dup(c, k);
+		s->exits[s->nexits].name = sdup(c, k);
 		s->exits[s->nexits++].to = to;
 	}
 	if (s->type == RT_FLOW_MENU) {
@@ -1520,7 +1520,7 @@ int rt_flow_compile(const void *doc, struct rt_flow **fp,
 			err_at(&c, id, "id", "two steps have the id '%s'", id);
 			continue;
 		}
-		s->id = dup(&c, id);
+		s->id = sdup(&c, id);
 		type = json_string_value(json_object_get(o, "type"));
 		for (int t = 0; type && t < RT_FLOW_NTYPES; t++)
 			if (strcmp(type, type_names[t]) == 0)
