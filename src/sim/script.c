@@ -369,7 +369,7 @@ void rt_sim_talk_release(struct rt_sim_talk *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int rt_sim_talk_render(struct rt_sim_speech *sp, const struct rt_sim_script *s,
+int rt_sim_talk_render(struct rt_speech *sp, const struct rt_sim_script *s,
 		       uint64_t max_ms, struct rt_sim_talk *t)
 {
 	size_t at = (size_t)FIRST_MS * RATE / 1000;
@@ -382,8 +382,11 @@ int rt_sim_talk_render(struct rt_sim_speech *sp, const struct rt_sim_script *s,
 
 		if (max_ms && (uint64_t)at * 1000 / RATE >= max_ms)
 			break;
-		err = rt_sim_speech_say(sp, s->turns[i].who, s->turns[i].text,
-					&pcm, &n);
+		err = rt_speech_say(sp,
+				    s->turns[i].who == RT_SIM_AGENT
+					    ? RT_VOICE_SLT
+					    : RT_VOICE_RMS,
+				    s->turns[i].text, &pcm, &n);
 		if (err)
 			break;
 		len = at + n + (size_t)PAUSE_MS * RATE / 1000;

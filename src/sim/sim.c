@@ -79,7 +79,7 @@ struct run {
 	struct rt_sim_rng rng;
 	struct rt_sim_api *api;
 	struct rt_sip_phone *phone;
-	struct rt_sim_speech *speech;
+	struct rt_speech *speech;
 	struct rt_sim_site site;
 	struct vis *vis;
 	unsigned nvis;
@@ -382,7 +382,7 @@ static int plan_talk(struct run *r)
 	r->talks = calloc(r->b->nscripts, sizeof(*r->talks));
 	if (!r->talks)
 		return ENOMEM;
-	err = rt_sim_speech_alloc(&r->speech);
+	err = rt_speech_alloc(&r->speech);
 	if (err)
 		return err;
 	for (unsigned i = 0; i < r->ncalls; i++) {
@@ -1138,7 +1138,7 @@ int rt_sim_run(const struct rt_sim_conf *conf, char *err, size_t errsz)
 	for (size_t i = 0; r.talks && i < r.b->nscripts; i++)
 		rt_sim_talk_release(&r.talks[i]);
 	free(r.talks);
-	rt_sim_speech_free(r.speech);
+	rt_speech_free(r.speech);
 	free(r.calls);
 	free(r.vis);
 	pthread_cond_destroy(&r.cond);

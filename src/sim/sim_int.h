@@ -1,9 +1,10 @@
 /*
  * Inside src/sim: the API client (api.c), the account the simulation
  * works in (setup.c), the businesses and their call scripts (script.c),
- * speech (speech.c, the only file that sees flite), visitors (visit.c) and
- * the run itself (sim.c).  Everything runs on the caller's thread but the
- * phone (src/sip/phone.c), which reports each call from its own.
+ * speech (src/media/speech.c, the only file that sees flite), visitors
+ * (visit.c) and the run itself (sim.c).  Everything runs on the caller's
+ * thread but the phone (src/sip/phone.c), which reports each call from
+ * its own.
  */
 #ifndef RT_SIM_INT_H
 #define RT_SIM_INT_H
@@ -14,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "media/speech.h"
 #include "sim/sim.h"
 #include "util/util.h"
 
@@ -116,17 +118,8 @@ struct rt_sim_business {
 /* The business of that key, or NULL. */
 const struct rt_sim_business *rt_sim_business(const char *key);
 
-/* ---- speech (speech.c) ----------------------------------------------------
- * Text to 8 kHz audio with flite: the business's end in one voice, callers
- * in another.  Not thread safe: one thread renders. */
-
-struct rt_sim_speech;
-int rt_sim_speech_alloc(struct rt_sim_speech **sp);
-void rt_sim_speech_free(struct rt_sim_speech *s); /* NULL is fine */
-/* 8 kHz mono of text in who's voice into *pcmp (the caller frees).  0,
- * EINVAL when nothing came out, ENOMEM. */
-int rt_sim_speech_say(struct rt_sim_speech *s, enum rt_sim_who who,
-		      const char *text, int16_t **pcmp, size_t *lenp);
+/* Speech is media/speech.h's: the business's end in the slt voice,
+ * callers in rms. */
 
 /*
  * A script spoken: what each end says from the answer on, turn by turn
@@ -140,7 +133,7 @@ struct rt_sim_talk {
 	size_t caller_from; /* where the caller first speaks; 0: never */
 	bool agent_last;
 };
-int rt_sim_talk_render(struct rt_sim_speech *sp, const struct rt_sim_script *s,
+int rt_sim_talk_render(struct rt_speech *sp, const struct rt_sim_script *s,
 		       uint64_t max_ms, struct rt_sim_talk *t);
 void rt_sim_talk_release(struct rt_sim_talk *t);
 

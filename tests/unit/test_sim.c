@@ -194,7 +194,7 @@ static void test_talk(void **state)
 {
 	const struct rt_sim_business *b = rt_sim_business("dental");
 	const struct rt_sim_script *s = NULL;
-	struct rt_sim_speech *sp;
+	struct rt_speech *sp;
 	struct rt_sim_talk t, capped;
 	size_t overlap = 0;
 	(void)state;
@@ -204,7 +204,7 @@ static void test_talk(void **state)
 			s = &b->scripts[i];
 	}
 	assert_non_null(s);
-	assert_int_equal(rt_sim_speech_alloc(&sp), 0);
+	assert_int_equal(rt_speech_alloc(&sp), 0);
 	assert_int_equal(rt_sim_talk_render(sp, s, 0, &t), 0);
 	/* A few seconds of speech a turn, at 8 kHz. */
 	assert_true(t.len > (size_t)RATE * 2 * s->nturns / 2);
@@ -230,7 +230,7 @@ static void test_talk(void **state)
 	assert_true(rms(capped.caller, capped.len) < 1);
 	rt_sim_talk_release(&capped);
 	rt_sim_talk_release(&t);
-	rt_sim_speech_free(sp);
+	rt_speech_free(sp);
 }
 
 int main(void)

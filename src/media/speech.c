@@ -1,8 +1,9 @@
 /*
  * Speech with flite (Debian's flite1-dev), the only file that sees it: the
- * business's end speaks with the slt voice (US female), callers with rms
- * (US male), which the team's notes measured as the two flite voices that
- * a recogniser reads best.  Both render at 16 kHz, brought down here to
+ * slt voice (US female) and rms (US male), which the team's notes measured
+ * as the two flite voices that a recogniser reads best.  The simulator's
+ * businesses speak with slt and its callers with rms; call flows' prompts
+ * are slt.  Both render at 16 kHz, brought down here to
  * the 8 kHz of the telephone with a low-pass filter (flite's own
  * resampler copies between overlapping buffers, which AddressSanitizer
  * rightly refuses).
@@ -17,7 +18,7 @@
 
 #include <flite/flite.h>
 
-#include "sim/sim_int.h"
+#include "media/speech.h"
 
 #define RATE   8000
 #define TAPS   63     /* of the low-pass filter, odd */
@@ -29,35 +30,35 @@ extern void unregister_cmu_us_slt(cst_voice *v);
 extern cst_voice *register_cmu_us_rms(const char *voxdir);
 extern void unregister_cmu_us_rms(cst_voice *v);
 
-struct rt_sim_speech {
-	cst_voice *agent, *caller;
+struct rt_speech {
+	cst_voice *slt, *rms;
 };
 
-int rt_sim_speech_alloc(struct rt_sim_speech **sp)
+int rt_speech_alloc(struct rt_speech **sp)
 {
-	struct rt_sim_speech *s = calloc(1, sizeof(*s));
+	struct rt_speech *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return ENOMEM;
 	flite_init();
-	s->agent = register_cmu_us_slt(NULL);
-	s->caller = register_cmu_us_rms(NULL);
-	if (!s->agent || !s->caller) {
-		rt_sim_speech_free(s);
+	s->slt = register_cmu_us_slt(NULL);
+	s->rms = register_cmu_us_rms(NULL);
+	if (!s->slt || !s->rms) {
+		rt_speech_free(s);
 		return ENOMEM;
 	}
 	*sp = s;
 	return 0;
 }
 
-void rt_sim_speech_free(struct rt_sim_speech *s)
+void rt_speech_free(struct rt_speech *s)
 {
 	if (!s)
 		return;
-	if (s->agent)
-		unregister_cmu_us_slt(s->agent);
-	if (s->caller)
-		unregister_cmu_us_rms(s->caller);
+	if (s->slt)
+		unregister_cmu_us_slt(s->slt);
+	if (s->rms)
+		unregister_cmu_us_rms(s->rms);
 	free(s);
 }
 
@@ -99,11 +100,11 @@ static size_t decimate(const short *in, size_t n, unsigned ratio, int16_t *out)
 	return k;
 }
 
-int rt_sim_speech_say(struct rt_sim_speech *s, enum rt_sim_who who,
-		      const char *text, int16_t **pcmp, size_t *lenp)
+int rt_speech_say(struct rt_speech *s, enum rt_voice voice, const char *text,
+		  int16_t **pcmp, size_t *lenp)
 {
-	cst_wave *w = flite_text_to_wave(text, who == RT_SIM_AGENT ? s->agent
-								   : s->caller);
+	cst_wave *w = flite_text_to_wave(text, voice == RT_VOICE_SLT ? s->slt
+								     : s->rms);
 	int16_t *pcm;
 	unsigned ratio;
 	size_t n;
