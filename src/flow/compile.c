@@ -696,7 +696,7 @@ static void read_schedule(struct ctx *c, const json_t *o,
 
 			if (x->year == y->year && x->month == y->month &&
 			    x->day == y->day) {
-				char f[32];
+				char f[48];
 
 				snprintf(f, sizeof(f), "dates[%zu].date", b);
 				err(c, f, "this date is listed twice");
@@ -872,7 +872,7 @@ static void read_dial(struct ctx *c, const json_t *o, struct rt_flow_step *s)
 		return;
 	json_array_foreach (t, i, e) {
 		struct rt_flow_target *tg = &s->u.dial.targets[s->u.dial.n];
-		char f[48], where[24];
+		char f[64], where[40];
 		size_t kinds;
 		const char *v;
 		json_t *r;
