@@ -22,6 +22,7 @@
 #include <sndfile.h>
 
 #include "media/g711.h"
+#include "media/prompt.h"
 #include "media/record.h"
 #include "media/record_int.h"
 #include "util/util.h"
@@ -390,10 +391,84 @@ static void test_g711(void **state)
 	}
 }
 
+/* Asks until rendered (up to 20 s). */
+static const struct rt_prompt *prompt_wait(struct rt_prompts *p,
+					   const char *text)
+{
+	const struct rt_prompt *pr = NULL;
+
+	for (int i = 0; i < 2000; i++) {
+		int err = rt_prompts_get(p, text, &pr);
+
+		if (err == 0)
+			return pr;
+		assert_int_equal(err, EINPROGRESS);
+		usleep(10000);
+	}
+	fail_msg("prompt not rendered: %s", text);
+	return NULL;
+}
+
+/* Prompts: rendered once off the caller's thread, then hits; bounded,
+ * never evicting one that plays; text that speaks nothing refused. */
+static void test_prompts(void **state)
+{
+	static const char *const texts[] = {
+		"Thanks for calling.",
+		"Press 1 for sales.",
+		"Press 2 for support.",
+		"Please leave a message.",
+	};
+	struct rt_prompts *p;
+	const struct rt_prompt *a, *b, *held;
+	struct rt_prompts_stats st;
+	double energy = 0;
+
+	(void)state;
+	assert_int_equal(rt_prompts_start(&p, 0), 0);
+	assert_int_equal(rt_prompts_get(p, texts[0], &a), EINPROGRESS);
+	a = prompt_wait(p, texts[0]);
+	/* a short sentence: about a second of 8 kHz speech, not silence */
+	assert_true(a->n > 4000 && a->n < 40000);
+	for (size_t i = 0; i < a->n; i++)
+		energy += (double)a->pcm[i] * a->pcm[i];
+	assert_true(sqrt(energy / (double)a->n) > 300);
+	/* the same text again: the same audio, no second rendering */
+	assert_int_equal(rt_prompts_get(p, texts[0], &b), 0);
+	assert_ptr_equal(a, b);
+	rt_prompts_stats(p, &st);
+	assert_int_equal(st.rendered, 1);
+	assert_int_equal(st.hits, 2);
+	assert_int_equal(st.misses, 1);
+	rt_prompts_release(p, a);
+	rt_prompts_release(p, b);
+
+	assert_int_equal(rt_prompts_get(p, " ... ", &a), EINVAL);
+	assert_int_equal(rt_prompts_get(p, "", &a), EINVAL);
+	assert_int_equal(rt_prompts_get(p, NULL, &a), EINVAL);
+	rt_prompts_stop(p);
+
+	/* room for about one prompt: the others go, oldest first, but not
+	 * the one still playing */
+	assert_int_equal(rt_prompts_start(&p, 30000), 0);
+	held = prompt_wait(p, texts[0]);
+	for (size_t i = 1; i < RT_ARRAY_SIZE(texts); i++)
+		rt_prompts_release(p, prompt_wait(p, texts[i]));
+	rt_prompts_stats(p, &st);
+	assert_true(st.evicted >= 2);
+	assert_true(st.entries <= 2);
+	assert_int_equal(rt_prompts_get(p, texts[0], &a), 0);
+	assert_ptr_equal(a, held);
+	rt_prompts_release(p, a);
+	rt_prompts_release(p, held);
+	rt_prompts_stop(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_g711),
+		cmocka_unit_test(test_prompts),
 		cmocka_unit_test(test_channels_aligned),
 		cmocka_unit_test(test_repair),
 		cmocka_unit_test(test_compaction),
