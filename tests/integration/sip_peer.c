@@ -276,9 +276,9 @@ void rt_peer_show(const char *tag)
 	free(text);
 }
 
-void rt_peer_wait_bound(unsigned port, const char *tag)
+bool rt_peer_udp_bound(unsigned port, unsigned ms)
 {
-	uint64_t deadline = rt_peer_now_ms() + 10000;
+	uint64_t deadline = rt_peer_now_ms() + ms;
 
 	while (rt_peer_now_ms() < deadline) {
 		struct sockaddr_in a = {.sin_family = AF_INET,
@@ -290,9 +290,16 @@ void rt_peer_wait_bound(unsigned port, const char *tag)
 		taken = bind(s, (struct sockaddr *)&a, sizeof(a)) != 0;
 		close(s);
 		if (taken)
-			return;
+			return true;
 		rt_peer_sleep_ms(20);
 	}
+	return false;
+}
+
+void rt_peer_wait_bound(unsigned port, const char *tag)
+{
+	if (rt_peer_udp_bound(port, 10000))
+		return;
 	rt_peer_show(tag);
 	fail_msg("%s did not bind UDP port %u within 10 s", tag, port);
 }

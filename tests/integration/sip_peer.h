@@ -95,6 +95,8 @@ void rt_peer_show(const char *tag);
 /* Waits up to 10 s until UDP port is bound on loopback (a peer listens);
  * fails the test with work/<tag>.out after. */
 void rt_peer_wait_bound(unsigned port, const char *tag);
+/* Whether something binds UDP port on loopback within ms. */
+bool rt_peer_udp_bound(unsigned port, unsigned ms);
 
 /* ---- baresip: a phone --------------------------------------------------- */
 

@@ -186,21 +186,8 @@ static void show(const char *tag)
 /* Waits until something listens on UDP port (SIPp bound it). */
 static void wait_bound(unsigned port)
 {
-	uint64_t deadline = rt_peer_now_ms() + 5000;
-
-	while (rt_peer_now_ms() < deadline) {
-		struct sockaddr_in a = {.sin_family = AF_INET,
-					.sin_port = htons((uint16_t)port)};
-		int s = socket(AF_INET, SOCK_DGRAM, 0);
-		int taken;
-
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		taken = bind(s, (struct sockaddr *)&a, sizeof(a)) != 0;
-		close(s);
-		if (taken)
-			return;
-		rt_peer_sleep_ms(20);
-	}
+	if (rt_peer_udp_bound(port, 5000))
+		return;
 	show("uas");
 	fail_msg("SIPp did not bind port %u", port);
 }
