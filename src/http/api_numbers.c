@@ -32,6 +32,9 @@ json_t *rt_json_number(const struct rt_number *n)
 					       : json_null());
 		json_object_set_new(j, "record_calls",
 				    json_boolean(!n->record_off));
+		json_object_set_new(j, "flow_id",
+				    n->flow_id ? json_integer(n->flow_id)
+					       : json_null());
 	}
 	/* How the number is written where it is dialled. */
 	if (j && rt_phone_parse(n->e164, NULL, &ph) == 0) {
@@ -91,21 +94,31 @@ static const struct rt_field create_fields[] = {
 	{"status", RT_F_STRING, 0, 16},
 	{"pool_id", RT_F_INT, RT_F_NULLABLE, 0},
 	{"record_calls", RT_F_BOOL, 0, 0},
+	{"flow_id", RT_F_INT, RT_F_NULLABLE, 0},
 };
 
-/* pool_id, when sent: a positive id, or null for none. */
-static int take_pool_id(const json_t *b, struct rt_number *n,
-			struct rt_http_err *e)
+/* An id field, when sent: a positive id, or null for none (0). */
+static int take_id(const json_t *b, const char *name, int64_t *idp,
+		   struct rt_http_err *e)
 {
-	if (!json_object_get(b, "pool_id"))
+	if (!json_object_get(b, name))
 		return 0;
-	n->pool_id = rt_json_int(b, "pool_id", 0);
-	if (rt_json_has(b, "pool_id") && n->pool_id <= 0) {
-		rt_http_err_set(e, 400, "invalid_field", "pool_id",
-				"'pool_id' must be a positive id or null");
+	*idp = rt_json_int(b, name, 0);
+	if (rt_json_has(b, name) && *idp <= 0) {
+		rt_http_err_set(e, 400, "invalid_field", name,
+				"'%s' must be a positive id or null", name);
 		return EINVAL;
 	}
 	return 0;
+}
+
+/* pool_id and flow_id, when sent. */
+static int take_ids(const json_t *b, struct rt_number *n, struct rt_http_err *e)
+{
+	return take_id(b, "pool_id", &n->pool_id, e) ||
+			       take_id(b, "flow_id", &n->flow_id, e)
+		       ? EINVAL
+		       : 0;
 }
 
 static int create_parse(const json_t *b, struct number_in *in,
@@ -123,7 +136,7 @@ static int create_parse(const json_t *b, struct number_in *in,
 				"'account_id' must be a positive id");
 		return EINVAL;
 	}
-	if (take_pool_id(b, &in->n, e))
+	if (take_ids(b, &in->n, e))
 		return EINVAL;
 	take_fields(b, &in->n);
 	in->number = rt_json_str(b, "number");
@@ -147,6 +160,7 @@ static const struct rt_field update_fields[] = {
 	{"status", RT_F_STRING, 0, 16},
 	{"pool_id", RT_F_INT, RT_F_NULLABLE, 0},
 	{"record_calls", RT_F_BOOL, 0, 0},
+	{"flow_id", RT_F_INT, RT_F_NULLABLE, 0},
 };
 
 static int update_parse(const json_t *b, struct number_in *in,
@@ -154,7 +168,7 @@ static int update_parse(const json_t *b, struct number_in *in,
 {
 	if (rt_http_check_fields(b, update_fields, RT_ARRAY_SIZE(update_fields),
 				 e) ||
-	    take_pool_id(b, &in->n, e))
+	    take_ids(b, &in->n, e))
 		return EINVAL;
 	if (json_object_size(b) == 0) {
 		rt_http_err_set(e, 400, "missing_field", NULL,
@@ -265,6 +279,28 @@ static int pool_fits(struct rt_req *r, struct rt_store_tx *tx,
 	return 0;
 }
 
+/* The flow a number names, if any, is a flow of the number's own account:
+ * one that is not, or not in the caller's tree at all, is the same 422,
+ * so that the answer tells nothing of other accounts' flows.  On failure
+ * rolls back, answers and returns nonzero. */
+static int flow_fits(struct rt_req *r, struct rt_store_tx *tx,
+		     const struct rt_number *n)
+{
+	int err = rt_store_flow_fits(tx, rt_req_scope(r), n->flow_id,
+				     n->account_id);
+
+	if (!err)
+		return 0;
+	rt_store_rollback(tx);
+	if (err == ENOENT || err == EPERM)
+		rt_http_error(r, 422, "invalid_field", "flow_id",
+			      "'flow_id' is not a flow of the number's "
+			      "account");
+	else
+		rt_http_fail(r, err, "reading a flow");
+	return err;
+}
+
 void rt_api_numbers_create(struct rt_req *r)
 {
 	struct rt_http_err e = {0};
@@ -287,7 +323,7 @@ void rt_api_numbers_create(struct rt_req *r)
 			      "no such account");
 		return;
 	}
-	if (!err && pool_fits(r, tx, &in.n))
+	if (!err && (pool_fits(r, tx, &in.n) || flow_fits(r, tx, &in.n)))
 		return;
 	if (!err)
 		err = rt_store_number_create(tx, rt_req_scope(r), &in.n);
@@ -318,7 +354,7 @@ void rt_api_numbers_update(struct rt_req *r)
 	}
 	/* The changed fields over the stored ones, checked as a whole. */
 	take_fields(r->json, &in.n);
-	take_pool_id(r->json, &in.n, &e); /* checked by update_parse */
+	take_ids(r->json, &in.n, &e); /* checked by update_parse */
 	rt_strlcpy(number, in.n.e164, sizeof(number));
 	rt_strlcpy(country, in.n.country, sizeof(country));
 	if (rt_dni_number_check(&in.n, number, country, &field, msg,
@@ -327,7 +363,7 @@ void rt_api_numbers_update(struct rt_req *r)
 		rt_http_error(r, 422, "invalid_field", field, "%s", msg);
 		return;
 	}
-	if (pool_fits(r, tx, &in.n))
+	if (pool_fits(r, tx, &in.n) || flow_fits(r, tx, &in.n))
 		return;
 	err = rt_store_number_update(tx, rt_req_scope(r), &in.n);
 	finish(r, tx, err, &in.n, "number.update", 200);

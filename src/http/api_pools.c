@@ -14,7 +14,7 @@ json_t *rt_json_pool(const struct rt_pool *p)
 		json_array_append_new(targets, json_string(p->swap_targets[i]));
 	return json_pack(
 		"{s:I,s:I,s:s,s:o,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,"
-		"s:s,s:I,s:o,s:o}",
+		"s:s,s:I,s:o,s:o,s:o}",
 		"id", (json_int_t)p->id, "account_id",
 		(json_int_t)p->account_id, "name", p->name, "swap_targets",
 		targets, "sources", p->sources, "session_ttl_seconds",
@@ -25,8 +25,9 @@ json_t *rt_json_pool(const struct rt_pool *p)
 		"campaign_param", p->campaign_param, "matchtype_param",
 		p->matchtype_param, "network_param", p->network_param,
 		"device_param", p->device_param, "status", p->status,
-		"number_count", (json_int_t)p->number_count, "created_at",
-		rt_json_time(p->created_at), "updated_at",
+		"number_count", (json_int_t)p->number_count, "flow_id",
+		p->flow_id ? json_integer(p->flow_id) : json_null(),
+		"created_at", rt_json_time(p->created_at), "updated_at",
 		rt_json_time(p->updated_at));
 }
 
@@ -96,6 +97,19 @@ static void take_fields(const json_t *b, struct pool_in *in)
 			in->targets[in->ntargets++] = json_string_value(v);
 	}
 	in->country = rt_json_str(b, "country");
+	if (json_object_get(b, "flow_id"))
+		in->p.flow_id = rt_json_int(b, "flow_id", 0);
+}
+
+/* flow_id, when sent: a positive id, or null for none. */
+static int check_flow_id(const json_t *b, struct rt_http_err *e)
+{
+	if (rt_json_has(b, "flow_id") && rt_json_int(b, "flow_id", 0) <= 0) {
+		rt_http_err_set(e, 400, "invalid_field", "flow_id",
+				"'flow_id' must be a positive id or null");
+		return EINVAL;
+	}
+	return 0;
 }
 
 static const struct rt_field create_fields[] = {
@@ -115,6 +129,7 @@ static const struct rt_field create_fields[] = {
 	{"network_param", RT_F_STRING, 0, RT_POOL_PARAM_MAX - 1},
 	{"device_param", RT_F_STRING, 0, RT_POOL_PARAM_MAX - 1},
 	{"status", RT_F_STRING, 0, 15},
+	{"flow_id", RT_F_INT, RT_F_NULLABLE, 0},
 };
 
 /* Checks in->p as a whole; 422 naming the field when it breaks a rule. */
@@ -136,7 +151,8 @@ static int create_parse(const json_t *b, struct pool_in *in,
 			struct rt_http_err *e)
 {
 	if (rt_http_check_fields(b, create_fields, RT_ARRAY_SIZE(create_fields),
-				 e))
+				 e) ||
+	    check_flow_id(b, e))
 		return EINVAL;
 	in->p.account_id = rt_json_int(b, "account_id", 0);
 	if (rt_json_has(b, "account_id") && in->p.account_id <= 0) {
@@ -167,6 +183,7 @@ static const struct rt_field update_fields[] = {
 	{"network_param", RT_F_STRING, 0, RT_POOL_PARAM_MAX - 1},
 	{"device_param", RT_F_STRING, 0, RT_POOL_PARAM_MAX - 1},
 	{"status", RT_F_STRING, 0, 15},
+	{"flow_id", RT_F_INT, RT_F_NULLABLE, 0},
 };
 
 static int update_parse(const json_t *b, struct pool_in *in,
@@ -174,7 +191,8 @@ static int update_parse(const json_t *b, struct pool_in *in,
 {
 	(void)in;
 	if (rt_http_check_fields(b, update_fields, RT_ARRAY_SIZE(update_fields),
-				 e))
+				 e) ||
+	    check_flow_id(b, e))
 		return EINVAL;
 	if (json_object_size(b) == 0) {
 		rt_http_err_set(e, 400, "missing_field", NULL,
@@ -235,6 +253,27 @@ static void finish(struct rt_req *r, struct rt_store_tx *tx, int err,
 	rt_http_json(r, status, rt_json_pool(p));
 }
 
+/* The flow a pool names, if any, is a flow of the pool's own account: one
+ * that is not, or not in the caller's tree at all, is the same 422, so that
+ * the answer tells nothing of other accounts' flows.  On failure rolls
+ * back, answers and returns nonzero. */
+static int flow_fits(struct rt_req *r, struct rt_store_tx *tx,
+		     const struct rt_pool *p)
+{
+	int err = rt_store_flow_fits(tx, rt_req_scope(r), p->flow_id,
+				     p->account_id);
+
+	if (!err)
+		return 0;
+	rt_store_rollback(tx);
+	if (err == ENOENT || err == EPERM)
+		rt_http_error(r, 422, "invalid_field", "flow_id",
+			      "'flow_id' is not a flow of the pool's account");
+	else
+		rt_http_fail(r, err, "reading a flow");
+	return err;
+}
+
 void rt_api_pools_create(struct rt_req *r)
 {
 	struct rt_http_err e = {0};
@@ -250,7 +289,11 @@ void rt_api_pools_create(struct rt_req *r)
 		in.p.account_id = rt_req_scope(r);
 	if (rt_http_begin(r, true, &tx))
 		return;
-	err = rt_store_pool_create(tx, rt_req_scope(r), &in.p);
+	err = rt_store_account_in_scope(tx, rt_req_scope(r), in.p.account_id);
+	if (!err && flow_fits(r, tx, &in.p))
+		return;
+	if (!err)
+		err = rt_store_pool_create(tx, rt_req_scope(r), &in.p);
 	if (err == ENOENT) {
 		rt_store_rollback(tx);
 		rt_http_error(r, 404, "not_found", "account_id",
@@ -285,6 +328,8 @@ void rt_api_pools_update(struct rt_req *r)
 		rt_http_send_err(r, &e);
 		return;
 	}
+	if (flow_fits(r, tx, &in.p))
+		return;
 	err = rt_store_pool_update(tx, rt_req_scope(r), &in.p);
 	finish(r, tx, err, &in.p, "pool.update", 200);
 }

@@ -12,7 +12,8 @@
 
 #define FLOW_COLS                                                              \
 	"f.id, f.account_id, f.name, f.version, f.created_at, f.updated_at, "  \
-	"(SELECT COUNT(*) FROM numbers n WHERE n.flow_id = f.id), "            \
+	"(SELECT COUNT(*) FROM numbers n WHERE n.flow_id = f.id AND "          \
+	"n.status <> 'released'), "                                            \
 	"(SELECT COUNT(*) FROM pools p WHERE p.flow_id = f.id)"
 
 struct flow_rows {

@@ -8,11 +8,11 @@
 	"n.id, n.account_id, n.e164, n.label, n.kind, n.source, n.medium, "    \
 	"n.campaign, n.destination, n.status, n.number_type, n.country, "      \
 	"n.created_at, n.updated_at, n.released_at, n.pool_id, "               \
-	"n.record_calls"
+	"n.record_calls, n.flow_id"
 #define NUMBER_RETURNING                                                       \
 	" RETURNING id, account_id, e164, label, kind, source, medium, "       \
 	"campaign, destination, status, number_type, country, created_at, "    \
-	"updated_at, released_at, pool_id, record_calls"
+	"updated_at, released_at, pool_id, record_calls, flow_id"
 
 struct number_rows {
 	rt_number_h *h;
@@ -43,6 +43,7 @@ static int number_row(const struct rt_val *c, size_t ncols, void *arg)
 	d->released_at = rt_col_int(&c[14]);
 	d->pool_id = rt_col_int(&c[15]);
 	d->record_off = rt_col_int(&c[16]) == 0;
+	d->flow_id = rt_col_int(&c[17]);
 	return r->h ? r->h(d, r->arg) : 0;
 }
 
@@ -83,6 +84,7 @@ int rt_store_number_create(struct rt_store_tx *tx, int64_t scope,
 		RT_VINT(now),
 		n->pool_id ? RT_VINT(n->pool_id) : RT_VNULL,
 		RT_VINT(!n->record_off),
+		n->flow_id ? RT_VINT(n->flow_id) : RT_VNULL,
 	};
 	int err;
 
@@ -92,6 +94,8 @@ int rt_store_number_create(struct rt_store_tx *tx, int64_t scope,
 			return err;
 	}
 	err = rt_store_pool_fits(tx, scope, n->pool_id, n->account_id);
+	if (!err)
+		err = rt_store_flow_fits(tx, scope, n->flow_id, n->account_id);
 	if (err)
 		return err;
 	return number_one(
@@ -99,9 +103,9 @@ int rt_store_number_create(struct rt_store_tx *tx, int64_t scope,
 		"INSERT INTO numbers (account_id, e164, label, kind, "
 		"source, medium, campaign, destination, status, "
 		"number_type, country, created_at, updated_at, pool_id, "
-		"record_calls) "
+		"record_calls, flow_id) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-		"?12, ?12, ?13, ?14)" NUMBER_RETURNING,
+		"?12, ?12, ?13, ?14, ?15)" NUMBER_RETURNING,
 		args, RT_ARRAY_SIZE(args), n);
 }
 
@@ -133,16 +137,21 @@ int rt_store_number_update(struct rt_store_tx *tx, int64_t scope,
 		RT_VINT(rt_now_ms()),
 		n->pool_id ? RT_VINT(n->pool_id) : RT_VNULL,
 		RT_VINT(!n->record_off),
+		n->flow_id ? RT_VINT(n->flow_id) : RT_VNULL,
 	};
 	int err;
 
-	/* The pool must be the number's own account's, as stored. */
-	if (n->pool_id) {
+	/* The pool and the flow must be the number's own account's, as
+	 * stored. */
+	if (n->pool_id || n->flow_id) {
 		struct rt_number cur;
 
 		err = rt_store_number_get(tx, scope, n->id, &cur);
 		if (!err)
 			err = rt_store_pool_fits(tx, scope, n->pool_id,
+						 cur.account_id);
+		if (!err)
+			err = rt_store_flow_fits(tx, scope, n->flow_id,
 						 cur.account_id);
 		if (err)
 			return err;
@@ -151,7 +160,7 @@ int rt_store_number_update(struct rt_store_tx *tx, int64_t scope,
 			  "UPDATE numbers SET label = ?3, kind = ?4, source = "
 			  "?5, medium = ?6, campaign = ?7, destination = ?8, "
 			  "status = ?9, updated_at = ?10, pool_id = ?11, "
-			  "record_calls = ?12 WHERE "
+			  "record_calls = ?12, flow_id = ?13 WHERE "
 			  "id = ?2 AND "
 			  "status <> 'released' AND " RT_IN_SCOPE(
 				  "numbers.account_id") NUMBER_RETURNING,

@@ -14,7 +14,7 @@
 	"p.keyword_param, p.ad_group_param, p.campaign_param, "                \
 	"p.matchtype_param, p.network_param, p.device_param, p.status, "       \
 	"p.created_at, p.updated_at, (SELECT COUNT(*) FROM numbers x WHERE "   \
-	"x.pool_id = p.id AND x.status <> 'released')"
+	"x.pool_id = p.id AND x.status <> 'released'), p.flow_id"
 
 struct pool_rows {
 	rt_pool_h *h;
@@ -89,6 +89,7 @@ static int pool_row(const struct rt_val *c, size_t ncols, void *arg)
 	d->created_at = rt_col_int(&c[16]);
 	d->updated_at = rt_col_int(&c[17]);
 	d->number_count = rt_col_int(&c[18]);
+	d->flow_id = rt_col_int(&c[19]);
 	return r->h ? r->h(d, r->arg) : 0;
 }
 
@@ -139,6 +140,9 @@ int rt_store_pool_create(struct rt_store_tx *tx, int64_t scope,
 		if (err)
 			goto out;
 	}
+	err = rt_store_flow_fits(tx, scope, p->flow_id, p->account_id);
+	if (err)
+		goto out;
 	{
 		struct rt_val args[] = {
 			RT_VINT(p->account_id),
@@ -157,6 +161,7 @@ int rt_store_pool_create(struct rt_store_tx *tx, int64_t scope,
 			RT_VTEXT(p->device_param),
 			RT_VTEXT(p->status[0] ? p->status : "active"),
 			RT_VINT(rt_now_ms()),
+			p->flow_id ? RT_VINT(p->flow_id) : RT_VNULL,
 		};
 
 		err = rt_store_query(
@@ -165,9 +170,10 @@ int rt_store_pool_create(struct rt_store_tx *tx, int64_t scope,
 			"sources, session_ttl, cooldown, policy, "
 			"on_exhausted, keyword_param, ad_group_param, "
 			"campaign_param, matchtype_param, network_param, "
-			"device_param, status, created_at, updated_at) "
-			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-			"?11, ?12, ?13, ?14, ?15, ?16, ?16) RETURNING id",
+			"device_param, status, created_at, updated_at, "
+			"flow_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+			"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17) "
+			"RETURNING id",
 			args, RT_ARRAY_SIZE(args), id_row, &id, NULL);
 	}
 	if (!err && id == 0)
@@ -199,6 +205,17 @@ int rt_store_pool_update(struct rt_store_tx *tx, int64_t scope,
 
 	if (!targets)
 		return ENOMEM;
+	/* The flow must be the pool's own account's, as stored. */
+	if (p->flow_id) {
+		struct rt_pool cur;
+
+		err = rt_store_pool_get(tx, scope, p->id, &cur);
+		if (!err)
+			err = rt_store_flow_fits(tx, scope, p->flow_id,
+						 cur.account_id);
+		if (err)
+			goto out;
+	}
 	{
 		struct rt_val args[] = {
 			RT_VINT(scope),
@@ -218,6 +235,7 @@ int rt_store_pool_update(struct rt_store_tx *tx, int64_t scope,
 			RT_VTEXT(p->device_param),
 			RT_VTEXT(p->status),
 			RT_VINT(rt_now_ms()),
+			p->flow_id ? RT_VINT(p->flow_id) : RT_VNULL,
 		};
 
 		err = rt_store_query(
@@ -227,8 +245,8 @@ int rt_store_pool_update(struct rt_store_tx *tx, int64_t scope,
 			"policy = ?8, on_exhausted = ?9, keyword_param = "
 			"?10, ad_group_param = ?11, campaign_param = ?12, "
 			"matchtype_param = ?13, network_param = ?14, "
-			"device_param = ?15, status = ?16, updated_at = ?17 "
-			"WHERE id = ?2 AND " RT_IN_SCOPE(
+			"device_param = ?15, status = ?16, updated_at = ?17, "
+			"flow_id = ?18 WHERE id = ?2 AND " RT_IN_SCOPE(
 				"pools.account_id") " RETURNING id",
 			args, RT_ARRAY_SIZE(args), id_row, &id, NULL);
 	}
@@ -236,6 +254,7 @@ int rt_store_pool_update(struct rt_store_tx *tx, int64_t scope,
 		err = ENOENT;
 	if (!err)
 		err = pool_read(tx, id, p);
+out:
 	free(targets);
 	return err;
 }

@@ -348,20 +348,21 @@ struct rt_number {
 	/* Calls to the number are not recorded (the column record_calls,
 	 * on by default: a zeroed struct records). */
 	bool record_off;
+	int64_t flow_id; /* the call flow its calls run; 0 for none */
 	int64_t created_at, updated_at, released_at;
 };
 typedef int(rt_number_h)(const struct rt_number *n, void *arg);
 
 /* EEXIST when the number is in someone's inventory already; with
- * n->pool_id set, ENOENT when that pool is not in scope and EPERM when it
- * belongs to another account than the number. */
+ * n->pool_id (n->flow_id) set, ENOENT when that pool (flow) is not in
+ * scope and EPERM when it belongs to another account than the number. */
 int rt_store_number_create(struct rt_store_tx *tx, int64_t scope,
 			   struct rt_number *n);
 int rt_store_number_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 			struct rt_number *n);
 /* Writes label, kind, source, medium, campaign, destination, status,
- * pool_id and record_off (ENOENT / EPERM for the pool as
- * rt_store_number_create). */
+ * pool_id, record_off and flow_id (ENOENT / EPERM for the pool and the
+ * flow as rt_store_number_create). */
 int rt_store_number_update(struct rt_store_tx *tx, int64_t scope,
 			   struct rt_number *n);
 /* account_id 0 for every account in scope; released ones only on ask. */
@@ -404,18 +405,21 @@ struct rt_pool {
 	char device_param[RT_POOL_PARAM_MAX];
 	char status[16];      /* active, inactive */
 	int64_t number_count; /* read only: live numbers in the pool */
+	int64_t flow_id;      /* the call flow its numbers' calls run; 0 none */
 	int64_t created_at, updated_at;
 };
 typedef int(rt_pool_h)(const struct rt_pool *p, void *arg);
 
 /* Creates p in p->account_id (in scope, else ENOENT); p is filled from the
- * stored row. */
+ * stored row.  With p->flow_id set, ENOENT when that flow is not in scope
+ * and EPERM when it belongs to another account than the pool. */
 int rt_store_pool_create(struct rt_store_tx *tx, int64_t scope,
 			 struct rt_pool *p);
 /* On ENOENT *p is left as it was. */
 int rt_store_pool_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 		      struct rt_pool *p);
-/* Writes every field but the account (by p->id); p is filled again. */
+/* Writes every field but the account (by p->id); p is filled again.  The
+ * flow as on create (ENOENT / EPERM). */
 int rt_store_pool_update(struct rt_store_tx *tx, int64_t scope,
 			 struct rt_pool *p);
 /* account_id 0 for every account in scope. */

@@ -3,7 +3,9 @@
  * document (422 with every problem on its step), each save is a version
  * kept and readable, simulate walks a flow for a caller, a time and an
  * attribution (the caller's region, area code and the account's time zone
- * and disclosure switch taken as a live call would), delete hides a flow.
+ * and disclosure switch taken as a live call would), delete hides a flow;
+ * numbers and pools are given a flow of their own account, and a flow in
+ * use is not deleted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +238,149 @@ static void test_bad_input(void **state)
 	       NULL);
 }
 
+static int64_t post_id(const char *path, const char *body)
+{
+	struct rt_test_resp r;
+	int64_t id;
+
+	rt_test_api(&srv, &r, srv.key, "POST", path, body);
+	RT_EXPECT_STATUS(&r, 201);
+	id = rt_test_json_id(&r, "id");
+	rt_test_resp_free(&r);
+	return id;
+}
+
+/* GET path's flow_id: 0 for null. */
+static int64_t flow_id_of(const char *path)
+{
+	struct rt_test_resp r;
+	json_t *v;
+	int64_t id;
+
+	rt_test_api(&srv, &r, srv.key, "GET", path, NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	v = json_object_get(r.json, "flow_id");
+	assert_non_null(v);
+	assert_true(json_is_null(v) || json_is_integer(v));
+	id = json_integer_value(v);
+	rt_test_resp_free(&r);
+	return id;
+}
+
+/* The numbers and pools counts of a flow. */
+static void expect_uses(int64_t flow, int64_t numbers, int64_t pools)
+{
+	struct rt_test_resp r;
+
+	rt_test_api(&srv, &r, srv.key, "GET",
+		    rt_test_fmt("/v1/flows/%lld", (long long)flow), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "numbers")),
+			 numbers);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "pools")),
+			 pools);
+	rt_test_resp_free(&r);
+}
+
+#define HANGUP_FLOW                                                            \
+	"{'format':1,'start':'a','steps':[{'id':'a','type':'hangup'}]}"
+
+static void test_numbers_and_pools(void **state)
+{
+	int64_t flow, child, child_flow, gone, number, pool;
+	const char *np, *pp, *fp;
+
+	(void)state;
+	flow = post_id("/v1/flows",
+		       q("{'name':'Front desk','flow':" HANGUP_FLOW "}"));
+	child = post_id("/v1/accounts", "{\"name\":\"Flow client\"}");
+	child_flow = post_id(
+		"/v1/flows",
+		rt_test_fmt("{\"name\":\"Client's\",\"account_id\":%lld,"
+			    "\"flow\":%s}",
+			    (long long)child, q(HANGUP_FLOW)));
+	gone = post_id("/v1/flows",
+		       q("{'name':'Gone','flow':" HANGUP_FLOW "}"));
+	expect("DELETE", rt_test_fmt("/v1/flows/%lld", (long long)gone), NULL,
+	       204, NULL, NULL);
+	fp = rt_test_fmt("/v1/flows/%lld", (long long)flow);
+
+	/* A number made with the flow, then changed: its account's flows
+	 * only; unknown, deleted and another account's flows are one 422. */
+	number = post_id("/v1/numbers",
+			 rt_test_fmt("{\"number\":\"+13125550160\","
+				     "\"flow_id\":%lld}",
+				     (long long)flow));
+	np = rt_test_fmt("/v1/numbers/%lld", (long long)number);
+	assert_int_equal(flow_id_of(np), flow);
+	expect_uses(flow, 1, 0);
+	expect("POST", "/v1/numbers",
+	       rt_test_fmt("{\"number\":\"+13125550161\",\"flow_id\":%lld}",
+			   (long long)child_flow),
+	       422, "invalid_field", "flow_id");
+	expect("POST", "/v1/numbers",
+	       "{\"number\":\"+13125550161\",\"flow_id\":999999}", 422,
+	       "invalid_field", "flow_id");
+	expect("POST", "/v1/numbers",
+	       "{\"number\":\"+13125550161\",\"flow_id\":0}", 400,
+	       "invalid_field", "flow_id");
+	expect("POST", "/v1/numbers",
+	       "{\"number\":\"+13125550161\",\"flow_id\":\"1\"}", 400,
+	       "invalid_field", "flow_id");
+	expect("PATCH", np, rt_test_fmt("{\"flow_id\":%lld}", (long long)gone),
+	       422, "invalid_field", "flow_id");
+	expect("PATCH", np,
+	       rt_test_fmt("{\"flow_id\":%lld}", (long long)child_flow), 422,
+	       "invalid_field", "flow_id");
+	expect("PATCH", np, "{\"flow_id\":-3}", 400, "invalid_field",
+	       "flow_id");
+	assert_int_equal(flow_id_of(np), flow);
+	/* A change of something else keeps the flow. */
+	expect("PATCH", np, "{\"label\":\"Desk\"}", 200, NULL, NULL);
+	assert_int_equal(flow_id_of(np), flow);
+
+	/* In use: 409, until the number lets go. */
+	expect("DELETE", fp, NULL, 409, "in_use", NULL);
+	expect("PATCH", np, "{\"flow_id\":null}", 200, NULL, NULL);
+	assert_int_equal(flow_id_of(np), 0);
+	expect_uses(flow, 0, 0);
+
+	/* A pool likewise. */
+	pool = post_id("/v1/pools",
+		       rt_test_fmt("{\"name\":\"Flow pool\",\"swap_targets\":"
+				   "[\"+13125550162\"],\"flow_id\":%lld}",
+				   (long long)flow));
+	pp = rt_test_fmt("/v1/pools/%lld", (long long)pool);
+	assert_int_equal(flow_id_of(pp), flow);
+	expect_uses(flow, 0, 1);
+	expect("POST", "/v1/pools",
+	       rt_test_fmt("{\"name\":\"P\",\"swap_targets\":"
+			   "[\"+13125550163\"],\"flow_id\":%lld}",
+			   (long long)child_flow),
+	       422, "invalid_field", "flow_id");
+	expect("PATCH", pp, "{\"flow_id\":999999}", 422, "invalid_field",
+	       "flow_id");
+	expect("PATCH", pp, "{\"flow_id\":0}", 400, "invalid_field", "flow_id");
+	/* Turning the pool off keeps its flow. */
+	expect("DELETE", pp, NULL, 200, NULL, NULL);
+	assert_int_equal(flow_id_of(pp), flow);
+	expect("DELETE", fp, NULL, 409, "in_use", NULL);
+	expect("PATCH", pp, "{\"flow_id\":null}", 200, NULL, NULL);
+	assert_int_equal(flow_id_of(pp), 0);
+
+	/* The client's own number takes the client's flow. */
+	post_id("/v1/numbers",
+		rt_test_fmt("{\"number\":\"+13125550164\",\"account_id\":%lld,"
+			    "\"flow_id\":%lld}",
+			    (long long)child, (long long)child_flow));
+	expect_uses(child_flow, 1, 0);
+
+	/* Nothing uses it now: deleted. */
+	expect("DELETE", fp, NULL, 204, NULL, NULL);
+	expect("PATCH", np, rt_test_fmt("{\"flow_id\":%lld}", (long long)flow),
+	       422, "invalid_field", "flow_id");
+}
+
 static json_t *simulate(int64_t id, const char *body)
 {
 	struct rt_test_resp r;
@@ -377,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_save_and_versions),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_simulate),
+		cmocka_unit_test(test_numbers_and_pools),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -50,7 +50,7 @@ struct world {
 	/* DNI: each root's site key, and a visit to A's site. */
 	char a_site_key[32], b_site_key[32];
 	int64_t a_session;
-	int64_t b_root, b_user, b_pool, b_number, b_rule;
+	int64_t b_root, b_user, b_pool, b_number, b_rule, b_flow;
 	char b_key[128];
 	unsigned cases_run;
 };
@@ -471,6 +471,70 @@ static void pool_crossings(const struct rt_http_route_info *ri)
 	rt_test_resp_free(&r);
 }
 
+/* A number or a pool runs no other tenant's flow.  B naming A's flows for
+ * its own number or pool (PATCH, POST) is the 422 of any flow that is not
+ * the account's, naming flow_id and nothing of A; B naming its flow for
+ * A's objects is 404; A's key naming B's flow is the same 422. */
+static void flow_crossings(const struct rt_http_route_info *ri, enum kind k)
+{
+	int64_t b_own = k == K_NUMBERS ? W.b_number : W.b_pool;
+	struct rt_test_resp r;
+
+	for (size_t i = 0; i < W.nids[K_FLOWS]; i++) {
+		const char *body = rt_test_fmt("{\"flow_id\":%lld}",
+					       (long long)W.ids[K_FLOWS][i]);
+
+		rt_test_api(&W.srv, &r, W.b_key, ri->method,
+			    with_id(ri->pattern, b_own), body);
+		RT_EXPECT_ERROR(&r, 422, "invalid_field", "flow_id");
+		no_markers(&r, "B's object with A's flow");
+		rt_test_resp_free(&r);
+		body = k == K_NUMBERS
+			       ? rt_test_fmt("{\"number\":\"+13125550196\","
+					     "\"flow_id\":%lld}",
+					     (long long)W.ids[K_FLOWS][i])
+			       : rt_test_fmt(
+					 "{\"name\":\"B pool 2\","
+					 "\"swap_targets\":[\"+13125550197\"]"
+					 ",\"flow_id\":%lld}",
+					 (long long)W.ids[K_FLOWS][i]);
+		rt_test_api(&W.srv, &r, W.b_key, "POST", kind_paths[k], body);
+		RT_EXPECT_ERROR(&r, 422, "invalid_field", "flow_id");
+		no_markers(&r, "B's new object with A's flow");
+		rt_test_resp_free(&r);
+	}
+	for (size_t i = 0; i < W.nids[k]; i++) {
+		const char *path = with_id(ri->pattern, W.ids[k][i]);
+		const char *body =
+			rt_test_fmt("{\"flow_id\":%lld}", (long long)W.b_flow);
+
+		rt_test_api(&W.srv, &r, W.b_key, ri->method, path, body);
+		expect_denied(&r, "A's object with B's flow, by B");
+		rt_test_resp_free(&r);
+		rt_test_api(&W.srv, &r, W.srv.key, ri->method, path, body);
+		RT_EXPECT_ERROR(&r, 422, "invalid_field", "flow_id");
+		rt_test_resp_free(&r);
+		rt_test_api(&W.srv, &r, W.srv.key, "GET", path, NULL);
+		RT_EXPECT_STATUS(&r, 200);
+		assert_true(json_is_null(json_object_get(r.json, "flow_id")));
+		rt_test_resp_free(&r);
+	}
+	/* B's object runs no flow; B's flow is used by nothing. */
+	rt_test_api(&W.srv, &r, W.b_key, "GET", with_id(ri->pattern, b_own),
+		    NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_true(json_is_null(json_object_get(r.json, "flow_id")));
+	rt_test_resp_free(&r);
+	rt_test_api(&W.srv, &r, W.b_key, "GET",
+		    rt_test_fmt("/v1/flows/%lld", (long long)W.b_flow), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "numbers")),
+			 0);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "pools")),
+			 0);
+	rt_test_resp_free(&r);
+}
+
 /* A rule sends visits to no other tenant's pool: B's rule to A's pools,
  * 404; B's rule keeps no pool. */
 static void rule_crossings(const struct rt_http_route_info *ri)
@@ -516,6 +580,8 @@ static void case_patch(const struct rt_http_route_info *ri)
 	}
 	if (k == K_NUMBERS)
 		pool_crossings(ri);
+	if (k == K_NUMBERS || k == K_POOLS)
+		flow_crossings(ri, k);
 	if (k == K_SOURCE_RULES)
 		rule_crossings(ri);
 }
@@ -623,6 +689,13 @@ static void case_create(const struct rt_http_route_info *ri)
 			rt_test_fmt("{\"account_id\":%lld,\"name\":\"B pool\","
 				    "\"swap_targets\":[\"+13125550195\"]}",
 				    (long long)W.a_child);
+		/* In A's client, with A's client's flow. */
+		bodies[2] =
+			rt_test_fmt("{\"account_id\":%lld,\"name\":\"B pool\","
+				    "\"swap_targets\":[\"+13125550195\"],"
+				    "\"flow_id\":%lld}",
+				    (long long)W.a_child,
+				    (long long)W.ids[K_FLOWS][1]);
 		break;
 	case K_SOURCE_RULES:
 		bodies[0] = rt_test_fmt(
@@ -1056,6 +1129,8 @@ static int setup(void **state)
 			   "[\"+13125550172\"]}");
 	W.b_number = post_id(W.b_key, "/v1/numbers",
 			     "{\"number\":\"+13125550173\"}");
+	W.b_flow = post_id(W.b_key, "/v1/flows",
+			   "{\"name\":\"B Flow\",\"flow\":" B_FLOW "}");
 	W.b_rule = post_id(W.b_key, "/v1/source-rules",
 			   "{\"name\":\"B Rule\",\"field\":\"source\","
 			   "\"op\":\"equals\",\"value\":\"b\","

@@ -1,7 +1,8 @@
 /*
  * Number pools' parts: the rules of a pool (rt_dni_pool_check) and of a
  * number in one, and the store: create, read, change and list pools in
- * tenant scope, the numbers of a pool, and a number's pool.
+ * tenant scope, the numbers of a pool, and a number's pool; the call flow
+ * of a number or a pool.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -466,6 +467,88 @@ static void test_store_pool_numbers(void **state)
 	rt_store_rollback(tx);
 }
 
+static int64_t flow_in(struct rt_store_tx *tx, int64_t account_id)
+{
+	struct rt_flow_row fl = {.account_id = account_id};
+
+	rt_strlcpy(fl.name, "Main line", sizeof(fl.name));
+	assert_int_equal(rt_store_flow_create(tx, account_id, &fl, "{}", 0), 0);
+	return fl.id;
+}
+
+/* A number or a pool runs a flow of its own account only (another account
+ * of the tree EPERM, another tenant's ENOENT); a flow in use is not
+ * deleted; a released number no longer uses it. */
+static void test_store_flows_of_numbers_and_pools(void **state)
+{
+	struct fix *f = *state;
+	struct rt_store_tx *tx;
+	struct rt_pool p = valid_pool("Main", f->a), got;
+	struct rt_number n = number("+13125550120", f->a, 0), gotn;
+	struct rt_flow_row row;
+	int64_t fa, fc, fb;
+
+	assert_int_equal(rt_store_begin(f->s, true, &tx), 0);
+	fa = flow_in(tx, f->a);
+	fc = flow_in(tx, f->a_client);
+	fb = flow_in(tx, f->b);
+
+	/* Numbers: on create and on update, as stored. */
+	n.flow_id = fc;
+	assert_int_equal(rt_store_number_create(tx, f->a, &n), EPERM);
+	n.flow_id = fb;
+	assert_int_equal(rt_store_number_create(tx, f->a, &n), ENOENT);
+	n.flow_id = fa;
+	assert_int_equal(rt_store_number_create(tx, f->a, &n), 0);
+	assert_int_equal(n.flow_id, fa);
+	assert_int_equal(rt_store_number_get(tx, f->a, n.id, &gotn), 0);
+	assert_int_equal(gotn.flow_id, fa);
+	gotn.flow_id = fb;
+	assert_int_equal(rt_store_number_update(tx, f->a, &gotn), ENOENT);
+	gotn.flow_id = fc;
+	assert_int_equal(rt_store_number_update(tx, f->a, &gotn), EPERM);
+	assert_int_equal(rt_store_number_get(tx, f->a, n.id, &gotn), 0);
+	assert_int_equal(gotn.flow_id, fa);
+
+	/* Pools likewise. */
+	p.flow_id = fb;
+	assert_int_equal(rt_store_pool_create(tx, f->a, &p), ENOENT);
+	p.flow_id = fc;
+	assert_int_equal(rt_store_pool_create(tx, f->a, &p), EPERM);
+	p.flow_id = fa;
+	assert_int_equal(rt_store_pool_create(tx, f->a, &p), 0);
+	assert_int_equal(p.flow_id, fa);
+	got = p;
+	got.flow_id = fc;
+	assert_int_equal(rt_store_pool_update(tx, f->a, &got), EPERM);
+	got.flow_id = fb;
+	assert_int_equal(rt_store_pool_update(tx, f->a, &got), ENOENT);
+	assert_int_equal(rt_store_pool_get(tx, f->a, p.id, &got), 0);
+	assert_int_equal(got.flow_id, fa);
+
+	/* In use: counted, and not deleted. */
+	assert_int_equal(rt_store_flow_get(tx, f->a, fa, &row), 0);
+	assert_int_equal(row.numbers, 1);
+	assert_int_equal(row.pools, 1);
+	assert_int_equal(rt_store_flow_delete(tx, f->a, fa), ENOTEMPTY);
+
+	/* The pool lets go; a released number no longer counts. */
+	got.flow_id = 0;
+	assert_int_equal(rt_store_pool_update(tx, f->a, &got), 0);
+	assert_int_equal(got.flow_id, 0);
+	assert_int_equal(rt_store_flow_delete(tx, f->a, fa), ENOTEMPTY);
+	assert_int_equal(rt_store_number_release(tx, f->a, n.id, 1000), 0);
+	assert_int_equal(rt_store_flow_get(tx, f->a, fa, &row), 0);
+	assert_int_equal(row.numbers, 0);
+	assert_int_equal(row.pools, 0);
+	assert_int_equal(rt_store_flow_delete(tx, f->a, fa), 0);
+	/* A deleted flow is given to nothing new. */
+	n = number("+13125550121", f->a, 0);
+	n.flow_id = fa;
+	assert_int_equal(rt_store_number_create(tx, f->a, &n), ENOENT);
+	rt_store_rollback(tx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +559,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_store_pool_numbers, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_store_flows_of_numbers_and_pools, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("pools", tests, NULL, NULL);
