@@ -12,6 +12,22 @@
 
 #define RT_LOG_MODULE "store"
 
+/*
+ * Migration 11: calls may end 'voicemail' (a flow's voicemail step).
+ * SQLite cannot ALTER a CHECK constraint, and rebuilding calls (copy,
+ * drop, rename) would rewrite every call and its foreign keys; a list of
+ * allowed values that only grows changes no row, so the backend edits the
+ * stored definition instead.  A PostgreSQL backend would run
+ * "ALTER TABLE calls DROP CONSTRAINT calls_disposition_check, ADD
+ * CONSTRAINT calls_disposition_check CHECK (disposition IN (...))".
+ */
+static int calls_voicemail(struct rt_store_tx *tx)
+{
+	return rt_store_tx_table_sql_replace(
+		tx, "calls", "'abandoned', 'interrupted'))",
+		"'abandoned', 'interrupted', 'voicemail'))");
+}
+
 static const struct rt_migration migrations[] = {
 	{1, "accounts, users, memberships, api keys, sessions, audit log",
 	 "CREATE TABLE accounts ("
@@ -360,6 +376,10 @@ static const struct rt_migration migrations[] = {
 	 "ALTER TABLE accounts ADD COLUMN recording_disclosure BIGINT NOT "
 	 "NULL DEFAULT 1 CHECK (recording_disclosure IN (0, 1));",
 	 NULL},
+	{11, "users' phones, calls that end in voicemail",
+	 /* Where a user takes calls that a flow's dial step puts through to
+	  * them: E.164 or a sip:/sips: URI; NULL for none. */
+	 "ALTER TABLE users ADD COLUMN phone TEXT;", calls_voicemail},
 };
 
 const struct rt_migration *rt_store_migrations(size_t *np)
@@ -423,6 +443,13 @@ int rt_store_schema_version(struct rt_store *s, unsigned *curp,
 
 int rt_store_migrate(struct rt_store *s, unsigned *appliedp)
 {
+	return rt_store_migrate_to(
+		s, migrations[RT_ARRAY_SIZE(migrations) - 1].version, appliedp);
+}
+
+int rt_store_migrate_to(struct rt_store *s, unsigned version,
+			unsigned *appliedp)
+{
 	unsigned applied = 0,
 		 latest = migrations[RT_ARRAY_SIZE(migrations) - 1].version;
 	int err;
@@ -434,6 +461,9 @@ int rt_store_migrate(struct rt_store *s, unsigned *appliedp)
 		const struct rt_migration *m = &migrations[i];
 		struct rt_store_tx *tx;
 		unsigned cur;
+
+		if (m->version > version)
+			break;
 
 		/* Each step re-reads the version inside its write transaction,
 		 * so two processes migrating at once apply each step once. */

@@ -316,6 +316,164 @@ out:
 	return err;
 }
 
+/* The first column of a one-row statement, as an integer or as text (the
+ * caller frees *textp). */
+static int one_value(sqlite3 *db, const char *sql, const char *param,
+		     int64_t *intp, char **textp)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_err(db, rc, "prepare");
+	if (param)
+		sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		err = 0;
+		if (intp)
+			*intp = sqlite3_column_int64(st, 0);
+		if (textp) {
+			const char *t =
+				(const char *)sqlite3_column_text(st, 0);
+
+			*textp = t ? rt_strdup(t) : NULL;
+			if (t && !*textp)
+				err = ENOMEM;
+		}
+	} else {
+		err = rc == SQLITE_DONE ? ENOENT : sq_err(db, rc, "step");
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* PRAGMA integrity_check's answer is one row "ok", or rows of problems. */
+static int integrity_ok(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int rc, err = 0;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sq_err(db, rc, "prepare");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		if (!t || strcmp(t, "ok") != 0) {
+			char q[256];
+
+			rt_error("database integrity check failed",
+				 "problem=%s",
+				 rt_log_q(q, sizeof(q), t ? t : "(null)"));
+			err = EPROTO;
+		}
+	}
+	if (rc != SQLITE_DONE && !err)
+		err = sq_err(db, rc, "integrity check");
+	sqlite3_finalize(st);
+	return err;
+}
+
+/*
+ * SQLite's documented way to change a table's definition where the rows
+ * need no change (https://www.sqlite.org/lang_altertable.html, "Making
+ * Other Kinds Of Table Schema Changes"), inside the caller's transaction:
+ * read the schema version, edit the CREATE TABLE text in sqlite_schema
+ * with writable_schema on, bump the schema version so that every
+ * connection reads the schema again, then check the database.
+ */
+static int sq_table_sql_replace(struct rt_store_conn *c, const char *table,
+				const char *from, const char *to)
+{
+	sqlite3 *db = c->db;
+	char *sql = NULL, *edited = NULL, *bump = NULL, qt[64];
+	int64_t version = 0;
+	int defensive = 0, err;
+	const char *at;
+
+	rt_log_q(qt, sizeof(qt), table);
+	err = one_value(db,
+			"SELECT sql FROM sqlite_schema WHERE type = 'table' "
+			"AND name = ?1",
+			table, NULL, &sql);
+	if (err == ENOENT || (!err && !sql)) {
+		rt_error("no such table to change", "table=%s", qt);
+		err = EPROTO;
+		goto out;
+	}
+	if (err)
+		goto out;
+	at = strstr(sql, from);
+	if (!at || strstr(at + 1, from)) {
+		char qf[128];
+
+		rt_error("a table's definition is not as expected",
+			 "table=%s expected=%s found=%s", qt,
+			 rt_log_q(qf, sizeof(qf), from),
+			 at ? "more than once" : "nowhere");
+		err = EPROTO;
+		goto out;
+	}
+	edited = rt_asprintf("%.*s%s%s", (int)(at - sql), sql, to,
+			     at + strlen(from));
+	err = edited ? one_value(db, "PRAGMA schema_version", NULL, &version,
+				 NULL)
+		     : ENOMEM;
+	if (err)
+		goto out;
+	bump = rt_asprintf("PRAGMA schema_version = %lld",
+			   (long long)version + 1);
+	if (!bump) {
+		err = ENOMEM;
+		goto out;
+	}
+	/* Defensive mode forbids writable_schema: off for this step only. */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, -1, &defensive);
+	if (defensive)
+		sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
+	err = exec(db, "PRAGMA writable_schema = ON");
+	if (!err) {
+		sqlite3_stmt *st;
+		int rc =
+			sqlite3_prepare_v2(db,
+					   "UPDATE sqlite_schema SET sql = ?1 "
+					   "WHERE type = 'table' AND name = ?2",
+					   -1, &st, NULL);
+
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, edited, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, table, -1, SQLITE_STATIC);
+			rc = sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+		err = sq_err(db, rc, "schema edit");
+		if (!err && sqlite3_changes(db) != 1)
+			err = EPROTO;
+		if (!err)
+			err = exec(db, bump);
+		/* Off again whatever happened; a failed step is rolled back
+		 * with the caller's transaction. */
+		if (exec(db, "PRAGMA writable_schema = OFF") && !err)
+			err = EIO;
+	}
+	if (defensive)
+		sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	/* The check reads the new schema: text that does not parse fails
+	 * here, before the transaction commits. */
+	if (!err)
+		err = integrity_ok(db);
+	if (err)
+		rt_error("changing a table's definition failed",
+			 "table=%s err=%d", qt, err);
+out:
+	free(bump);
+	free(edited);
+	free(sql);
+	return err;
+}
+
 const struct rt_store_ops rt_store_sqlite_ops = {
 	.name = "sqlite",
 	.pk_type = "INTEGER PRIMARY KEY",
@@ -327,4 +485,5 @@ const struct rt_store_ops rt_store_sqlite_ops = {
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.query = sq_query,
+	.table_sql_replace = sq_table_sql_replace,
 };

@@ -257,6 +257,14 @@ int rt_store_tx_script(struct rt_store_tx *tx, const char *sql)
 	return err;
 }
 
+int rt_store_tx_table_sql_replace(struct rt_store_tx *tx, const char *table,
+				  const char *from, const char *to)
+{
+	if (!tx->store->ops->table_sql_replace)
+		return ENOTSUP;
+	return tx->store->ops->table_sql_replace(tx->conn, table, from, to);
+}
+
 static int ping_row(const struct rt_val *cols, size_t n, void *arg)
 {
 	*(int64_t *)arg = n ? rt_col_int(&cols[0]) : 0;

@@ -158,6 +158,9 @@ struct rt_user {
 	char name[RT_NAME_MAX];
 	char status[16]; /* "active" or "disabled" */
 	int64_t created_at, updated_at, last_login_at;
+	/* Where the user takes calls that a flow dials (a dial step's
+	 * user_id): E.164 or a sip:/sips: URI; "" for none. */
+	char phone[256];
 };
 typedef int(rt_user_h)(const struct rt_user *u, void *arg);
 
@@ -171,8 +174,8 @@ int rt_store_user_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
 		      struct rt_user *u);
 int rt_store_user_list(struct rt_store_tx *tx, int64_t scope,
 		       const struct rt_page *pg, rt_user_h *h, void *arg);
-/* Writes name and status; pw_hash too when not NULL.  EPERM when the user
- * also belongs to accounts outside scope. */
+/* Writes name, status and phone; pw_hash too when not NULL.  EPERM when
+ * the user also belongs to accounts outside scope. */
 int rt_store_user_update(struct rt_store_tx *tx, int64_t scope,
 			 const struct rt_user *u, const char *pw_hash);
 /* Unscoped, for login: the user and the password hash (size >= 128). */
@@ -182,6 +185,11 @@ int rt_store_user_by_id(struct rt_store_tx *tx, int64_t id, struct rt_user *u);
 int rt_store_user_list_all(struct rt_store_tx *tx, const struct rt_page *pg,
 			   rt_user_h *h, void *arg);
 int rt_store_user_touch_login(struct rt_store_tx *tx, int64_t id, int64_t now);
+/* Unscoped, for the call router's loader: where an active user takes
+ * calls, into out ("" when they have not said).  ENOENT for an unknown or
+ * disabled user. */
+int rt_store_user_phone(struct rt_store_tx *tx, int64_t user_id, char *out,
+			size_t size);
 
 struct rt_membership {
 	int64_t id;

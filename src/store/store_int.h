@@ -25,12 +25,25 @@ struct rt_store_ops {
 	int (*query)(struct rt_store_conn *c, const char *sql,
 		     const struct rt_val *args, size_t nargs,
 		     rt_store_row_h *rowh, void *arg, int64_t *changesp);
+	/* Replaces `from`, which must occur exactly once, by `to` in the
+	 * stored CREATE TABLE text of `table`, without touching its rows:
+	 * how SQLite changes what ALTER TABLE cannot, such as a CHECK
+	 * constraint.  Inside a write transaction; EPROTO (logged) when the
+	 * text is not as expected or the check of the database after the
+	 * change fails.  NULL for a backend that alters constraints with
+	 * ALTER TABLE. */
+	int (*table_sql_replace)(struct rt_store_conn *c, const char *table,
+				 const char *from, const char *to);
 };
 
 extern const struct rt_store_ops rt_store_sqlite_ops;
 
 /* Runs a migration script on the transaction's connection. */
 int rt_store_tx_script(struct rt_store_tx *tx, const char *sql);
+/* The backend's table_sql_replace on the transaction's connection;
+ * ENOTSUP when the backend has none. */
+int rt_store_tx_table_sql_replace(struct rt_store_tx *tx, const char *table,
+				  const char *from, const char *to);
 
 /* The migration list (migrate.c). */
 struct rt_migration {
@@ -45,6 +58,10 @@ struct rt_migration {
 /* Gives a site key to every account without one (migration 4). */
 int rt_store_site_keys_fill(struct rt_store_tx *tx);
 const struct rt_migration *rt_store_migrations(size_t *np);
+/* rt_store_migrate() up to `version` only (the tests of a migration start
+ * from the schema before it). */
+int rt_store_migrate_to(struct rt_store *s, unsigned version,
+			unsigned *appliedp);
 
 /* A visit's click ids as the JSON object stored in click_ids (NULL when
  * there are none, or on ENOMEM; the caller frees), and back. */

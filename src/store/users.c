@@ -9,7 +9,7 @@
 
 #define USER_COLS                                                              \
 	"u.id, u.email, u.name, u.status, u.created_at, u.updated_at, "        \
-	"u.last_login_at"
+	"u.last_login_at, u.phone"
 #define USER_IN_SCOPE                                                          \
 	"EXISTS (SELECT 1 FROM memberships m JOIN account_tree t ON "          \
 	"t.descendant_id = m.account_id AND t.ancestor_id = ?1 WHERE "         \
@@ -36,8 +36,9 @@ static int user_row(const struct rt_val *c, size_t n, void *arg)
 	dst->created_at = rt_col_int(&c[4]);
 	dst->updated_at = rt_col_int(&c[5]);
 	dst->last_login_at = rt_col_int(&c[6]);
-	if (r->pw && n > 7)
-		rt_strlcpy(r->pw, rt_col_text(&c[7]), r->pw_size);
+	RT_COL_STR(dst->phone, &c[7]);
+	if (r->pw && n > 8)
+		rt_strlcpy(r->pw, rt_col_text(&c[8]), r->pw_size);
 	return r->h ? r->h(dst, r->arg) : 0;
 }
 
@@ -65,7 +66,8 @@ int rt_store_user_create(struct rt_store_tx *tx, int64_t scope,
 {
 	int64_t now = rt_now_ms();
 	struct rt_val args[] = {RT_VTEXT(u->email), RT_VTEXT(u->name),
-				RT_VTEXT(pw_hash), RT_VINT(now)};
+				RT_VTEXT(pw_hash), RT_VINT(now),
+				RT_VTEXT(u->phone[0] ? u->phone : NULL)};
 	struct rt_membership m = {.account_id = account_id};
 	int err;
 
@@ -79,9 +81,9 @@ int rt_store_user_create(struct rt_store_tx *tx, int64_t scope,
 	err = user_one(
 		tx,
 		"INSERT INTO users (email, name, password_hash, status, "
-		"created_at, updated_at) VALUES (?1, ?2, ?3, 'active', ?4, "
-		"?4) RETURNING id, email, name, status, created_at, "
-		"updated_at, last_login_at",
+		"created_at, updated_at, phone) VALUES (?1, ?2, ?3, "
+		"'active', ?4, ?4, ?5) RETURNING id, email, name, status, "
+		"created_at, updated_at, last_login_at, phone",
 		args, RT_ARRAY_SIZE(args), u, NULL, 0);
 	if (err)
 		return err;
@@ -151,9 +153,13 @@ int rt_store_user_list_all(struct rt_store_tx *tx, const struct rt_page *pg,
 int rt_store_user_update(struct rt_store_tx *tx, int64_t scope,
 			 const struct rt_user *u, const char *pw_hash)
 {
-	struct rt_val args[] = {RT_VINT(scope),	   RT_VINT(u->id),
-				RT_VTEXT(u->name), RT_VTEXT(u->status),
-				RT_VTEXT(pw_hash), RT_VINT(rt_now_ms())};
+	struct rt_val args[] = {RT_VINT(scope),
+				RT_VINT(u->id),
+				RT_VTEXT(u->name),
+				RT_VTEXT(u->status),
+				RT_VTEXT(pw_hash),
+				RT_VINT(rt_now_ms()),
+				RT_VTEXT(u->phone[0] ? u->phone : NULL)};
 	struct rt_user cur;
 	int64_t changes = 0;
 	int err;
@@ -167,7 +173,8 @@ int rt_store_user_update(struct rt_store_tx *tx, int64_t scope,
 		tx,
 		"UPDATE users SET name = ?3, status = ?4, "
 		"password_hash = COALESCE(?5, password_hash), "
-		"updated_at = ?6 WHERE id = ?2 AND NOT EXISTS (SELECT "
+		"updated_at = ?6, phone = ?7 WHERE id = ?2 AND NOT EXISTS "
+		"(SELECT "
 		"1 FROM memberships m WHERE m.user_id = users.id AND "
 		"NOT " RT_IN_SCOPE("m.account_id") ")",
 		args, RT_ARRAY_SIZE(args), NULL, NULL, &changes);
@@ -183,6 +190,37 @@ int rt_store_user_touch_login(struct rt_store_tx *tx, int64_t id, int64_t now)
 	return rt_store_query(
 		tx, "UPDATE users SET last_login_at = ?2 WHERE id = ?1", args,
 		2, NULL, NULL, NULL);
+}
+
+struct phone_out {
+	char *out;
+	size_t size;
+	bool found;
+};
+
+static int phone_row(const struct rt_val *c, size_t n, void *arg)
+{
+	struct phone_out *po = arg;
+
+	(void)n;
+	po->found = true;
+	rt_strlcpy(po->out, rt_col_text(&c[0]), po->size);
+	return 0;
+}
+
+int rt_store_user_phone(struct rt_store_tx *tx, int64_t user_id, char *out,
+			size_t size)
+{
+	struct rt_val args[] = {RT_VINT(user_id)};
+	struct phone_out po = {out, size, false};
+	int err;
+
+	out[0] = '\0';
+	err = rt_store_query(tx,
+			     "SELECT phone FROM users WHERE id = ?1 AND "
+			     "status = 'active'",
+			     args, 1, phone_row, &po, NULL);
+	return !err && !po.found ? ENOENT : err;
 }
 
 /* ---- memberships ------------------------------------------------------ */

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store/store_int.h" /* rt_store_migrate_to */
 
 #define PW_MAX 128 /* a password hash buffer, as store.h asks */
 
@@ -373,6 +374,175 @@ static void test_write_lock_times_out_with_ebusy(void **state)
 	rt_store_rollback(w2);
 	rt_store_close(s);
 	rm_tmpdir(dir);
+}
+
+/* A call of account a, as the call service writes it at the INVITE. */
+static void put_call(struct rt_store_tx *tx, int64_t id, int64_t a)
+{
+	struct rt_call *c = calloc(1, sizeof(*c));
+
+	assert_non_null(c);
+	c->id = id;
+	c->account_id = a;
+	rt_strlcpy(c->tracking_number, "+13125550100",
+		   sizeof(c->tracking_number));
+	rt_strlcpy(c->caller_number, "+14155550123", sizeof(c->caller_number));
+	c->started_at = 1000 * id;
+	assert_int_equal(rt_store_call_insert(tx, c), 0);
+	assert_int_equal(rt_store_call_event_add(tx, id, a, c->started_at,
+						 "invite", "{\"n\":1}"),
+			 0);
+	free(c);
+}
+
+/* Ends call id with disposition d: the update's error. */
+static int end_call(struct rt_store_tx *tx, int64_t scope, int64_t id,
+		    const char *d)
+{
+	struct rt_call *c = calloc(1, sizeof(*c));
+	int err;
+
+	assert_non_null(c);
+	assert_int_equal(rt_store_call_get(tx, scope, id, c), 0);
+	rt_strlcpy(c->disposition, d, sizeof(c->disposition));
+	c->ended_at = c->started_at + 5000;
+	c->total_ms = 5000;
+	c->updated_at = c->ended_at;
+	err = rt_store_call_update(tx, c);
+	free(c);
+	return err;
+}
+
+static const char *disposition_of(struct rt_store_tx *tx, int64_t scope,
+				  int64_t id)
+{
+	static char d[16];
+	struct rt_call *c = calloc(1, sizeof(*c));
+
+	assert_non_null(c);
+	assert_int_equal(rt_store_call_get(tx, scope, id, c), 0);
+	rt_strlcpy(d, c->disposition, sizeof(d));
+	free(c);
+	return d;
+}
+
+static int count_event_h(const struct rt_call_event *e, void *arg)
+{
+	assert_string_equal(e->kind, "invite");
+	++*(int *)arg;
+	return 0;
+}
+
+/*
+ * Migration 11 on a database at version 10 with calls in it: the calls and
+ * their events stay; a call may then end 'voicemail', on either
+ * connection of the pool and after the database is opened again; 'bogus'
+ * is still refused.
+ */
+static void test_migration_11_voicemail(void **state)
+{
+	char *dir = mk_tmpdir(), path[256];
+	struct rt_store *s;
+	struct rt_store_tx *tx, *other;
+	unsigned applied = 0, cur = 0, latest = 0;
+	int64_t a;
+	int events = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/rt.db", dir);
+	assert_int_equal(rt_store_open(&s, path, &opts), 0);
+	assert_int_equal(rt_store_migrate_to(s, 10, &applied), 0);
+	assert_int_equal(applied, 10);
+	assert_int_equal(rt_store_schema_version(s, &cur, &latest), 0);
+	assert_int_equal(cur, 10);
+	assert_true(latest >= 11);
+	assert_int_equal(rt_store_begin(s, true, &tx), 0);
+	mk_account(tx, 0, 0, "A", "agency", &a);
+	for (int64_t id = 1; id <= 3; id++)
+		put_call(tx, id, a);
+	assert_int_equal(end_call(tx, a, 1, "answered"), 0);
+	assert_int_equal(rt_store_commit(tx), 0);
+	/* Before: not a disposition. */
+	assert_int_equal(rt_store_begin(s, true, &tx), 0);
+	assert_int_equal(end_call(tx, a, 2, "voicemail"), EINVAL);
+	rt_store_rollback(tx);
+
+	assert_int_equal(rt_store_migrate(s, &applied), 0);
+	assert_int_equal(applied, latest - 10);
+	assert_int_equal(rt_store_begin(s, true, &tx), 0);
+	assert_string_equal(disposition_of(tx, a, 1), "answered");
+	assert_string_equal(disposition_of(tx, a, 3), "in_progress");
+	assert_int_equal(rt_store_call_events_list(tx, a, 1, 10, count_event_h,
+						   &events),
+			 0);
+	assert_int_equal(events, 1);
+	/* Each connection of the pool writes under the new definition: a
+	 * reader holds one while the other writes, then the other way. */
+	assert_int_equal(rt_store_begin(s, false, &other), 0);
+	rt_store_rollback(tx);
+	assert_int_equal(rt_store_begin(s, true, &tx), 0);
+	assert_int_equal(end_call(tx, a, 2, "voicemail"), 0);
+	assert_int_equal(end_call(tx, a, 3, "bogus"), EINVAL);
+	assert_int_equal(rt_store_commit(tx), 0);
+	assert_string_equal(disposition_of(other, a, 1), "answered");
+	rt_store_rollback(other);
+	assert_int_equal(rt_store_begin(s, true, &tx), 0);
+	assert_int_equal(rt_store_begin(s, false, &other), 0);
+	assert_int_equal(end_call(tx, a, 3, "voicemail"), 0);
+	assert_int_equal(end_call(tx, a, 1, "bogus"), EINVAL);
+	rt_store_rollback(other);
+	rt_store_rollback(tx);
+	rt_store_close(s);
+
+	/* Opened again: the new definition is the stored one. */
+	assert_int_equal(rt_store_open(&s, path, &opts), 0);
+	assert_int_equal(rt_store_migrate(s, &applied), 0);
+	assert_int_equal(applied, 0);
+	assert_int_equal(rt_store_begin(s, true, &tx), 0);
+	assert_string_equal(disposition_of(tx, a, 2), "voicemail");
+	assert_int_equal(end_call(tx, a, 3, "voicemail"), 0);
+	assert_int_equal(end_call(tx, a, 3, "bogus"), EINVAL);
+	assert_int_equal(rt_store_query(tx, "PRAGMA integrity_check", NULL, 0,
+					NULL, NULL, NULL),
+			 0);
+	assert_int_equal(rt_store_commit(tx), 0);
+	rt_store_close(s);
+	rm_tmpdir(dir);
+}
+
+/* The step that loosens a CHECK fails whole when the text it replaces is
+ * not there exactly once, and leaves the table as it was. */
+static void test_table_sql_replace_refuses_surprises(void **state)
+{
+	struct rt_store *s;
+	struct rt_store_tx *tx;
+
+	(void)state;
+	assert_int_equal(rt_store_open(&s, ":memory:", &opts), 0);
+	assert_int_equal(rt_store_migrate(s, NULL), 0);
+	assert_int_equal(rt_store_begin(s, true, &tx), 0);
+	assert_int_equal(rt_store_tx_table_sql_replace(tx, "calls",
+						       "'no such text'", "x"),
+			 EPROTO);
+	/* twice in the text */
+	assert_int_equal(rt_store_tx_table_sql_replace(tx, "calls", "BIGINT",
+						       "INTEGER"),
+			 EPROTO);
+	assert_int_equal(rt_store_tx_table_sql_replace(tx, "no_table", "a",
+						       "b"),
+			 EPROTO);
+	/* Text that does not parse is caught before the commit. */
+	assert_int_equal(rt_store_tx_table_sql_replace(tx, "calls",
+						       "'abandoned', ",
+						       "'abandoned' ("),
+			 EIO);
+	rt_store_rollback(tx);
+	assert_int_equal(rt_store_begin(s, true, &tx), 0);
+	assert_int_equal(rt_store_query(tx, "SELECT COUNT(*) FROM calls", NULL,
+					0, NULL, NULL, NULL),
+			 0);
+	rt_store_rollback(tx);
+	rt_store_close(s);
 }
 
 static void test_metrics_count_operations(void **state)
@@ -788,6 +958,76 @@ static void test_user_update_refused_outside_scope(void **state)
 	/* A user not in scope at all is ENOENT, not EPERM. */
 	u.id = f->ub;
 	assert_int_equal(rt_store_user_update(f->tx, f->a, &u, NULL), ENOENT);
+}
+
+/* A user's phone: written and read with the user, cleared with "", and
+ * the call router's unscoped read of it (ENOENT for unknown or disabled
+ * users). */
+static void test_user_phone(void **state)
+{
+	struct fx *f = *state;
+	struct rt_user u, got;
+	char phone[256];
+
+	assert_int_equal(rt_store_user_get(f->tx, f->a, f->ua1, &u), 0);
+	assert_string_equal(u.phone, "");
+	assert_int_equal(rt_store_user_phone(f->tx, f->ua1, phone,
+					     sizeof(phone)),
+			 0);
+	assert_string_equal(phone, "");
+	rt_strlcpy(u.phone, "sip:dana@pbx.example.com", sizeof(u.phone));
+	assert_int_equal(rt_store_user_update(f->tx, f->a, &u, NULL), 0);
+	assert_int_equal(rt_store_user_get(f->tx, f->a1, f->ua1, &got), 0);
+	assert_string_equal(got.phone, "sip:dana@pbx.example.com");
+	assert_int_equal(rt_store_user_phone(f->tx, f->ua1, phone,
+					     sizeof(phone)),
+			 0);
+	assert_string_equal(phone, "sip:dana@pbx.example.com");
+	/* Cut to the caller's buffer, never past it. */
+	assert_int_equal(rt_store_user_phone(f->tx, f->ua1, phone, 5), 0);
+	assert_string_equal(phone, "sip:");
+
+	/* Made with one. */
+	{
+		struct rt_user n = {0};
+
+		rt_strlcpy(n.email, "phone@example.com", sizeof(n.email));
+		rt_strlcpy(n.name, "Phone", sizeof(n.name));
+		rt_strlcpy(n.phone, "+14155550100", sizeof(n.phone));
+		assert_int_equal(rt_store_user_create(f->tx, f->a, &n,
+						      "$argon2id$fake", f->a1,
+						      "agent"),
+				 0);
+		assert_string_equal(n.phone, "+14155550100");
+		assert_int_equal(rt_store_user_by_id(f->tx, n.id, &got), 0);
+		assert_string_equal(got.phone, "+14155550100");
+	}
+
+	/* Cleared; then disabled, and unknown. */
+	u.phone[0] = '\0';
+	assert_int_equal(rt_store_user_update(f->tx, f->a, &u, NULL), 0);
+	assert_int_equal(rt_store_user_by_id(f->tx, f->ua1, &got), 0);
+	assert_string_equal(got.phone, "");
+	rt_strlcpy(u.phone, "+14155550101", sizeof(u.phone));
+	rt_strlcpy(u.status, "disabled", sizeof(u.status));
+	assert_int_equal(rt_store_user_update(f->tx, f->a, &u, NULL), 0);
+	assert_int_equal(rt_store_user_phone(f->tx, f->ua1, phone,
+					     sizeof(phone)),
+			 ENOENT);
+	assert_int_equal(rt_store_user_phone(f->tx, 999999, phone,
+					     sizeof(phone)),
+			 ENOENT);
+	/* The login still reads its hash after the new column. */
+	{
+		char pw[PW_MAX];
+
+		assert_int_equal(rt_store_user_by_email(f->tx,
+							"ua1@example.com", &got,
+							pw, sizeof(pw)),
+				 0);
+		assert_string_equal(pw, "$argon2id$fake");
+		assert_string_equal(got.phone, "+14155550101");
+	}
 }
 
 static void test_memberships(void **state)
@@ -1364,6 +1604,8 @@ int main(void)
 		cmocka_unit_test(test_open_errors),
 		FX(test_query_values_and_errors),
 		cmocka_unit_test(test_write_lock_times_out_with_ebusy),
+		cmocka_unit_test(test_migration_11_voicemail),
+		cmocka_unit_test(test_table_sql_replace_refuses_surprises),
 		FX(test_metrics_count_operations),
 		FX(test_account_tree_scope),
 		FX(test_flows),
@@ -1374,6 +1616,7 @@ int main(void)
 		FX(test_user_visibility),
 		FX(test_user_create_rules),
 		FX(test_user_update_refused_outside_scope),
+		FX(test_user_phone),
 		FX(test_memberships),
 		FX(test_membership_for_login_prefers_top),
 		FX(test_apikeys),
