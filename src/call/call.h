@@ -19,10 +19,13 @@
 
 struct rt_call_router;
 
-/* Reads every account's active numbers once, then starts the thread that
- * reads them again every RT_CALL_RELOAD_MS or when told they changed.  0,
- * or the store's errno value. */
-int rt_call_router_start(struct rt_call_router **rp, struct rt_store *store);
+/* Reads every account's active numbers (and the flows they run) once, then
+ * starts the thread that reads them again every RT_CALL_RELOAD_MS or when
+ * told they changed.  prompts (borrowed, may be NULL) gets the flows'
+ * prompts to render ahead of calls.  0, or the store's errno value. */
+struct rt_prompts;
+int rt_call_router_start(struct rt_call_router **rp, struct rt_store *store,
+			 struct rt_prompts *prompts);
 /* NULL is fine. */
 void rt_call_router_stop(struct rt_call_router *r);
 /* Numbers or accounts changed: the snapshot is read again soon.  Cheap,
@@ -30,6 +33,11 @@ void rt_call_router_stop(struct rt_call_router *r);
 void rt_call_router_changed(struct rt_call_router *r);
 /* Numbers in the snapshot now. */
 size_t rt_call_router_size(struct rt_call_router *r);
+/* Round robin: where a call to the dial step `step` of flow flow_id starts
+ * among n targets (its counter modulo n), counting on; *nextp is the
+ * counter's new value, for the store.  Any thread. */
+unsigned rt_call_router_rr(struct rt_call_router *r, int64_t flow_id,
+			   const char *step, size_t n, uint64_t *nextp);
 
 /* The number a routed call is for. */
 struct rt_call_target {
@@ -38,8 +46,10 @@ struct rt_call_target {
 	bool record;   /* the number's calls are recorded */
 };
 /* Where a call to in->dialled goes, from memory: true with out's
- * destination and display and *t filled; false with out's status and
- * reason (404 not in service, 480 suspended or no destination). */
+ * destination and display and *t filled, and for a number with a flow,
+ * out's flow (a reference), time zone, disclosure switch and the facts
+ * the number and the caller give; false with out's status and reason
+ * (404 not in service, 480 suspended or no destination). */
 bool rt_call_router_find(struct rt_call_router *r,
 			 const struct rt_sip_invite *in,
 			 struct rt_sip_route *out, struct rt_call_target *t);
@@ -96,6 +106,8 @@ int rt_calls_flush(struct rt_calls *c, uint64_t timeout_ms);
 void rt_calls_route_h(const struct rt_sip_invite *in, struct rt_sip_route *out,
 		      void *arg);
 void rt_calls_event_h(const struct rt_sip_event *ev, void *arg);
+/* The round robin of flows' dial steps (rt_sip_hooks.rr). */
+unsigned rt_calls_rr_h(const struct rt_flow *f, int step, size_t n, void *arg);
 
 /* Pages of the visit copied onto a call, at most. */
 #define RT_CALL_PAGES_MAX 200

@@ -5,6 +5,13 @@
  * and the search.  The SIP thread never reads the store.
  *
  * The call service (service.c) asks it where each call goes.
+ *
+ * Call flows: the snapshot also holds the flow of each number (its own,
+ * else its pool's), compiled once per version and shared by reference with
+ * the calls that run it; a user target's phone is looked up at load; the
+ * flow's prompts are queued for rendering at load, so that a call rarely
+ * waits for one.  The round robin's counters live here, in memory, loaded
+ * from the store and written back by the call service's writer.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,7 +20,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "call/call.h"
+#include "media/prompt.h"
+#include "util/phone.h"
 
 #define RT_LOG_MODULE "call"
 
@@ -27,25 +38,59 @@ struct entry {
 	char destination[256];
 	bool usable; /* the account and those above it are active */
 	bool record;
+	int64_t flow_id, pool_id, root; /* root: the scope it was read in */
+	size_t acct;			/* index in snap->accts */
+	/* A source number's source and medium; an offline one's campaign. */
+	char source[64], medium[64], campaign[64];
+};
+
+struct acct {
+	int64_t id;
+	char tz[64];
+	bool disclosure;
+};
+
+struct sflow {
+	int64_t id;
+	struct rt_flow *f; /* a reference */
 };
 
 struct snap {
 	struct entry *e;
 	size_t n, cap;
+	struct acct *accts; /* by id */
+	size_t naccts, accts_cap;
+	struct sflow *flows; /* by id */
+	size_t nflows;
+};
+
+/* A round robin's place: flow, dial step, next. */
+struct rr {
+	int64_t flow_id;
+	char step[RT_FLOW_ID_MAX];
+	uint64_t next;
 };
 
 struct rt_call_router {
 	struct rt_store *store;
+	struct rt_prompts *prompts;
 	pthread_mutex_t lock; /* guards snap, changed, stop */
 	pthread_cond_t wake;
 	struct snap *snap;
 	bool changed, stop;
 	pthread_t thread;
+	pthread_mutex_t rr_lock; /* guards rr */
+	struct rr *rr;
+	size_t nrr, rr_cap;
 };
 
 static void snap_free(struct snap *s)
 {
 	if (s) {
+		for (size_t i = 0; i < s->nflows; i++)
+			rt_flow_unref(s->flows[i].f);
+		free(s->flows);
+		free(s->accts);
 		free(s->e);
 		free(s);
 	}
@@ -54,20 +99,40 @@ static void snap_free(struct snap *s)
 /* ---- loading ----------------------------------------------------------- */
 
 struct load {
+	struct rt_call_router *r;
+	const struct snap *prev; /* its compiled flows are reused */
 	struct rt_store_tx *tx;
 	struct snap *s;
 	int64_t *roots;
 	size_t nroots, roots_cap;
+	int64_t root; /* whose numbers are read */
 	int64_t last;
 	unsigned rows;
+	/* pools' flows: pool id, flow id */
+	int64_t (*pools)[2];
+	size_t npools, pools_cap;
 };
 
 static int account_row(const struct rt_account *a, void *arg)
 {
 	struct load *l = arg;
+	struct acct *x;
 
 	l->last = a->id;
 	l->rows++;
+	if (l->s->naccts == l->s->accts_cap) {
+		size_t cap = l->s->accts_cap ? l->s->accts_cap * 2 : 16;
+
+		x = realloc(l->s->accts, cap * sizeof(*x));
+		if (!x)
+			return ENOMEM;
+		l->s->accts = x;
+		l->s->accts_cap = cap;
+	}
+	x = &l->s->accts[l->s->naccts++];
+	x->id = a->id;
+	rt_strlcpy(x->tz, a->time_zone, sizeof(x->tz));
+	x->disclosure = a->recording_disclosure;
 	if (a->parent_id)
 		return 0;
 	if (l->nroots == l->roots_cap) {
@@ -110,9 +175,254 @@ static int number_row(const struct rt_number *n, void *arg)
 	rt_strlcpy(e->label, n->label, sizeof(e->label));
 	rt_strlcpy(e->destination, n->destination, sizeof(e->destination));
 	e->record = !n->record_off;
+	e->flow_id = n->flow_id;
+	e->pool_id = n->pool_id;
+	e->root = l->root;
+	if (strcmp(n->kind, "source") == 0) {
+		rt_strlcpy(e->source, n->source, sizeof(e->source));
+		rt_strlcpy(e->medium, n->medium, sizeof(e->medium));
+	} else if (strcmp(n->kind, "offline") == 0) {
+		rt_strlcpy(e->campaign, n->campaign, sizeof(e->campaign));
+	}
 	/* Filled in below, once per account. */
 	e->usable = true;
 	return 0;
+}
+
+static int pool_row(const struct rt_pool *p, void *arg)
+{
+	struct load *l = arg;
+
+	l->last = p->id;
+	l->rows++;
+	if (!p->flow_id)
+		return 0;
+	if (l->npools == l->pools_cap) {
+		size_t cap = l->pools_cap ? l->pools_cap * 2 : 16;
+		int64_t(*x)[2] = realloc(l->pools, cap * sizeof(*x));
+
+		if (!x)
+			return ENOMEM;
+		l->pools = x;
+		l->pools_cap = cap;
+	}
+	l->pools[l->npools][0] = p->id;
+	l->pools[l->npools][1] = p->flow_id;
+	l->npools++;
+	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Counters of the round robin read from the store: kept unless memory
+ * is ahead (calls counted since, not yet written). */
+static int counter_row(const char *step, int64_t next, void *arg)
+{
+	struct load *l = arg;
+	struct rt_call_router *r = l->r;
+	int64_t flow_id = l->last;
+	int err = 0;
+	size_t i;
+
+	pthread_mutex_lock(&r->rr_lock);
+	for (i = 0; i < r->nrr; i++) {
+		if (r->rr[i].flow_id == flow_id &&
+		    strcmp(r->rr[i].step, step) == 0)
+			break;
+	}
+	if (i == r->nrr && r->nrr == r->rr_cap) {
+		size_t cap = r->rr_cap ? r->rr_cap * 2 : 16;
+		struct rr *x = realloc(r->rr, cap * sizeof(*x));
+
+		if (x) {
+			r->rr = x;
+			r->rr_cap = cap;
+		} else {
+			err = ENOMEM;
+		}
+	}
+	if (!err && i == r->nrr) {
+		r->rr[i].flow_id = flow_id;
+		rt_strlcpy(r->rr[i].step, step, sizeof(r->rr[i].step));
+		r->rr[i].next = 0;
+		r->nrr++;
+	}
+	if (!err && (uint64_t)next > r->rr[i].next)
+		r->rr[i].next = (uint64_t)next;
+	pthread_mutex_unlock(&r->rr_lock);
+	return err;
+}
+
+/* Queues a flow's prompts for rendering (they stay cached). */
+static void prerender(struct rt_prompts *p, const struct rt_flow *f)
+{
+	for (size_t i = 0; p && i < f->n; i++) {
+		const struct rt_flow_step *st = &f->steps[i];
+		const struct rt_flow_prompt *pr[2] = {NULL, NULL};
+
+		switch (st->type) {
+		case RT_FLOW_PLAY:
+			pr[0] = &st->u.play.prompt;
+			break;
+		case RT_FLOW_DISCLOSURE:
+			pr[0] = &st->u.disclosure.prompt;
+			break;
+		case RT_FLOW_MENU:
+			pr[0] = &st->u.menu.prompt;
+			pr[1] = &st->u.menu.invalid;
+			break;
+		case RT_FLOW_VOICEMAIL:
+			pr[0] = &st->u.voicemail.greeting;
+			break;
+		default:
+			break;
+		}
+		for (int k = 0; k < 2; k++) {
+			const struct rt_prompt *out;
+
+			if (pr[k] && pr[k]->text &&
+			    rt_prompts_get(p, pr[k]->text, &out) == 0)
+				rt_prompts_release(p, out);
+		}
+	}
+}
+
+/* A flow's latest version, compiled (or the previous snapshot's when its
+ * version has not changed).  A flow that no longer compiles (it always
+ * did when saved) is left out: its numbers forward as without a flow. */
+static int flow_load(struct load *l, int64_t root, int64_t id,
+		     struct rt_flow **fp)
+{
+	struct rt_flow_row row;
+	struct rt_flow_problems *pr = NULL;
+	struct rt_flow *f = NULL;
+	json_t *doc = NULL;
+	char *text = NULL;
+	int err;
+
+	*fp = NULL;
+	err = rt_store_flow_get(l->tx, root, id, &row);
+	if (err)
+		return err == ENOENT ? 0 : err;
+	for (size_t i = 0; l->prev && i < l->prev->nflows; i++) {
+		if (l->prev->flows[i].id == id &&
+		    l->prev->flows[i].f->version == row.version) {
+			*fp = rt_flow_ref(l->prev->flows[i].f);
+			goto counters;
+		}
+	}
+	err = rt_store_flow_doc(l->tx, root, id, row.version, &text);
+	if (err)
+		goto out;
+	doc = json_loads(text, 0, NULL);
+	pr = malloc(sizeof(*pr));
+	err = pr ? 0 : ENOMEM;
+	if (!err && doc)
+		err = rt_flow_compile(doc, &f, pr);
+	if (!doc || err == EINVAL) {
+		rt_warn("flow does not compile: its numbers forward",
+			"flow=%lld version=%lld", (long long)id,
+			(long long)row.version);
+		err = 0;
+		goto out;
+	}
+	if (err)
+		goto out;
+	f->id = id;
+	f->version = row.version;
+	/* Users are called at their phones, looked up now. */
+	for (size_t i = 0; i < f->n; i++) {
+		struct rt_flow_step *st = &f->steps[i];
+
+		for (size_t k = 0; st->type == RT_FLOW_DIAL && k < st->u.dial.n;
+		     k++) {
+			struct rt_flow_target *t = &st->u.dial.targets[k];
+			char phone[256];
+
+			if (t->kind != RT_TARGET_USER || t->value)
+				continue;
+			if (rt_store_user_phone(l->tx, t->user_id, phone,
+						sizeof(phone)) == 0 &&
+			    phone[0])
+				t->value = strdup(phone);
+		}
+	}
+	prerender(l->r->prompts, f);
+	*fp = f;
+	f = NULL;
+counters:
+	l->last = id;
+	err = rt_store_flow_counters(l->tx, id, counter_row, l);
+out:
+	rt_flow_unref(f);
+	if (err) {
+		rt_flow_unref(*fp);
+		*fp = NULL;
+	}
+	json_decref(doc);
+	free(text);
+	free(pr);
+	return err;
+}
+
+static int flows_load(struct load *l)
+{
+	int64_t(*want)[2] = NULL; /* flow id, root */
+	size_t n = 0;
+	int err = 0;
+
+	if (l->npools)
+		qsort(l->pools, l->npools, sizeof(*l->pools), by_id);
+	want = l->s->n ? malloc(l->s->n * sizeof(*want)) : NULL;
+	if (l->s->n && !want)
+		return ENOMEM;
+	for (size_t i = 0; i < l->s->n; i++) {
+		struct entry *e = &l->s->e[i];
+		struct acct key = {.id = e->account_id}, *a;
+
+		a = l->s->naccts ? bsearch(&key, l->s->accts, l->s->naccts,
+					   sizeof(*l->s->accts), by_id)
+				 : NULL;
+		e->acct = a ? (size_t)(a - l->s->accts) : SIZE_MAX;
+		if (!e->flow_id && e->pool_id) {
+			int64_t(*p)[2] =
+				!l->npools ? NULL
+					   : bsearch(&e->pool_id, l->pools,
+						     l->npools,
+						     sizeof(*l->pools), by_id);
+
+			if (p)
+				e->flow_id = (*p)[1];
+		}
+		if (e->flow_id) {
+			want[n][0] = e->flow_id;
+			want[n][1] = e->root;
+			n++;
+		}
+	}
+	if (n)
+		qsort(want, n, sizeof(*want), by_id);
+	l->s->flows = n ? calloc(n, sizeof(*l->s->flows)) : NULL;
+	if (n && !l->s->flows)
+		err = ENOMEM;
+	for (size_t i = 0; i < n && !err; i++) {
+		struct sflow *sf = &l->s->flows[l->s->nflows];
+
+		if (i && want[i][0] == want[i - 1][0])
+			continue;
+		err = flow_load(l, want[i][1], want[i][0], &sf->f);
+		if (!err && sf->f) {
+			sf->id = want[i][0];
+			l->s->nflows++;
+		}
+	}
+	free(want);
+	return err;
 }
 
 static int by_e164(const void *a, const void *b)
@@ -131,9 +441,10 @@ static int by_account(const void *a, const void *b)
 
 /* Every live number, through the root accounts (a root's scope is its
  * whole tree). */
-static int load(struct rt_store *store, struct snap **out)
+static int load(struct rt_call_router *r, struct snap **out)
 {
-	struct load l = {0};
+	struct rt_store *store = r->store;
+	struct load l = {.r = r, .prev = r->snap};
 	struct rt_page pg;
 	int err;
 
@@ -150,6 +461,7 @@ static int load(struct rt_store *store, struct snap **out)
 			break;
 	}
 	for (size_t i = 0; !err && i < l.nroots; i++) {
+		l.root = l.roots[i];
 		for (pg.after = 0, pg.limit = 200; !err; pg.after = l.last) {
 			l.rows = 0;
 			err = rt_store_number_list(l.tx, l.roots[i], 0, false,
@@ -157,7 +469,18 @@ static int load(struct rt_store *store, struct snap **out)
 			if (l.rows < pg.limit)
 				break;
 		}
+		for (pg.after = 0, pg.limit = 200; !err; pg.after = l.last) {
+			l.rows = 0;
+			err = rt_store_pool_list(l.tx, l.roots[i], 0, &pg,
+						 pool_row, &l);
+			if (l.rows < pg.limit)
+				break;
+		}
 	}
+	if (!err && l.s->naccts)
+		qsort(l.s->accts, l.s->naccts, sizeof(*l.s->accts), by_id);
+	if (!err)
+		err = flows_load(&l);
 	/* Suspension is per account and inherited: asked once each. */
 	if (!err && l.s->n) {
 		qsort(l.s->e, l.s->n, sizeof(*l.s->e), by_account);
@@ -174,6 +497,7 @@ static int load(struct rt_store *store, struct snap **out)
 	}
 	rt_store_rollback(l.tx);
 out:
+	free(l.pools);
 	free(l.roots);
 	if (err) {
 		snap_free(l.s);
@@ -202,7 +526,7 @@ static void *loader(void *arg)
 			break;
 		r->changed = false;
 		pthread_mutex_unlock(&r->lock);
-		err = load(r->store, &s);
+		err = load(r, &s);
 		if (err)
 			rt_warn("cannot read the numbers: routing goes on with "
 				"the last snapshot",
@@ -222,22 +546,28 @@ static void *loader(void *arg)
 	return NULL;
 }
 
-int rt_call_router_start(struct rt_call_router **rp, struct rt_store *store)
+int rt_call_router_start(struct rt_call_router **rp, struct rt_store *store,
+			 struct rt_prompts *prompts)
 {
 	struct rt_call_router *r = calloc(1, sizeof(*r));
+	struct snap *s = NULL;
 	int err;
 
 	if (!r)
 		return ENOMEM;
 	r->store = store;
+	r->prompts = prompts;
 	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_init(&r->rr_lock, NULL);
 	pthread_cond_init(&r->wake, NULL);
-	err = load(store, &r->snap);
+	err = load(r, &s);
+	r->snap = s;
 	if (!err)
 		err = pthread_create(&r->thread, NULL, loader, r);
 	if (err) {
 		snap_free(r->snap);
 		pthread_cond_destroy(&r->wake);
+		pthread_mutex_destroy(&r->rr_lock);
 		pthread_mutex_destroy(&r->lock);
 		free(r);
 		return err;
@@ -258,7 +588,9 @@ void rt_call_router_stop(struct rt_call_router *r)
 	pthread_join(r->thread, NULL);
 	snap_free(r->snap);
 	pthread_cond_destroy(&r->wake);
+	pthread_mutex_destroy(&r->rr_lock);
 	pthread_mutex_destroy(&r->lock);
+	free(r->rr);
 	free(r);
 }
 
@@ -284,6 +616,71 @@ size_t rt_call_router_size(struct rt_call_router *r)
 
 /* ---- the hooks (SIP thread) ------------------------------------------- */
 
+/* What a flow branches on that the number and the caller tell. */
+static void facts_fill(const struct rt_sip_invite *in, const struct entry *e,
+		       const struct acct *a, struct rt_sip_route *out)
+{
+	char(*v)[128] = out->facts;
+	struct rt_phone ph;
+
+	rt_strlcpy(out->tz, a->tz, sizeof(out->tz));
+	out->disclosure_on = a->disclosure;
+	rt_strlcpy(v[RT_FACT_TRACKING_NUMBER], in->dialled, sizeof(v[0]));
+	rt_strlcpy(v[RT_FACT_NUMBER_NAME], e->label, sizeof(v[0]));
+	if (in->caller[0] && rt_phone_parse(in->caller, NULL, &ph) == 0) {
+		rt_strlcpy(v[RT_FACT_CALLER], ph.e164, sizeof(v[0]));
+		rt_strlcpy(v[RT_FACT_COUNTRY], ph.region, sizeof(v[0]));
+		rt_phone_area(ph.e164, v[RT_FACT_AREA_CODE], sizeof(v[0]),
+			      v[RT_FACT_REGION], sizeof(v[0]));
+		rt_phone_region_name(ph.e164, v[RT_FACT_CALLER_LOCATION],
+				     sizeof(v[0]));
+	}
+	if (strcmp(e->kind, "source") == 0) {
+		rt_strlcpy(v[RT_FACT_SOURCE], e->source, sizeof(v[0]));
+		rt_strlcpy(v[RT_FACT_MEDIUM], e->medium, sizeof(v[0]));
+		rt_strlcpy(v[RT_FACT_CONFIDENCE], "fixed", sizeof(v[0]));
+	} else if (strcmp(e->kind, "offline") == 0) {
+		rt_strlcpy(v[RT_FACT_SOURCE], "offline", sizeof(v[0]));
+		rt_strlcpy(v[RT_FACT_MEDIUM], "offline", sizeof(v[0]));
+		rt_strlcpy(v[RT_FACT_CAMPAIGN], e->campaign, sizeof(v[0]));
+		rt_strlcpy(v[RT_FACT_CONFIDENCE], "fixed", sizeof(v[0]));
+	}
+}
+
+unsigned rt_call_router_rr(struct rt_call_router *r, int64_t flow_id,
+			   const char *step, size_t n, uint64_t *nextp)
+{
+	uint64_t at = 0;
+	size_t i;
+
+	pthread_mutex_lock(&r->rr_lock);
+	for (i = 0; i < r->nrr; i++) {
+		if (r->rr[i].flow_id == flow_id &&
+		    strcmp(r->rr[i].step, step) == 0)
+			break;
+	}
+	if (i == r->nrr && r->nrr == r->rr_cap) {
+		size_t cap = r->rr_cap ? r->rr_cap * 2 : 16;
+		struct rr *x = realloc(r->rr, cap * sizeof(*x));
+
+		if (x) {
+			r->rr = x;
+			r->rr_cap = cap;
+		}
+	}
+	if (i == r->nrr && r->nrr < r->rr_cap) {
+		r->rr[i].flow_id = flow_id;
+		rt_strlcpy(r->rr[i].step, step, sizeof(r->rr[i].step));
+		r->rr[i].next = 0;
+		r->nrr++;
+	}
+	if (i < r->nrr)
+		at = r->rr[i].next++;
+	*nextp = at + 1;
+	pthread_mutex_unlock(&r->rr_lock);
+	return n ? (unsigned)(at % n) : 0;
+}
+
 static void refuse(struct rt_sip_route *out, uint16_t status,
 		   const char *reason)
 {
@@ -296,6 +693,8 @@ bool rt_call_router_find(struct rt_call_router *r,
 			 struct rt_sip_route *out, struct rt_call_target *t)
 {
 	struct entry key, *e, found;
+	struct acct acct = {0};
+	struct rt_flow *flow = NULL;
 	bool hit = false;
 
 	if (!in->dialled[0]) {
@@ -310,6 +709,14 @@ bool rt_call_router_find(struct rt_call_router *r,
 	if (e) {
 		found = *e;
 		hit = true;
+		if (e->acct != SIZE_MAX)
+			acct = r->snap->accts[e->acct];
+		for (size_t i = 0; e->flow_id && i < r->snap->nflows; i++) {
+			if (r->snap->flows[i].id == e->flow_id) {
+				flow = rt_flow_ref(r->snap->flows[i].f);
+				break;
+			}
+		}
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (!hit) {
@@ -317,10 +724,14 @@ bool rt_call_router_find(struct rt_call_router *r,
 		return false;
 	}
 	if (!found.usable) {
+		rt_flow_unref(flow);
 		refuse(out, 480, "account suspended");
 		return false;
 	}
-	if (!found.destination[0]) {
+	if (flow) {
+		out->flow = flow;
+		facts_fill(in, &found, &acct, out);
+	} else if (!found.destination[0]) {
 		refuse(out, 480, "number has no destination");
 		return false;
 	}

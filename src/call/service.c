@@ -27,7 +27,7 @@
  * progress are always queued. */
 #define QUEUE_MAX 50000u
 
-enum op_kind { OP_BEGIN, OP_EVENT, OP_RECORDING };
+enum op_kind { OP_BEGIN, OP_EVENT, OP_RECORDING, OP_COUNTER };
 
 struct op {
 	struct op *next;
@@ -41,9 +41,23 @@ struct op {
 	char trunk[64], source[64], transport[8];
 	char destination[256];
 	int64_t at;
+	/* OP_BEGIN: the flow it runs */
+	int64_t flow_id, flow_version;
 	/* OP_EVENT */
 	struct rt_sip_event ev;
 	bool stopping;
+	/* OP_EVENT ENDED of a flow: what the walk gathered (ev.flow is
+	 * NULL once queued) */
+	bool has_flow;
+	char *path;	 /* JSON array of hops, malloc'd */
+	char digits[33]; /* also OP_COUNTER's step */
+	int64_t ivr_ms;
+	char tags[1024], fields[2048];
+	bool has_value;
+	int64_t value_cents;
+	char lead[16];
+	/* OP_COUNTER: a round robin's counter (flow_id, digits: the step) */
+	int64_t counter;
 	/* OP_RECORDING: a file finished or compacted (the recorder's
 	 * result, its strings copied); a file to remove once the batch is
 	 * committed (the WAV a compaction replaced, or a file of a
@@ -84,6 +98,27 @@ static void enqueue(struct rt_calls *c, struct op *o)
 }
 
 /* ---- the hooks (SIP thread: memory only) --------------------------------- */
+
+/* A pool number's call: the facts of the session that held the number
+ * (the most recent one when it was shared), from the DNI's memory. */
+static void pool_facts(struct rt_calls *c, const struct rt_lease_who *w,
+		       struct rt_sip_route *out)
+{
+	char(*v)[128] = out->facts;
+	struct rt_dni_facts f;
+
+	rt_strlcpy(v[RT_FACT_CONFIDENCE],
+		   rt_lease_confidence_name(w->confidence), sizeof(v[0]));
+	if (!w->n || !c->dni ||
+	    rt_dni_session_facts(c->dni, w->sessions[0], &f) != 0)
+		return;
+	rt_strlcpy(v[RT_FACT_CHANNEL], f.channel, sizeof(v[0]));
+	rt_strlcpy(v[RT_FACT_SOURCE], f.source, sizeof(v[0]));
+	rt_strlcpy(v[RT_FACT_MEDIUM], f.medium, sizeof(v[0]));
+	rt_strlcpy(v[RT_FACT_CAMPAIGN], f.campaign, sizeof(v[0]));
+	rt_strlcpy(v[RT_FACT_KEYWORD], f.keyword, sizeof(v[0]));
+	rt_strlcpy(v[RT_FACT_LANDING_PAGE], f.landing_page, sizeof(v[0]));
+}
 
 void rt_calls_route_h(const struct rt_sip_invite *in, struct rt_sip_route *out,
 		      void *arg)
@@ -131,7 +166,15 @@ void rt_calls_route_h(const struct rt_sip_invite *in, struct rt_sip_route *out,
 	rt_strlcpy(o->transport, in->transport ? in->transport : "",
 		   sizeof(o->transport));
 	rt_strlcpy(o->destination, out->destination, sizeof(o->destination));
-	if (t.record && c->recorder)
+	if (out->flow) {
+		o->flow_id = out->flow->id;
+		o->flow_version = out->flow->version;
+		out->record_bridged = t.record;
+		if (strcmp(t.kind, "pool") == 0)
+			pool_facts(c, &o->who, out);
+	}
+	/* A flow's voicemail is recorded even where calls are not. */
+	if ((t.record || out->flow) && c->recorder)
 		rt_calls_recording_path(t.account_id, o->call_id, in->at,
 					out->record_path,
 					sizeof(out->record_path));
@@ -140,6 +183,53 @@ void rt_calls_route_h(const struct rt_sip_invite *in, struct rt_sip_route *out,
 		"call=%lld account=%lld number=%lld kind=%s dialled=%s",
 		(long long)o->call_id, (long long)t.account_id,
 		(long long)t.number_id, t.kind, in->dialled);
+}
+
+/* What a flow's run adds to the call, copied out of the SIP side's run. */
+static void flow_summary(struct op *o, const struct rt_flow_run *r)
+{
+	json_t *path = json_array(), *tags = json_array(),
+	       *fields = json_object();
+	char *t;
+
+	o->has_flow = true;
+	for (size_t i = 0; path && i < r->npath; i++) {
+		const struct rt_flow_hop *h = &r->path[i];
+		const struct rt_flow_step *st = &r->f->steps[h->step];
+
+		json_array_append_new(path,
+				      json_pack("{s:s,s:s,s:I,s:s,s:s}", "step",
+						st->id, "type",
+						rt_flow_type_name(st->type),
+						"at", (json_int_t)h->at_ms,
+						"exit", h->exit, "detail",
+						h->detail));
+	}
+	o->path = path ? json_dumps(path, JSON_COMPACT) : NULL;
+	rt_strlcpy(o->digits, r->digits, sizeof(o->digits));
+	o->ivr_ms = r->menu_ms;
+	for (size_t i = 0; tags && i < r->ntags; i++)
+		json_array_append_new(tags, json_string(r->tags[i]));
+	for (size_t i = 0; fields && i < r->nfields; i++)
+		json_object_set_new(fields, r->keys[i],
+				    json_string(r->vals[i]));
+	t = tags && r->ntags ? json_dumps(tags, JSON_COMPACT) : NULL;
+	if (t && strlen(t) < sizeof(o->tags))
+		rt_strlcpy(o->tags, t, sizeof(o->tags));
+	free(t);
+	t = fields && r->nfields ? json_dumps(fields, JSON_COMPACT) : NULL;
+	if (t && strlen(t) < sizeof(o->fields))
+		rt_strlcpy(o->fields, t, sizeof(o->fields));
+	free(t);
+	o->has_value = r->has_value;
+	o->value_cents =
+		(int64_t)(r->value * 100 + (r->value < 0 ? -0.5 : 0.5));
+	if (r->has_lead)
+		rt_strlcpy(o->lead, r->qualified ? "qualified" : "unqualified",
+			   sizeof(o->lead));
+	json_decref(path);
+	json_decref(tags);
+	json_decref(fields);
 }
 
 void rt_calls_event_h(const struct rt_sip_event *ev, void *arg)
@@ -163,8 +253,29 @@ void rt_calls_event_h(const struct rt_sip_event *ev, void *arg)
 	o->kind = OP_EVENT;
 	o->call_id = ev->call_id;
 	o->ev = *ev;
+	o->ev.flow = NULL;
 	o->stopping = atomic_load(&c->stopping);
+	if (ev->kind == RT_SIP_EV_ENDED && ev->flow)
+		flow_summary(o, ev->flow);
 	enqueue(c, o);
+}
+
+unsigned rt_calls_rr_h(const struct rt_flow *f, int step, size_t n, void *arg)
+{
+	struct rt_calls *c = arg;
+	const char *id = f->steps[step].id;
+	uint64_t next;
+	unsigned at = rt_call_router_rr(c->router, f->id, id, n, &next);
+	struct op *o = f->id ? calloc(1, sizeof(*o)) : NULL;
+
+	if (o) { /* lost on ENOMEM: memory goes on counting */
+		o->kind = OP_COUNTER;
+		o->flow_id = f->id;
+		rt_strlcpy(o->digits, id, sizeof(o->digits));
+		o->counter = (int64_t)next;
+		enqueue(c, o);
+	}
+	return at;
 }
 
 /* The recorder's hook (its threads): a file finished or compacted. */
@@ -264,6 +375,8 @@ static int apply_begin(struct rt_calls *c, struct rt_store_tx *tx,
 	rt_strlcpy(call->sip_call_id, o->sip_call_id,
 		   sizeof(call->sip_call_id));
 	call->started_at = call->created_at = call->updated_at = o->at;
+	call->flow_id = o->flow_id;
+	call->flow_version = o->flow_version;
 	rt_strlcpy(call->disposition, "in_progress", sizeof(call->disposition));
 	err = rt_store_call_caller_seen(tx, call->account_id,
 					call->caller_number, o->at, &seen);
@@ -390,6 +503,13 @@ static int apply_event(struct rt_store_tx *tx, const struct op *o,
 	case RT_SIP_EV_ANSWERED:
 		if (!call->answered_at)
 			call->answered_at = ev->at;
+		if (ev->agent[0]) {
+			rt_strlcpy(call->agent, ev->agent, sizeof(call->agent));
+			json_object_set_new(detail, "agent",
+					    json_string(ev->agent));
+		}
+		/* fall through */
+	case RT_SIP_EV_VOICEMAIL:
 		if (ev->recording) {
 			err = recording_begin(tx, call, ev->at);
 			if (err) {
@@ -407,11 +527,39 @@ static int apply_event(struct rt_store_tx *tx, const struct op *o,
 		json_object_set_new(detail, "side",
 				    json_string(side_name(ev->side)));
 		break;
+	case RT_SIP_EV_FLOW_STEP:
+		json_object_set_new(detail, "step", json_string(ev->step));
+		json_object_set_new(detail, "type", json_string(ev->step_type));
+		if (ev->exit[0])
+			json_object_set_new(detail, "exit",
+					    json_string(ev->exit));
+		if (ev->detail[0])
+			json_object_set_new(detail, "detail",
+					    json_string(ev->detail));
+		break;
 	case RT_SIP_EV_ENDED:
 		call->ended_at = ev->at;
 		rt_strlcpy(call->disposition,
-			   call->answered_at ? "answered" : unanswered(o),
+			   call->answered_at ? "answered"
+			   : ev->voicemail   ? "voicemail"
+					     : unanswered(o),
 			   sizeof(call->disposition));
+		if (o->has_flow) {
+			rt_strlcpy(call->ivr_digits, o->digits,
+				   sizeof(call->ivr_digits));
+			call->ivr_ms = o->ivr_ms;
+			rt_strlcpy(call->tags, o->tags, sizeof(call->tags));
+			rt_strlcpy(call->fields, o->fields,
+				   sizeof(call->fields));
+			call->has_value = o->has_value;
+			call->value_cents = o->value_cents;
+			rt_strlcpy(call->lead, o->lead, sizeof(call->lead));
+			err = rt_store_call_path_set(tx, call->id, o->path);
+			if (err) {
+				json_decref(detail);
+				return err;
+			}
+		}
 		rt_strlcpy(call->hangup_side, side_name(ev->side),
 			   sizeof(call->hangup_side));
 		call->sip_status = ev->status;
@@ -480,6 +628,10 @@ static int write_batch(struct rt_calls *c, struct op *ops)
 			break;
 		case OP_RECORDING:
 			err = apply_recording(tx, o, call);
+			break;
+		case OP_COUNTER:
+			err = rt_store_flow_counter_set(tx, o->flow_id,
+							o->digits, o->counter);
 			break;
 		}
 	}
@@ -556,6 +708,7 @@ static void *writer_main(void *arg)
 
 			if (ops->kind == OP_RECORDING && ops->remove[0])
 				remove_file(c, ops->remove);
+			free(ops->path);
 			free(ops);
 			ops = next;
 		}
@@ -789,6 +942,7 @@ void rt_calls_stop(struct rt_calls *c)
 
 		rt_error("call change not written at stop", "call=%lld",
 			 (long long)c->head->call_id);
+		free(c->head->path);
 		free(c->head);
 		c->head = next;
 	}

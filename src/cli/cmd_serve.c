@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "call/call.h"
+#include "media/prompt.h"
 #include "cli/cli.h"
 #include "dni/dni.h"
 #include "http/http.h"
@@ -77,10 +78,14 @@ static void drain(struct rt_http *http, const sigset_t *sigs,
 /* The SIP thread, with the call service as its hooks.  0, or the exit
  * code (the message printed). */
 static int start_sip(struct rt_sip **sp, const struct rt_sip_conf *sc,
-		     struct rt_calls *calls)
+		     struct rt_calls *calls, struct rt_prompts *prompts)
 {
-	struct rt_sip_hooks hooks = {rt_calls_route_h, rt_calls_event_h, calls,
-				     rt_calls_recorder(calls)};
+	struct rt_sip_hooks hooks = {rt_calls_route_h,
+				     rt_calls_event_h,
+				     calls,
+				     rt_calls_recorder(calls),
+				     prompts,
+				     rt_calls_rr_h};
 	int err;
 
 	if (sc->ntrunks == 0)
@@ -119,6 +124,7 @@ int rt_cmd_serve(struct rt_cli *c)
 	struct rt_dni_conf dconf = {c->conf.dni_grace, c->conf.dni_flush};
 	struct rt_sip_conf *sconf;
 	struct rt_call_router *router = NULL;
+	struct rt_prompts *prompts = NULL;
 	struct rt_calls_conf cconf = {(int64_t)c->conf.dni_grace, 100, NULL,
 				      false, 0};
 	char *rec_dir;
@@ -193,10 +199,14 @@ int rt_cmd_serve(struct rt_cli *c)
 				   strerror(err));
 	}
 	deps.dni = dni;
+	/* Flows' prompts, rendered ahead by the router's loader. */
+	err = rt_prompts_start(&prompts, 0);
 	/* Before SIP: the first INVITE finds every number. */
-	err = rt_call_router_start(&router, c->store);
+	if (!err)
+		err = rt_call_router_start(&router, c->store, prompts);
 	if (err) {
 		free(sconf);
+		rt_prompts_stop(prompts);
 		rt_dni_stop(dni);
 		return rt_cli_fail(RT_EXIT_FAIL, "cannot read the numbers: %s",
 				   strerror(err));
@@ -211,16 +221,18 @@ int rt_cmd_serve(struct rt_cli *c)
 	if (err) {
 		free(sconf);
 		rt_call_router_stop(router);
+		rt_prompts_stop(prompts);
 		rt_dni_stop(dni);
 		return rt_cli_fail(RT_EXIT_FAIL,
 				   "cannot start recording calls: %s",
 				   strerror(err));
 	}
-	err = start_sip(&sip, sconf, calls);
+	err = start_sip(&sip, sconf, calls, prompts);
 	free(sconf);
 	if (err) {
 		rt_calls_stop(calls);
 		rt_call_router_stop(router);
+		rt_prompts_stop(prompts);
 		rt_dni_stop(dni);
 		return err;
 	}
@@ -231,6 +243,7 @@ int rt_cmd_serve(struct rt_cli *c)
 		rt_sip_stop(sip);
 		rt_calls_stop(calls);
 		rt_call_router_stop(router);
+		rt_prompts_stop(prompts);
 		rt_dni_stop(dni);
 	}
 	if (err == EINVAL)
@@ -269,6 +282,7 @@ int rt_cmd_serve(struct rt_cli *c)
 	rt_sip_stop(sip);
 	rt_calls_stop(calls);
 	rt_call_router_stop(router);
+	rt_prompts_stop(prompts); /* after the calls released theirs */
 	/* After HTTP: every session and page view it took is written. */
 	rt_dni_stop(dni);
 	rt_info("stopped", "");

@@ -316,6 +316,18 @@ int64_t rt_dni_started_at(const struct rt_dni *d);
 /* Live sessions, sessions and bot visits since the start, the write queue
  * and visits not recorded, for /metrics (Prometheus text). */
 void rt_dni_metrics(struct rt_dni *d, struct rt_buf *b);
+/* What a call flow's source step reads of a session (docs/flows.md "Source
+ * facts"): "" for what the visit did not have. */
+struct rt_dni_facts {
+	char channel[128], source[128], medium[128], campaign[128];
+	char keyword[128]; /* the keyword, else the term */
+	char landing_page[128];
+};
+/* A live session's facts, or one that ended lately (the grace after a
+ * lease): 0, or ENOENT.  Any thread; memory only. */
+int rt_dni_session_facts(struct rt_dni *d, int64_t session_id,
+			 struct rt_dni_facts *out);
+
 /* The lease engine, for the call path's "who held number N at T". */
 struct rt_lease_engine *rt_dni_leases(struct rt_dni *d);
 /* ---- custom source rules -------------------------------------------------

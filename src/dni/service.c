@@ -94,6 +94,15 @@ struct live {
 	uint32_t ttl_s;
 	uint8_t kind;
 	uint8_t flags;
+	char *facts; /* facts_pack's: what a call flow's source step reads */
+};
+
+/* Sessions that ended keep their facts a while, for calls in the grace
+ * after a lease (the most recent ENDED_FACTS). */
+#define ENDED_FACTS 4096
+struct ended {
+	int64_t id;
+	char *facts;
 };
 
 enum op_kind { OP_SESSION, OP_PAGEVIEW, OP_TOUCH, OP_END, OP_FLAG };
@@ -129,6 +138,9 @@ struct rt_dni {
 	size_t nlive;
 	struct rt_idmap by_id;	    /* session id -> slot */
 	struct rt_idmap by_visitor; /* visitor key -> session id */
+	struct ended ended[ENDED_FACTS];
+	size_t ended_next;
+	struct rt_idmap by_ended; /* session id -> slot in ended */
 	struct op *head, **tail;
 	size_t nops;
 	uint64_t enq_seq, done_seq;
@@ -553,6 +565,23 @@ static void live_remove(struct rt_dni *d, struct live *l)
 {
 	int64_t sid;
 
+	if (l->facts) {
+		struct ended *e = &d->ended[d->ended_next++ % ENDED_FACTS];
+
+		if (e->id)
+			rt_idmap_del(&d->by_ended, (uint64_t)e->id);
+		free(e->facts);
+		e->id = l->id;
+		e->facts = l->facts;
+		l->facts = NULL;
+		if (rt_idmap_put(&d->by_ended, (uint64_t)e->id,
+				 (int64_t)(e - d->ended))) {
+			free(e->facts);
+			e->id = 0;
+			e->facts = NULL;
+		}
+	}
+
 	rt_idmap_del(&d->by_id, (uint64_t)l->id);
 	if (rt_idmap_get(&d->by_visitor, l->visitor, &sid) == 0 && sid == l->id)
 		rt_idmap_del(&d->by_visitor, l->visitor);
@@ -581,6 +610,52 @@ static int live_touch(struct rt_dni *d, struct live *l, int64_t now)
 	}
 	l->last_seen = now;
 	return 0;
+}
+
+/* A session's facts for call flows, packed: channel, source, medium,
+ * campaign, keyword (else the term) and landing page, each NUL-ended.
+ * NULL on ENOMEM: the flow then sees none. */
+static char *facts_pack(const struct rt_visit_source *v)
+{
+	const char *f[] = {v->channel,
+			   v->source,
+			   v->medium,
+			   v->campaign,
+			   v->keyword[0] ? v->keyword : v->term,
+			   v->landing_page};
+	size_t n = 0;
+	char *out, *p;
+
+	for (size_t i = 0; i < RT_ARRAY_SIZE(f); i++)
+		n += strlen(f[i]) + 1;
+	out = p = malloc(n);
+	for (size_t i = 0; out && i < RT_ARRAY_SIZE(f); i++)
+		p = stpcpy(p, f[i]) + 1;
+	return out;
+}
+
+int rt_dni_session_facts(struct rt_dni *d, int64_t session_id,
+			 struct rt_dni_facts *out)
+{
+	char(*dst[])[128] = {&out->channel,  &out->source,  &out->medium,
+			     &out->campaign, &out->keyword, &out->landing_page};
+	const char *p = NULL;
+	struct live *l;
+	int64_t slot;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&d->lock);
+	l = live_find(d, session_id);
+	if (l)
+		p = l->facts;
+	else if (rt_idmap_get(&d->by_ended, (uint64_t)session_id, &slot) == 0)
+		p = d->ended[slot].facts;
+	for (size_t i = 0; p && i < RT_ARRAY_SIZE(dst); i++) {
+		rt_strlcpy(*dst[i], p, sizeof(*dst[i]));
+		p += strlen(p) + 1;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return l || p ? 0 : ENOENT;
 }
 
 /* ---- visits -----------------------------------------------------------------
@@ -949,6 +1024,7 @@ int rt_dni_visit(struct rt_dni *d, const struct rt_dni_visit *in,
 	}
 	l->account_id = a->id;
 	l->visitor = vkey;
+	l->facts = facts_pack(&out->src);
 	l->last_seen = l->last_written = in->now;
 	l->ttl_s = (uint32_t)(out->ttl_ms / 1000);
 	l->pool_id = pool ? pool->p.id : 0;
@@ -1372,6 +1448,7 @@ static int restore_row(const struct rt_dni_session *s, void *arg)
 			  : strcmp(s->number_kind, "source") == 0 ? KIND_SOURCE
 								  : KIND_NONE;
 		l->flags = (uint8_t)s->lease_flags;
+		l->facts = facts_pack(&s->src);
 		l->last_seen = l->last_written = s->last_seen_at;
 		l->ttl_s = (uint32_t)((pool ? (uint64_t)pool->p.session_ttl
 					    : SESSION_TTL_DEF) /
@@ -1459,11 +1536,18 @@ void rt_dni_stop(struct rt_dni *d)
 	for (size_t i = 0; i < d->naccts; i++)
 		acct_put(d->accts[i]);
 	free(d->accts);
+	for (size_t i = 0; i < d->live_cap; i++) {
+		if (d->live[i].id)
+			free(d->live[i].facts);
+	}
 	free(d->live);
 	rt_idmap_release(&d->by_key);
 	rt_idmap_release(&d->by_acct);
 	rt_idmap_release(&d->by_id);
 	rt_idmap_release(&d->by_visitor);
+	rt_idmap_release(&d->by_ended);
+	for (size_t i = 0; i < ENDED_FACTS; i++)
+		free(d->ended[i].facts);
 	rt_lease_engine_free(d->leases);
 	rt_dni_sites_free(d->sites);
 	pthread_cond_destroy(&d->wake);

@@ -20,6 +20,35 @@ static json_t *int_or_null(int64_t v)
 	return v ? json_integer(v) : json_null();
 }
 
+/* Stored JSON text of ours, or fallback when it is absent or unreadable. */
+static json_t *stored_json(const char *text, json_t *fallback)
+{
+	json_t *j = text && text[0] ? json_loads(text, 0, NULL) : NULL;
+
+	if (!j)
+		return fallback;
+	json_decref(fallback);
+	return j;
+}
+
+/* What a call flow added to the call; null when it ran none. */
+static json_t *flow_json(const struct rt_call *c)
+{
+	if (!c->flow_id)
+		return json_null();
+	return json_pack("{s:I,s:I,s:o,s:I,s:o,s:o,s:o,s:o,s:o}", "id",
+			 (json_int_t)c->flow_id, "version",
+			 (json_int_t)c->flow_version, "ivr_digits",
+			 rt_json_str_or_null(c->ivr_digits), "ivr_ms",
+			 (json_int_t)c->ivr_ms, "agent",
+			 rt_json_str_or_null(c->agent), "tags",
+			 stored_json(c->tags, json_array()), "value",
+			 c->has_value ? json_real((double)c->value_cents / 100)
+				      : json_null(),
+			 "lead", rt_json_str_or_null(c->lead), "fields",
+			 stored_json(c->fields, json_object()));
+}
+
 /* The call as the API shows it: everything on its row. */
 static json_t *call_json(const struct rt_call *c)
 {
@@ -79,6 +108,7 @@ static json_t *call_json(const struct rt_call *c)
 			  c->device_class[0] ? c->device_class : "unknown",
 			  "browser", rt_json_str_or_null(c->browser), "os",
 			  rt_json_str_or_null(c->os)));
+	json_object_set_new(o, "flow", flow_json(c));
 	json_object_set_new(o, "created_at", rt_json_time(c->created_at));
 	json_object_set_new(o, "updated_at", rt_json_time(c->updated_at));
 	return o;
@@ -92,8 +122,8 @@ static int call_item(const struct rt_call *c, void *arg)
 }
 
 static const char *const dispositions[] = {
-	"in_progress", "answered",  "no_answer",   "busy",
-	"failed",      "abandoned", "interrupted", NULL,
+	"in_progress", "answered",    "no_answer", "busy", "failed",
+	"abandoned",   "interrupted", "voicemail", NULL,
 };
 
 /* A text filter of the query string into dst; 400 naming it when too long
@@ -248,6 +278,7 @@ void rt_api_calls_get(struct rt_req *r)
 	struct rt_recording rec = {0};
 	struct rt_call *c = malloc(sizeof(*c));
 	json_t *events = json_array(), *pages = json_array(), *o = NULL;
+	char *path = NULL;
 	struct rt_store_tx *tx;
 	int err;
 
@@ -271,6 +302,8 @@ void rt_api_calls_get(struct rt_req *r)
 			err = 0;
 		}
 	}
+	if (!err && c->flow_id)
+		err = rt_store_call_path_get(tx, rt_req_scope(r), r->id, &path);
 	rt_store_rollback(tx);
 	if (err) {
 		rt_http_fail(r, err, "reading a call");
@@ -283,12 +316,16 @@ void rt_api_calls_get(struct rt_req *r)
 		json_object_set_new(o, "events", events);
 		json_object_set_new(o, "recording",
 				    recording_json(&rec, c->id));
+		if (json_is_object(json_object_get(o, "flow")))
+			json_object_set_new(json_object_get(o, "flow"), "path",
+					    stored_json(path, json_array()));
 		pages = events = NULL;
 	}
 	rt_http_json(r, 200, o);
 out:
 	json_decref(events);
 	json_decref(pages);
+	free(path);
 	free(c);
 }
 

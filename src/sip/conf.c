@@ -483,8 +483,8 @@ const char *rt_sip_reason(uint16_t status)
 const char *rt_sip_event_name(enum rt_sip_event_kind k)
 {
 	static const char *const names[] = {
-		"ringing", "early_media", "answered", "dtmf",
-		"hold",	   "unhold",	  "ended",
+		"ringing", "early_media", "answered",  "dtmf",	    "hold",
+		"unhold",  "ended",	  "flow_step", "voicemail",
 	};
 
 	return (unsigned)k < RT_ARRAY_SIZE(names) ? names[k] : "?";

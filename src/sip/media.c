@@ -12,13 +12,22 @@
  *
  * Plain sockets rather than libre's rtp_sock: libre's RTP sender rewrites
  * the header, and its receiver allocates a buffer per packet.
+ *
+ * Call flows: until a flow bridges the sides (rt_media_bridge), nothing is
+ * relayed; each side's packets are still read for digits (RFC 4733, and
+ * in-band tones through spandsp when asked) and for a voicemail's
+ * recording, and Ringtrail speaks to a side itself (rt_media_play): 8 kHz
+ * audio sent as G.711 RTP every 20 ms, with an SSRC of its own.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <spandsp.h>
 
 #include "media/g711.h"
 #include "media/record.h"
@@ -31,6 +40,8 @@
 #define READ_BATCH 32 /* packets read per wake-up, so sides take turns */
 #define PT_NONE	   (-1)
 #define PT_CN	   13
+#define FRAME	   160 /* samples of 20 ms at 8 kHz */
+#define FRAME_MS   20
 
 enum { RTP, RTCP };
 
@@ -52,11 +63,27 @@ struct side {
 	/* RFC 4733: the timestamp of the last event reported, so that the
 	 * three end packets of one digit make one digit. */
 	uint32_t dtmf_ts;
-	bool dtmf_any;
+	bool dtmf_reported, dtmf_any;
+	/* In-band digits (spandsp), while asked for; a side that sent one
+	 * RFC 4733 event is not listened to in-band again (its tones would
+	 * count twice). */
+	dtmf_rx_state_t *inband;
+	/* What Ringtrail plays to this side: pcm (borrowed) from pos on. */
+	struct rt_ua_timer *tick;
+	const int16_t *pcm;
+	size_t n, pos;
+	bool loop, playing;
+	rt_media_played_h *playedh;
+	void *played_arg;
+	uint64_t t0_ms, frames; /* when the play began, frames sent since */
+	uint32_t ssrc, ts;	/* the local stream, continued across plays */
+	uint16_t seq;
+	bool marker;
 };
 
 struct rt_media {
 	struct side s[2];
+	bool bridged; /* packets relayed between the sides */
 	struct rt_rec *rec;
 	const uint8_t *a2u, *u2a; /* G.711 law to law, looked up once */
 	rt_media_dtmf_h *dtmfh;
@@ -130,13 +157,14 @@ static void dtmf(struct rt_media *m, int side, const uint8_t *pkt, size_t hdr,
 	uint32_t ts;
 	uint8_t ev;
 
+	s->dtmf_any = true; /* its tones, if any, are not read in-band */
 	if (len < hdr + 4 || !(pkt[hdr + 1] & 0x80)) /* wait for the end */
 		return;
 	ev = pkt[hdr];
 	memcpy(&ts, pkt + 4, 4);
-	if (s->dtmf_any && s->dtmf_ts == ts)
+	if (s->dtmf_reported && s->dtmf_ts == ts)
 		return; /* the same event's end, sent again */
-	s->dtmf_any = true;
+	s->dtmf_reported = true;
 	s->dtmf_ts = ts;
 	if (ev < 16 && m->dtmfh)
 		m->dtmfh(side, digits[ev], m->arg);
@@ -201,6 +229,44 @@ static void record(struct rt_media *m, int from, const uint8_t *pkt, size_t hdr,
 		     end - hdr);
 }
 
+/* spandsp's digits, from inside dtmf_rx on this thread. */
+static void inband_h(void *arg, const char *digits, int len)
+{
+	const struct ref *r = arg;
+
+	for (int i = 0; i < len && r->m->dtmfh; i++)
+		r->m->dtmfh(r->side, digits[i], r->m->arg);
+}
+
+/* A packet of a side that is not relayed (a flow is talking to the
+ * caller): its digits are read and its audio counted (the media
+ * time-out), nothing is sent on. */
+static void listen_only(struct rt_media *m, int from, const uint8_t *pkt,
+			size_t hdr, size_t len)
+{
+	struct side *s = &m->s[from];
+	int pt = pkt[1] & 0x7f;
+	size_t end;
+
+	if (pt == s->telev_pt && pt != PT_NONE) {
+		dtmf(m, from, pkt, hdr, len);
+		return;
+	}
+	if (pt != s->pt || pt == PT_NONE)
+		return;
+	s->packets++;
+	end = payload_end(pkt, hdr, len);
+	if (s->inband && !s->dtmf_any && end > hdr) {
+		int16_t amp[RTP_MAX];
+		size_t k = 0;
+
+		for (size_t i = hdr; i < end; i++)
+			amp[k++] = s->alaw ? rt_g711_alaw_decode(pkt[i])
+					   : rt_g711_ulaw_decode(pkt[i]);
+		dtmf_rx(s->inband, amp, (int)k);
+	}
+}
+
 /* The RTP header's length, or 0 when the packet is not RTP. */
 static size_t rtp_hdr_len(const uint8_t *p, size_t len)
 {
@@ -250,15 +316,160 @@ static void read_h(int flags, void *arg)
 				continue;
 			if (m->rec)
 				record(m, from, pkt, hdr, (size_t)n);
+			if (!m->bridged) {
+				listen_only(m, from, pkt, hdr, (size_t)n);
+				continue;
+			}
 			if (!map_payload(m, from, pkt, hdr, (size_t)n))
 				continue;
 			s->packets++;
+		} else if (!m->bridged) {
+			continue;
 		}
 		if (!o->dst_len[kind])
 			continue;
 		sendto(o->fd[kind], pkt, (size_t)n, 0,
 		       (struct sockaddr *)&o->dst[kind], o->dst_len[kind]);
 	}
+}
+
+/* ---- what Ringtrail says to a side ----------------------------------------
+ */
+
+static uint64_t mono_ms(void)
+{
+	return rt_mono_us() / 1000;
+}
+
+/* One 20 ms frame of the play, as RTP in the side's law; past the end of
+ * the audio, silence (a loop starts over). */
+static void send_frame(struct side *s)
+{
+	uint8_t pkt[12 + FRAME];
+
+	pkt[0] = 0x80;
+	pkt[1] = (uint8_t)((s->marker ? 0x80 : 0) | (s->pt & 0x7f));
+	s->marker = false;
+	pkt[2] = (uint8_t)(s->seq >> 8);
+	pkt[3] = (uint8_t)s->seq;
+	pkt[4] = (uint8_t)(s->ts >> 24);
+	pkt[5] = (uint8_t)(s->ts >> 16);
+	pkt[6] = (uint8_t)(s->ts >> 8);
+	pkt[7] = (uint8_t)s->ts;
+	memcpy(pkt + 8, &s->ssrc, 4);
+	for (size_t i = 0; i < FRAME; i++) {
+		int16_t v = 0;
+
+		if (s->pos >= s->n && s->loop)
+			s->pos = 0;
+		if (s->pos < s->n) {
+			v = s->pcm ? s->pcm[s->pos] : 0;
+			s->pos++;
+		}
+		pkt[12 + i] = s->alaw ? rt_g711_alaw_encode(v)
+				      : rt_g711_ulaw_encode(v);
+	}
+	s->seq++;
+	s->ts += FRAME;
+	if (s->pt != PT_NONE && s->dst_len[RTP])
+		sendto(s->fd[RTP], pkt, sizeof(pkt), 0,
+		       (struct sockaddr *)&s->dst[RTP], s->dst_len[RTP]);
+}
+
+/* Every 20 ms of the play's clock: the frames due (a late wake-up catches
+ * up a few), then the next wake-up, or the end. */
+static void tick_h(void *arg)
+{
+	struct ref *r = arg;
+	struct side *s = &r->m->s[r->side];
+	uint64_t now = mono_ms();
+	int burst = 0;
+
+	while (s->playing && s->t0_ms + s->frames * FRAME_MS <= now &&
+	       burst++ < 5) {
+		send_frame(s);
+		s->frames++;
+		if (!s->loop && s->pos >= s->n)
+			s->playing = false;
+	}
+	if (s->playing) {
+		uint64_t due = s->t0_ms + s->frames * FRAME_MS;
+
+		rt_ua_timer_start(s->tick, due > now ? due - now : 1, tick_h,
+				  arg);
+		return;
+	}
+	/* Last: the handler may free the relay. */
+	if (s->playedh)
+		s->playedh(r->side, s->played_arg);
+}
+
+int rt_media_play(struct rt_media *m, int side, const int16_t *pcm, size_t n,
+		  bool loop, rt_media_played_h *h, void *arg)
+{
+	struct side *s = &m->s[side];
+	uint64_t now = mono_ms();
+	int err;
+
+	if (!s->tick) {
+		err = rt_ua_timer_alloc(&s->tick);
+		if (err)
+			return err;
+		rt_random_bytes(&s->ssrc, sizeof(s->ssrc));
+		rt_random_bytes(&s->seq, sizeof(s->seq));
+		rt_random_bytes(&s->ts, sizeof(s->ts));
+	} else if (s->frames) {
+		/* The stream's clock went on while nothing was played. */
+		s->ts += (uint32_t)((now - s->t0_ms) * 8 - s->frames * FRAME);
+	}
+	s->pcm = pcm;
+	s->n = n;
+	s->pos = 0;
+	s->loop = loop && n;
+	s->playing = true;
+	s->marker = true;
+	s->playedh = h;
+	s->played_arg = arg;
+	s->t0_ms = now;
+	s->frames = 0;
+	rt_ua_timer_start(s->tick, 0, tick_h, &s->ref[RTP]);
+	return 0;
+}
+
+void rt_media_stop(struct rt_media *m, int side)
+{
+	struct side *s = &m->s[side];
+
+	if (!s->playing)
+		return;
+	s->playing = false;
+	s->playedh = NULL;
+	rt_ua_timer_cancel(s->tick);
+}
+
+void rt_media_bridge(struct rt_media *m, bool on)
+{
+	if (on) {
+		rt_media_stop(m, RT_MEDIA_A);
+		rt_media_stop(m, RT_MEDIA_B);
+	}
+	m->bridged = on;
+}
+
+int rt_media_inband(struct rt_media *m, int side, bool on)
+{
+	struct side *s = &m->s[side];
+
+	if (!on) {
+		if (s->inband)
+			dtmf_rx_free(s->inband);
+		s->inband = NULL;
+		return 0;
+	}
+	if (s->inband)
+		return 0;
+	s->inband = dtmf_rx_init(NULL, inband_h, &s->ref[RTP]);
+	return s->inband ? 0 : ENOMEM;
 }
 
 /* ---- the call's relay ---------------------------------------------------- */
@@ -274,6 +485,7 @@ int rt_media_alloc(struct rt_media **mp, struct rt_media_ports *ports,
 		return ENOMEM;
 	m->dtmfh = dtmfh;
 	m->arg = arg;
+	m->bridged = true;
 	m->a2u = rt_g711_alaw_to_ulaw();
 	m->u2a = rt_g711_ulaw_to_alaw();
 	for (int i = 0; i < 2; i++) {
@@ -307,6 +519,9 @@ void rt_media_free(struct rt_media *m)
 	if (!m)
 		return;
 	for (int i = 0; i < 2; i++) {
+		rt_ua_timer_free(m->s[i].tick);
+		if (m->s[i].inband)
+			dtmf_rx_free(m->s[i].inband);
 		for (int k = 0; k < 2; k++) {
 			if (m->s[i].fd[k] >= 0) {
 				rt_ua_fd_unwatch(m->s[i].fd[k]);

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flow/flow.h"
+
 #define RT_SIP_TRUNKS_MAX 32 /* trunks in a configuration */
 #define RT_SIP_NETS_MAX	  16 /* source addresses or networks of a trunk */
 #define RT_SIP_NAME_MAX	  32 /* a trunk's name */
@@ -124,6 +126,20 @@ struct rt_sip_route {
 	/* Where the call is recorded once answered, relative to the
 	 * recorder's folder; "" for not recorded. */
 	char record_path[256];
+	/*
+	 * A call flow to run (docs/flows.md) instead of forwarding to
+	 * destination: one reference, which the SIP side takes over (it is
+	 * released when the call ends); NULL forwards.  With a flow the
+	 * caller is answered by Ringtrail, and record_path is given for a
+	 * voicemail step even when the number is not recorded: then
+	 * record_bridged is false and a bridged call is not recorded.
+	 */
+	struct rt_flow *flow;
+	bool record_bridged;
+	/* What the flow branches on (strings copied by the SIP side). */
+	char tz[64];	    /* the account's time zone */
+	bool disclosure_on; /* the account's recording notices */
+	char facts[RT_NFACTS][128];
 };
 
 enum rt_sip_event_kind {
@@ -135,6 +151,11 @@ enum rt_sip_event_kind {
 	RT_SIP_EV_HOLD, /* side put the other on hold */
 	RT_SIP_EV_UNHOLD,
 	RT_SIP_EV_ENDED, /* the last event of every call */
+	/* Flows: a step the flow left (or ended in), in order. */
+	RT_SIP_EV_FLOW_STEP,
+	/* Flows: a voicemail's recording began (into the route's
+	 * record_path). */
+	RT_SIP_EV_VOICEMAIL,
 };
 
 enum rt_sip_side {
@@ -159,6 +180,17 @@ struct rt_sip_event {
 	uint64_t rtp_from_caller, rtp_from_callee;
 	/* ANSWERED: the recording of the route's record_path began. */
 	bool recording;
+	/* FLOW_STEP: the step's id and type, the exit it left by ("" when
+	 * the call ended in it) and what it decided or heard. */
+	char step[RT_FLOW_ID_MAX], step_type[16], exit[40], detail[96];
+	/* ANSWERED in a flow: the dial target that answered (a sip: URI or
+	 * an E.164 number). */
+	char agent[RT_SIP_URI_MAX];
+	/* ENDED: the flow's run (digits, time in menus, tags, value, lead,
+	 * fields), borrowed for the hook's call; NULL without a flow.
+	 * voicemail: the call ended after leaving a voicemail. */
+	const struct rt_flow_run *flow;
+	bool voicemail;
 };
 
 /* Called on the SIP thread for each new INVITE: fill out (see above). */
@@ -177,6 +209,11 @@ struct rt_sip_hooks {
 	/* Records the calls whose route has a record_path (record.h); NULL:
 	 * none is recorded.  Borrowed: it must outlive rt_sip_stop(). */
 	struct rt_recorder *recorder;
+	/* Flows: the prompts (prompt.h; NULL: flows play no prompt) and the
+	 * round-robin counters (NULL: every dial starts at its first
+	 * target), called on the SIP thread.  Borrowed, as recorder. */
+	struct rt_prompts *prompts;
+	rt_flow_rr_h *rr;
 };
 
 struct rt_sip;

@@ -247,7 +247,27 @@ uint16_t rt_media_port(const struct rt_media *m, int side);
  * stops sending to the side. */
 int rt_media_set_remote(struct rt_media *m, int side, const char *addr,
 			uint16_t port, int pt, bool alaw, int telev_pt);
-/* RTP packets relayed from a side. */
+/*
+ * Flows: whether packets are relayed between the sides (on after alloc).
+ * Off, each side's packets are only read (digits, in-band digits when
+ * asked, the recording) and counted; on, plays stop.
+ */
+void rt_media_bridge(struct rt_media *m, bool on);
+/* Reports in-band DTMF of side's audio (spandsp) through the digit
+ * handler too, until turned off; not for a side that sent RFC 4733 digits.
+ * 0 or ENOMEM. */
+int rt_media_inband(struct rt_media *m, int side, bool on);
+/* Called once a play has been sent whole (not for a loop, nor a stop);
+ * the handler may free the relay. */
+typedef void(rt_media_played_h)(int side, void *arg);
+/* Ringtrail speaks to side: pcm (8 kHz mono, borrowed until played or
+ * stopped; NULL plays n samples of silence) as G.711 RTP every 20 ms in
+ * the side's law, with a stream of its own, instead of what played
+ * before; loop repeats it until stopped.  0 or ENOMEM. */
+int rt_media_play(struct rt_media *m, int side, const int16_t *pcm, size_t n,
+		  bool loop, rt_media_played_h *h, void *arg);
+void rt_media_stop(struct rt_media *m, int side);
+/* RTP packets relayed from a side (read, while not bridged). */
 uint64_t rt_media_packets(const struct rt_media *m, int side);
 struct rt_rec;
 /* From now on each side's audio also goes to rec (record.h): the caller's

@@ -290,3 +290,41 @@ int rt_store_flow_counter_next(struct rt_store_tx *tx, int64_t flow_id,
 			      "RETURNING next - 1",
 			      args, 2, int_row, nextp, NULL);
 }
+
+struct counter_rows {
+	rt_flow_counter_h *h;
+	void *arg;
+};
+
+static int counter_row(const struct rt_val *c, size_t ncols, void *arg)
+{
+	struct counter_rows *cr = arg;
+
+	(void)ncols;
+	return cr->h(rt_col_text(&c[0]), rt_col_int(&c[1]), cr->arg);
+}
+
+int rt_store_flow_counters(struct rt_store_tx *tx, int64_t flow_id,
+			   rt_flow_counter_h *h, void *arg)
+{
+	struct rt_val args[] = {RT_VINT(flow_id)};
+	struct counter_rows cr = {h, arg};
+
+	return rt_store_query(tx,
+			      "SELECT step, next FROM flow_counters WHERE "
+			      "flow_id = ?1 ORDER BY step",
+			      args, 1, counter_row, &cr, NULL);
+}
+
+int rt_store_flow_counter_set(struct rt_store_tx *tx, int64_t flow_id,
+			      const char *step, int64_t next)
+{
+	struct rt_val args[] = {RT_VINT(flow_id), RT_VTEXT(step),
+				RT_VINT(next)};
+
+	return rt_store_query(tx,
+			      "INSERT INTO flow_counters (flow_id, step, next) "
+			      "VALUES (?1, ?2, ?3) ON CONFLICT (flow_id, step) "
+			      "DO UPDATE SET next = MAX(next, excluded.next)",
+			      args, 3, NULL, NULL, NULL);
+}

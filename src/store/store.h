@@ -661,6 +661,14 @@ int rt_store_flow_fits(struct rt_store_tx *tx, int64_t scope, int64_t flow_id,
 /* Round robin: the counter of a flow's dial step, then counted on. */
 int rt_store_flow_counter_next(struct rt_store_tx *tx, int64_t flow_id,
 			       const char *step, int64_t *nextp);
+/* Every counter of a flow's dial steps: h(step, next, arg). */
+typedef int(rt_flow_counter_h)(const char *step, int64_t next, void *arg);
+int rt_store_flow_counters(struct rt_store_tx *tx, int64_t flow_id,
+			   rt_flow_counter_h *h, void *arg);
+/* Sets a counter to next unless it is already higher (the call service
+ * counts in memory and writes behind). */
+int rt_store_flow_counter_set(struct rt_store_tx *tx, int64_t flow_id,
+			      const char *step, int64_t next);
 
 /* ---- calls ----------------------------------------------------------------
  *
@@ -687,7 +695,7 @@ struct rt_call {
 	int64_t started_at, answered_at, ended_at; /* 0: not (yet) */
 	int64_t ring_ms, talk_ms, total_ms;	   /* set at the end */
 	char disposition[16]; /* in_progress, answered, no_answer, busy,
-				 failed, abandoned, interrupted */
+				 failed, abandoned, interrupted, voicemail */
 	char hangup_side[8];  /* caller, callee, system; "" while open */
 	int sip_status;	      /* the final status; 0 while open */
 	char sip_reason[64];
@@ -703,6 +711,18 @@ struct rt_call {
 	char ga_client_id[64];
 	char device_class[16], browser[32], os[32];
 	int64_t created_at, updated_at;
+	/* What a call flow added (docs/flows.md "The call record"):
+	 * flow_id and flow_version written at insert, the rest by
+	 * rt_store_call_update. */
+	int64_t flow_id, flow_version; /* 0: the call ran no flow */
+	char ivr_digits[33];	       /* digits pressed in menus */
+	int64_t ivr_ms;		       /* time spent in menus */
+	char agent[256];	       /* the dial target that answered */
+	bool has_value;
+	int64_t value_cents;
+	char lead[16];	   /* "", "qualified", "unqualified" */
+	char tags[1024];   /* JSON array text, "" none */
+	char fields[2048]; /* JSON object text, "" none */
 };
 typedef int(rt_call_h)(const struct rt_call *c, void *arg);
 
@@ -713,6 +733,14 @@ int rt_store_call_insert(struct rt_store_tx *tx, const struct rt_call *c);
 /* Writes what changes as a call goes on (times, durations, disposition,
  * hangup, SIP status, destination); ENOENT for an unknown id. */
 int rt_store_call_update(struct rt_store_tx *tx, const struct rt_call *c);
+/* The steps a call's flow took: JSON array text (NULL clears).  ENOENT
+ * for an unknown call. */
+int rt_store_call_path_set(struct rt_store_tx *tx, int64_t call_id,
+			   const char *json);
+/* *jsonp: malloc'd JSON text, or NULL when the call ran no flow; ENOENT
+ * when the call is not in scope. */
+int rt_store_call_path_get(struct rt_store_tx *tx, int64_t scope,
+			   int64_t call_id, char **jsonp);
 /* One step of a call's timeline; detail is JSON text or NULL. */
 int rt_store_call_event_add(struct rt_store_tx *tx, int64_t call_id,
 			    int64_t account_id, int64_t at, const char *kind,

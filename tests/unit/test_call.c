@@ -284,7 +284,7 @@ static void test_queue_bound(void **state)
 	rt_strlcpy(n.destination, "sip:front@127.0.0.1", sizeof(n.destination));
 	assert_int_equal(rt_store_number_update(tx, f->a, &n), 0);
 	assert_int_equal(rt_store_commit(tx), 0);
-	assert_int_equal(rt_call_router_start(&router, f->s), 0);
+	assert_int_equal(rt_call_router_start(&router, f->s, NULL), 0);
 	assert_int_equal(rt_calls_start(&calls, f->s, router, NULL, &conf), 0);
 	rt_strlcpy(in.dialled, n.e164, sizeof(in.dialled));
 	in.at = rt_now_ms();
