@@ -13,6 +13,7 @@ import {
   newStep, orderedDoc, portNames, summary,
 } from './model.js';
 import { Panel } from './panel.js';
+import { Simulator } from './simulate.js';
 
 const snap = (v) => Math.max(0, Math.round(v / GRID) * GRID);
 
@@ -105,11 +106,12 @@ export class FlowEditor {
     }, this.stage, this.note);
 
     this.tabs = h('div', { class: 'fe-tabs', role: 'tablist' },
-      [['settings', 'Settings'], ['versions', 'Versions']].map(([k, label]) =>
+      [['settings', 'Settings'], ['versions', 'Versions'], ['simulate', 'Simulate']].map(([k, label]) =>
         h('button', { type: 'button', role: 'tab', 'data-tab': k, id: `fe-tab-${k}`, onclick: () => this.showTab(k) }, label)));
     this.panelEl = h('div', { class: 'fe-panel' });
     this.side = h('aside', { class: 'fe-side', 'aria-label': 'Step settings' }, this.tabs, this.panelEl);
     this.panel = new Panel(this, this.panelEl);
+    this.sim = new Simulator(this);
 
     this.root.replaceChildren(this.toolbar, this.banner,
       h('div', { class: 'fe-body' }, this.palette, this.canvas, this.side));
@@ -533,7 +535,8 @@ export class FlowEditor {
     this.tab = tab;
     this.refreshChrome();
     if (tab === 'settings') this.panel.render();
-    else this.renderVersions();
+    else if (tab === 'versions') this.renderVersions();
+    else this.sim.render(this.panelEl);
   }
 
   // ---- changes ----------------------------------------------------------
@@ -787,5 +790,24 @@ export class FlowEditor {
           v.version === latest ? h('span', { class: 'fe-tag' }, 'latest') : null,
           h('span', { class: 'fe-hint' }, ` ${new Date(v.created_at).toLocaleString()}` +
             ` · ${v.created_by === null ? 'an API key' : `user ${v.created_by}`}`)))));
+  }
+
+  // ---- simulation -------------------------------------------------------
+
+  // path: the simulate answer's path, or null to clear.
+  showPath(path) {
+    if (!path) {
+      this.path = null;
+    } else {
+      const steps = new Map();
+      const edges = new Set();
+      path.forEach((hop, i) => {
+        if (!steps.has(hop.step)) steps.set(hop.step, []);
+        steps.get(hop.step).push(i + 1);
+        if (hop.exit && i + 1 < path.length) edges.add(`${hop.step}\u0000${hop.exit}`);
+      });
+      this.path = { steps, edges };
+    }
+    this.renderBoxes();
   }
 }
