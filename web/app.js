@@ -1,35 +1,50 @@
-// Ringtrail web app: sign in with a dashboard session, then show the account.
-// The session cookie is HttpOnly; writes send the CSRF token from the login
-// answer (or /v1/me after a reload) in the X-CSRF-Token header.
+// Ringtrail web app: sign in with a dashboard session, then the account
+// page (#/), the call flows (#/flows) and the flow editor (#/flows/ID, and
+// #/flows/ID/v/N for an older version, read-only). The session cookie is
+// HttpOnly; writes send the CSRF token from the login answer (or /v1/me
+// after a reload) in the X-CSRF-Token header. A 401 from any request goes
+// back to sign-in, and then to the page that was open.
 
-let csrf = null;
+import { api, onSessionLost, setCsrf } from './api.js';
+import { FlowEditor } from './flows/editor.js';
+import { FlowList } from './flows/list.js';
+
+let me = null;
+let editor = null;
+// After a lost session, the editor is kept for the same user to go on with.
+let kept = null;
 
 const $ = (id) => document.getElementById(id);
 
-async function api(method, path, body) {
-  const opts = { method, headers: {}, credentials: 'same-origin' };
-  if (body !== undefined) {
-    opts.headers['Content-Type'] = 'application/json';
-    opts.body = JSON.stringify(body);
-  }
-  if (csrf && method !== 'GET') opts.headers['X-CSRF-Token'] = csrf;
-  const res = await fetch(path, opts);
-  const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
-  return { status: res.status, data };
-}
+const VIEWS = ['login', 'home', 'flows', 'editor'];
 
 function show(view) {
-  $('login-view').hidden = view !== 'login';
-  $('home-view').hidden = view !== 'home';
-  $('who').hidden = view !== 'home';
-  $('logout').hidden = view !== 'home';
+  for (const v of VIEWS) $(`${v}-view`).hidden = v !== view;
+  const signedIn = view !== 'login';
+  $('who').hidden = !signedIn;
+  $('logout').hidden = !signedIn;
+  $('nav').hidden = !signedIn;
+  for (const a of $('nav').querySelectorAll('a')) {
+    const on = a.dataset.view === view || (a.dataset.view === 'flows' && view === 'editor');
+    if (on) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  document.body.classList.toggle('wide', view === 'editor');
 }
 
-async function showHome(me) {
-  csrf = me.csrf_token || csrf;
+function showLogin(notice, keepEditor) {
+  kept = keepEditor && editor && me ? { editor, user: me.principal.id } : null;
+  me = null;
+  editor = null;
+  setCsrf(null);
+  const n = $('login-notice');
+  n.textContent = notice || '';
+  n.hidden = !notice;
+  show('login');
+}
+
+async function showHome() {
   const acct = me.account;
-  $('who').textContent = me.principal.email || me.principal.name;
   $('account-name').textContent = acct.name;
   $('account-kind').textContent = acct.kind;
   $('account-tz').textContent = acct.time_zone;
@@ -38,6 +53,7 @@ async function showHome(me) {
 
   const list = $('accounts');
   list.replaceChildren();
+  show('home');
   const res = await api('GET', '/v1/accounts?limit=200');
   const children = (res.data && res.data.data || []).filter((a) => a.id !== acct.id);
   if (children.length === 0) {
@@ -51,17 +67,64 @@ async function showHome(me) {
     li.textContent = `${a.name} · ${a.time_zone} · ${a.currency}`;
     list.append(li);
   }
-  show('home');
+}
+
+// The page the hash names.
+async function route() {
+  if (!me) return;
+  const hash = location.hash || '#/';
+  let m;
+  if (kept && kept.user === me.principal.id && hash === kept.editor.hash) editor = kept.editor;
+  kept = null;
+  if (editor && hash === editor.hash) {
+    show('editor');
+    return;
+  }
+  if (editor && editor.dirty && !window.confirm('Leave the flow without saving your changes?')) {
+    history.replaceState(null, '', editor.hash);
+    return;
+  }
+  editor = null;
+  if (hash === '#/flows') {
+    show('flows');
+    await new FlowList($('flows-view'), me).show();
+  } else if ((m = hash.match(/^#\/flows\/(\d+)(?:\/v\/(\d+))?$/))) {
+    show('editor');
+    editor = new FlowEditor($('editor-view'), { id: Number(m[1]), version: m[2] ? Number(m[2]) : null });
+    await editor.load();
+  } else {
+    await showHome();
+  }
+}
+
+async function signedIn(answer) {
+  me = answer;
+  setCsrf(me.csrf_token);
+  $('who').textContent = me.principal.email || me.principal.name;
+  await route();
 }
 
 async function start() {
   const res = await api('GET', '/v1/me');
   if (res.status === 200) {
-    await showHome(res.data);
+    await signedIn(res.data);
   } else {
-    show('login');
+    showLogin(res.status === 0 ? 'The server cannot be reached.' : '');
   }
 }
+
+onSessionLost(() => {
+  if (me) showLogin('Your session has ended: sign in again to go on.', true);
+});
+
+window.addEventListener('hashchange', () => route());
+
+window.addEventListener('beforeunload', (e) => {
+  if (editor && editor.dirty) {
+    e.preventDefault();
+    e.returnValue = '';
+  }
+});
 
 $('login-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
@@ -77,16 +140,17 @@ $('login-form').addEventListener('submit', async (ev) => {
     err.hidden = false;
     return;
   }
-  csrf = res.data.csrf_token;
+  setCsrf(res.data.csrf_token);
   form.password.value = '';
-  const me = await api('GET', '/v1/me');
-  await showHome(me.data);
+  $('login-notice').hidden = true;
+  const answer = await api('GET', '/v1/me');
+  await signedIn({ ...answer.data, csrf_token: res.data.csrf_token });
 });
 
 $('logout').addEventListener('click', async () => {
+  if (editor && editor.dirty && !window.confirm('Sign out without saving your changes?')) return;
   await api('DELETE', '/v1/sessions/current');
-  csrf = null;
-  show('login');
+  showLogin('');
 });
 
 start();
