@@ -20,6 +20,44 @@ static json_t *int_or_null(int64_t v)
 	return v ? json_integer(v) : json_null();
 }
 
+/* Stored JSON text of the wanted type, or a new empty one: the texts are
+ * the call service's, and one that does not parse must not fail the
+ * answer. */
+static json_t *stored_json(const char *text, bool array)
+{
+	json_t *j = text[0] ? json_loads(text, 0, NULL) : NULL;
+
+	if (array ? json_is_array(j) : json_is_object(j))
+		return j;
+	json_decref(j);
+	return array ? json_array() : json_object();
+}
+
+/* What a call flow added to the call (docs/flows.md "The call record"),
+ * or null when the call ran none. */
+static json_t *flow_json(const struct rt_call *c)
+{
+	const char *lead = strcmp(c->lead, "qualified") == 0 ||
+					   strcmp(c->lead, "unqualified") == 0
+				   ? c->lead
+				   : NULL;
+	json_t *o;
+
+	if (!c->flow_id)
+		return json_null();
+	o = json_pack("{s:I,s:I,s:s,s:I,s:o,s:o,s:o,s:o,s:o}", "id",
+		      (json_int_t)c->flow_id, "version",
+		      (json_int_t)c->flow_version, "ivr_digits", c->ivr_digits,
+		      "ivr_ms", (json_int_t)c->ivr_ms, "agent",
+		      rt_json_str_or_null(c->agent), "tags",
+		      stored_json(c->tags, true), "value",
+		      c->has_value ? json_real((double)c->value_cents / 100)
+				   : json_null(),
+		      "lead", rt_json_str_or_null(lead), "fields",
+		      stored_json(c->fields, false));
+	return o ? o : json_null();
+}
+
 /* The call as the API shows it: everything on its row. */
 static json_t *call_json(const struct rt_call *c)
 {
@@ -79,6 +117,7 @@ static json_t *call_json(const struct rt_call *c)
 			  c->device_class[0] ? c->device_class : "unknown",
 			  "browser", rt_json_str_or_null(c->browser), "os",
 			  rt_json_str_or_null(c->os)));
+	json_object_set_new(o, "flow", flow_json(c));
 	json_object_set_new(o, "created_at", rt_json_time(c->created_at));
 	json_object_set_new(o, "updated_at", rt_json_time(c->updated_at));
 	return o;
@@ -92,8 +131,8 @@ static int call_item(const struct rt_call *c, void *arg)
 }
 
 static const char *const dispositions[] = {
-	"in_progress", "answered",  "no_answer",   "busy",
-	"failed",      "abandoned", "interrupted", NULL,
+	"in_progress", "answered",    "no_answer", "busy", "failed",
+	"abandoned",   "interrupted", "voicemail", NULL,
 };
 
 /* A text filter of the query string into dst; 400 naming it when too long
@@ -243,12 +282,30 @@ static json_t *recording_json(const struct rt_recording *rec, int64_t call_id)
 			 rec->deleted_at ? json_null() : json_string(url));
 }
 
+/* The steps of the call's flow into its "flow" object, when the stored
+ * text is a JSON array; left out otherwise. */
+static void add_path(json_t *o, const char *text)
+{
+	json_t *flow = json_object_get(o, "flow");
+	json_t *path = text ? json_loads(text, 0, NULL) : NULL;
+
+	if (json_is_object(flow) && json_is_array(path))
+		json_object_set(flow, "path", path);
+	else if (text && json_is_object(flow))
+		rt_warn("a call's stored flow path is not a JSON array",
+			"call=%lld",
+			(long long)json_integer_value(
+				json_object_get(o, "id")));
+	json_decref(path);
+}
+
 void rt_api_calls_get(struct rt_req *r)
 {
 	struct rt_recording rec = {0};
 	struct rt_call *c = malloc(sizeof(*c));
 	json_t *events = json_array(), *pages = json_array(), *o = NULL;
 	struct rt_store_tx *tx;
+	char *path = NULL;
 	int err;
 
 	if (!c || !events || !pages) {
@@ -271,6 +328,8 @@ void rt_api_calls_get(struct rt_req *r)
 			err = 0;
 		}
 	}
+	if (!err && c->flow_id)
+		err = rt_store_call_path_get(tx, rt_req_scope(r), r->id, &path);
 	rt_store_rollback(tx);
 	if (err) {
 		rt_http_fail(r, err, "reading a call");
@@ -283,12 +342,14 @@ void rt_api_calls_get(struct rt_req *r)
 		json_object_set_new(o, "events", events);
 		json_object_set_new(o, "recording",
 				    recording_json(&rec, c->id));
+		add_path(o, path);
 		pages = events = NULL;
 	}
 	rt_http_json(r, 200, o);
 out:
 	json_decref(events);
 	json_decref(pages);
+	free(path);
 	free(c);
 }
 

@@ -687,7 +687,7 @@ struct rt_call {
 	int64_t started_at, answered_at, ended_at; /* 0: not (yet) */
 	int64_t ring_ms, talk_ms, total_ms;	   /* set at the end */
 	char disposition[16]; /* in_progress, answered, no_answer, busy,
-				 failed, abandoned, interrupted */
+				 failed, abandoned, interrupted, voicemail */
 	char hangup_side[8];  /* caller, callee, system; "" while open */
 	int sip_status;	      /* the final status; 0 while open */
 	char sip_reason[64];
@@ -702,6 +702,16 @@ struct rt_call {
 	char referrer[RT_SESSION_URL_MAX + 1];
 	char ga_client_id[64];
 	char device_class[16], browser[32], os[32];
+	/* What a call flow added (docs/flows.md "The call record"). */
+	int64_t flow_id, flow_version; /* 0: the call ran no flow */
+	char ivr_digits[33];	       /* digits pressed in menus */
+	int64_t ivr_ms;		       /* time spent in menus */
+	char agent[256];	       /* the dial target that answered */
+	bool has_value;
+	int64_t value_cents;
+	char lead[16];	   /* "", "qualified", "unqualified" */
+	char tags[1024];   /* JSON array text, "" none */
+	char fields[2048]; /* JSON object text, "" none */
 	int64_t created_at, updated_at;
 };
 typedef int(rt_call_h)(const struct rt_call *c, void *arg);
@@ -711,8 +721,19 @@ int rt_store_call_next_id(struct rt_store_tx *tx, int64_t *idp);
 /* A new call (c->id set).  EEXIST when the id is taken. */
 int rt_store_call_insert(struct rt_store_tx *tx, const struct rt_call *c);
 /* Writes what changes as a call goes on (times, durations, disposition,
- * hangup, SIP status, destination); ENOENT for an unknown id. */
+ * hangup, SIP status, destination, and what its flow added: the flow and
+ * version, menu digits and time, agent, value, lead, tags and fields);
+ * ENOENT for an unknown id.  The flow's path is written apart
+ * (rt_store_call_path_set). */
 int rt_store_call_update(struct rt_store_tx *tx, const struct rt_call *c);
+/* The steps a call's flow took: JSON array text (the caller's, NULL
+ * clears).  ENOENT for an unknown call. */
+int rt_store_call_path_set(struct rt_store_tx *tx, int64_t call_id,
+			   const char *json);
+/* *jsonp: malloc'd JSON text (the caller frees it), or NULL when the call
+ * ran no flow.  ENOENT when the call is not in scope. */
+int rt_store_call_path_get(struct rt_store_tx *tx, int64_t scope,
+			   int64_t call_id, char **jsonp);
 /* One step of a call's timeline; detail is JSON text or NULL. */
 int rt_store_call_event_add(struct rt_store_tx *tx, int64_t call_id,
 			    int64_t account_id, int64_t at, const char *kind,
