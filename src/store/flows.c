@@ -276,6 +276,47 @@ int rt_store_flow_fits(struct rt_store_tx *tx, int64_t scope, int64_t flow_id,
 	return f.account_id == account_id ? 0 : EPERM;
 }
 
+struct counter_rows {
+	rt_flow_counter_h *h;
+	void *arg;
+};
+
+static int counter_row(const struct rt_val *c, size_t ncols, void *arg)
+{
+	struct counter_rows *cr = arg;
+
+	(void)ncols;
+	return cr->h(rt_col_text(&c[0]), rt_col_int(&c[1]), cr->arg);
+}
+
+int rt_store_flow_counters(struct rt_store_tx *tx, int64_t flow_id,
+			   rt_flow_counter_h *h, void *arg)
+{
+	struct rt_val args[] = {RT_VINT(flow_id)};
+	struct counter_rows cr = {h, arg};
+
+	return rt_store_query(tx,
+			      "SELECT step, next FROM flow_counters WHERE "
+			      "flow_id = ?1 ORDER BY step",
+			      args, 1, counter_row, &cr, NULL);
+}
+
+int rt_store_flow_counter_set(struct rt_store_tx *tx, int64_t flow_id,
+			      const char *step, int64_t next)
+{
+	struct rt_val args[] = {RT_VINT(flow_id), RT_VTEXT(step),
+				RT_VINT(next)};
+
+	/* The upsert's WHERE keeps the higher value (the same SQL in
+	 * PostgreSQL, where SQLite's two-argument MAX is GREATEST). */
+	return rt_store_query(tx,
+			      "INSERT INTO flow_counters (flow_id, step, next) "
+			      "VALUES (?1, ?2, ?3) ON CONFLICT (flow_id, step) "
+			      "DO UPDATE SET next = excluded.next WHERE "
+			      "excluded.next > flow_counters.next",
+			      args, RT_ARRAY_SIZE(args), NULL, NULL, NULL);
+}
+
 int rt_store_flow_counter_next(struct rt_store_tx *tx, int64_t flow_id,
 			       const char *step, int64_t *nextp)
 {

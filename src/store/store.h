@@ -661,6 +661,17 @@ int rt_store_flow_fits(struct rt_store_tx *tx, int64_t scope, int64_t flow_id,
 /* Round robin: the counter of a flow's dial step, then counted on. */
 int rt_store_flow_counter_next(struct rt_store_tx *tx, int64_t flow_id,
 			       const char *step, int64_t *nextp);
+/* Every counter of a flow's dial steps: h(step, next, arg), by step.  The
+ * step text is borrowed for the call; a nonzero return of h stops and is
+ * returned.  Unscoped, as the call router reads them. */
+typedef int(rt_flow_counter_h)(const char *step, int64_t next, void *arg);
+int rt_store_flow_counters(struct rt_store_tx *tx, int64_t flow_id,
+			   rt_flow_counter_h *h, void *arg);
+/* Sets a counter to next unless it is already higher (an upsert that
+ * never goes back), so that counts kept in memory can be written back
+ * without undoing a newer one.  ENOENT when there is no such flow. */
+int rt_store_flow_counter_set(struct rt_store_tx *tx, int64_t flow_id,
+			      const char *step, int64_t next);
 
 /* ---- calls ----------------------------------------------------------------
  *
