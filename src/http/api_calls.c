@@ -20,33 +20,42 @@ static json_t *int_or_null(int64_t v)
 	return v ? json_integer(v) : json_null();
 }
 
-/* Stored JSON text of ours, or fallback when it is absent or unreadable. */
-static json_t *stored_json(const char *text, json_t *fallback)
+/* Stored JSON text of the wanted type, or a new empty one: the texts are
+ * the call service's, and one that does not parse must not fail the
+ * answer. */
+static json_t *stored_json(const char *text, bool array)
 {
-	json_t *j = text && text[0] ? json_loads(text, 0, NULL) : NULL;
+	json_t *j = text[0] ? json_loads(text, 0, NULL) : NULL;
 
-	if (!j)
-		return fallback;
-	json_decref(fallback);
-	return j;
+	if (array ? json_is_array(j) : json_is_object(j))
+		return j;
+	json_decref(j);
+	return array ? json_array() : json_object();
 }
 
-/* What a call flow added to the call; null when it ran none. */
+/* What a call flow added to the call (docs/flows.md "The call record"),
+ * or null when the call ran none. */
 static json_t *flow_json(const struct rt_call *c)
 {
+	const char *lead = strcmp(c->lead, "qualified") == 0 ||
+					   strcmp(c->lead, "unqualified") == 0
+				   ? c->lead
+				   : NULL;
+	json_t *o;
+
 	if (!c->flow_id)
 		return json_null();
-	return json_pack("{s:I,s:I,s:o,s:I,s:o,s:o,s:o,s:o,s:o}", "id",
-			 (json_int_t)c->flow_id, "version",
-			 (json_int_t)c->flow_version, "ivr_digits",
-			 rt_json_str_or_null(c->ivr_digits), "ivr_ms",
-			 (json_int_t)c->ivr_ms, "agent",
-			 rt_json_str_or_null(c->agent), "tags",
-			 stored_json(c->tags, json_array()), "value",
-			 c->has_value ? json_real((double)c->value_cents / 100)
-				      : json_null(),
-			 "lead", rt_json_str_or_null(c->lead), "fields",
-			 stored_json(c->fields, json_object()));
+	o = json_pack("{s:I,s:I,s:s,s:I,s:o,s:o,s:o,s:o,s:o}", "id",
+		      (json_int_t)c->flow_id, "version",
+		      (json_int_t)c->flow_version, "ivr_digits", c->ivr_digits,
+		      "ivr_ms", (json_int_t)c->ivr_ms, "agent",
+		      rt_json_str_or_null(c->agent), "tags",
+		      stored_json(c->tags, true), "value",
+		      c->has_value ? json_real((double)c->value_cents / 100)
+				   : json_null(),
+		      "lead", rt_json_str_or_null(lead), "fields",
+		      stored_json(c->fields, false));
+	return o ? o : json_null();
 }
 
 /* The call as the API shows it: everything on its row. */
@@ -273,13 +282,30 @@ static json_t *recording_json(const struct rt_recording *rec, int64_t call_id)
 			 rec->deleted_at ? json_null() : json_string(url));
 }
 
+/* The steps of the call's flow into its "flow" object, when the stored
+ * text is a JSON array; left out otherwise. */
+static void add_path(json_t *o, const char *text)
+{
+	json_t *flow = json_object_get(o, "flow");
+	json_t *path = text ? json_loads(text, 0, NULL) : NULL;
+
+	if (json_is_object(flow) && json_is_array(path))
+		json_object_set(flow, "path", path);
+	else if (text && json_is_object(flow))
+		rt_warn("a call's stored flow path is not a JSON array",
+			"call=%lld",
+			(long long)json_integer_value(
+				json_object_get(o, "id")));
+	json_decref(path);
+}
+
 void rt_api_calls_get(struct rt_req *r)
 {
 	struct rt_recording rec = {0};
 	struct rt_call *c = malloc(sizeof(*c));
 	json_t *events = json_array(), *pages = json_array(), *o = NULL;
-	char *path = NULL;
 	struct rt_store_tx *tx;
+	char *path = NULL;
 	int err;
 
 	if (!c || !events || !pages) {
@@ -316,9 +342,7 @@ void rt_api_calls_get(struct rt_req *r)
 		json_object_set_new(o, "events", events);
 		json_object_set_new(o, "recording",
 				    recording_json(&rec, c->id));
-		if (json_is_object(json_object_get(o, "flow")))
-			json_object_set_new(json_object_get(o, "flow"), "path",
-					    stored_json(path, json_array()));
+		add_path(o, path);
 		pages = events = NULL;
 	}
 	rt_http_json(r, 200, o);

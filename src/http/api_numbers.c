@@ -115,10 +115,10 @@ static int take_id(const json_t *b, const char *name, int64_t *idp,
 /* pool_id and flow_id, when sent. */
 static int take_ids(const json_t *b, struct rt_number *n, struct rt_http_err *e)
 {
-	return take_id(b, "pool_id", &n->pool_id, e) ||
-			       take_id(b, "flow_id", &n->flow_id, e)
-		       ? EINVAL
-		       : 0;
+	if (take_id(b, "pool_id", &n->pool_id, e) ||
+	    take_id(b, "flow_id", &n->flow_id, e))
+		return EINVAL;
+	return 0;
 }
 
 static int create_parse(const json_t *b, struct number_in *in,

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "http/http_int.h"
+#include "util/phone.h"
 
 /* A caller may grant or change only roles up to their own. */
 static bool may_grant(struct rt_req *r, const char *role)
@@ -66,6 +67,68 @@ static int top_role(struct rt_req *r, struct rt_store_tx *tx, int64_t user_id,
 
 /* ---- users -------------------------------------------------------------- */
 
+/* A sip: or sips: URI with a host, as a flow's dial target takes one
+ * (src/flow/compile.c): no spaces, controls, quotes or angle brackets. */
+static bool sip_uri_ok(const char *s)
+{
+	const char *h;
+
+	if (strncmp(s, "sip:", 4) == 0)
+		h = s + 4;
+	else if (strncmp(s, "sips:", 5) == 0)
+		h = s + 5;
+	else
+		return false;
+	if (strchr(h, '@'))
+		h = strchr(h, '@') + 1;
+	if (!*h || *h == ';' || *h == ':')
+		return false;
+	for (const char *p = s; *p; p++) {
+		if ((unsigned char)*p <= 0x20 || *p == '<' || *p == '>' ||
+		    *p == '"' || (unsigned char)*p >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * "phone", when sent, into u->phone: null or "" for none, a number in
+ * international form (a leading '+': the user's country is not known)
+ * stored as E.164, or a sip:/sips: URI stored as sent.  422 naming the
+ * field for anything else.
+ */
+static int take_phone(const json_t *b, struct rt_user *u, struct rt_http_err *e)
+{
+	const char *s = rt_json_str(b, "phone");
+	struct rt_phone ph;
+
+	if (!s || !*s) {
+		u->phone[0] = '\0';
+		return 0;
+	}
+	if (s[0] == '+') {
+		/* Digits and the usual separators only: libphonenumber would
+		 * read "x12" or "ext. 12" as an extension and drop it. */
+		if (s[1 + strspn(s + 1, "0123456789 ()-./")] == '\0' &&
+		    rt_phone_parse(s, NULL, &ph) == 0) {
+			rt_strlcpy(u->phone, ph.e164, sizeof(u->phone));
+			return 0;
+		}
+		rt_http_err_set(e, 422, "invalid_field", "phone",
+				"'phone' is not a valid phone number");
+		return EINVAL;
+	}
+	if (sip_uri_ok(s) && strlen(s) < sizeof(u->phone)) {
+		rt_strlcpy(u->phone, s, sizeof(u->phone));
+		return 0;
+	}
+	rt_http_err_set(e, 422, "invalid_field", "phone",
+			"'phone' must be a number in international form "
+			"such as +14155550100, or a sip: or sips: URI such "
+			"as sip:dana@pbx.example.com");
+	return EINVAL;
+}
+
 struct user_in {
 	struct rt_user u;
 	const char *password;
@@ -79,6 +142,7 @@ static const struct rt_field user_create_fields[] = {
 	{"password", RT_F_STRING, RT_F_REQUIRED, 256},
 	{"account_id", RT_F_INT, RT_F_NULLABLE, 0},
 	{"role", RT_F_STRING, 0, 16},
+	{"phone", RT_F_STRING, RT_F_NULLABLE, 255},
 };
 
 static int user_create_parse(const json_t *b, struct user_in *in,
@@ -86,7 +150,8 @@ static int user_create_parse(const json_t *b, struct user_in *in,
 {
 	if (rt_http_check_fields(b, user_create_fields,
 				 RT_ARRAY_SIZE(user_create_fields), e) ||
-	    check_role(b, e) || check_password(b, e))
+	    check_role(b, e) || check_password(b, e) ||
+	    take_phone(b, &in->u, e))
 		return EINVAL;
 	rt_strlcpy(in->u.email, rt_json_str(b, "email"), sizeof(in->u.email));
 	if (!rt_api_email_normalize(in->u.email)) {
@@ -116,6 +181,7 @@ static const struct rt_field user_update_fields[] = {
 	{"name", RT_F_STRING, 0, 200},
 	{"status", RT_F_STRING, 0, 16},
 	{"password", RT_F_STRING, 0, 256},
+	{"phone", RT_F_STRING, RT_F_NULLABLE, 255},
 };
 
 static int user_update_parse(const json_t *b, struct user_in *in,
@@ -125,7 +191,7 @@ static int user_update_parse(const json_t *b, struct user_in *in,
 
 	if (rt_http_check_fields(b, user_update_fields,
 				 RT_ARRAY_SIZE(user_update_fields), e) ||
-	    check_password(b, e))
+	    check_password(b, e) || take_phone(b, &in->u, e))
 		return EINVAL;
 	if (status && strcmp(status, "active") && strcmp(status, "disabled")) {
 		rt_http_err_set(e, 422, "invalid_field", "status",
@@ -139,7 +205,8 @@ static int user_update_parse(const json_t *b, struct user_in *in,
 	}
 	if (json_object_size(b) == 0) {
 		rt_http_err_set(e, 400, "missing_field", NULL,
-				"send at least one of name, status, password");
+				"send at least one of name, status, password, "
+				"phone");
 		return EINVAL;
 	}
 	in->password = rt_json_str(b, "password");
@@ -221,7 +288,7 @@ void rt_api_users_update(struct rt_req *r)
 {
 	struct rt_http_err e = {0};
 	struct user_in in = {0};
-	char pw_hash[RT_PWHASH_MAX];
+	char pw_hash[RT_PWHASH_MAX], phone[sizeof(in.u.phone)];
 	const json_t *b = r->json;
 	struct rt_store_tx *tx;
 	json_t *changes;
@@ -231,6 +298,7 @@ void rt_api_users_update(struct rt_req *r)
 		rt_http_send_err(r, &e);
 		return;
 	}
+	rt_strlcpy(phone, in.u.phone, sizeof(phone)); /* as parsed */
 	if (in.password && rt_auth_password_hash(in.password, pw_hash)) {
 		rt_http_fail(r, ENOMEM, "hashing a password");
 		return;
@@ -257,6 +325,8 @@ void rt_api_users_update(struct rt_req *r)
 		if (rt_json_has(b, "status"))
 			rt_strlcpy(in.u.status, rt_json_str(b, "status"),
 				   sizeof(in.u.status));
+		if (json_object_get(b, "phone"))
+			rt_strlcpy(in.u.phone, phone, sizeof(in.u.phone));
 		err = rt_store_user_update(tx, rt_req_scope(r), &in.u,
 					   in.password ? pw_hash : NULL);
 	}

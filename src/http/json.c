@@ -28,9 +28,10 @@ json_t *rt_json_account(const struct rt_account *a)
 
 json_t *rt_json_user(const struct rt_user *u)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:o}", "id",
+	return json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "id",
 			 (json_int_t)u->id, "email", u->email, "name", u->name,
-			 "status", u->status, "created_at",
+			 "status", u->status, "phone",
+			 rt_json_str_or_null(u->phone), "created_at",
 			 rt_json_time(u->created_at), "updated_at",
 			 rt_json_time(u->updated_at), "last_login_at",
 			 rt_json_time(u->last_login_at));

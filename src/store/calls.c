@@ -23,12 +23,14 @@
 	"c.network, c.device, c.click_ids, c.landing_url, c.landing_host, "    \
 	"c.landing_page, c.referrer, c.referrer_host, c.ga_client_id, "        \
 	"c.device_class, c.browser, c.os, c.created_at, c.updated_at, "        \
-	"c.flow_id, c.flow_version, c.ivr_digits, c.ivr_ms, c.agent, c.tags, " \
-	"c.value_cents, c.lead, c.fields"
+	"c.flow_id, c.flow_version, c.ivr_digits, c.ivr_ms, c.agent, "         \
+	"c.value_cents, c.lead, c.tags, c.fields"
 
 /* "" and 0 are stored as NULL, so that absent reads as absent in SQL. */
 #define OPT(s)	RT_VTEXT((s)[0] ? (s) : NULL)
 #define OPTI(i) ((i) ? RT_VINT(i) : RT_VNULL)
+/* The value is NULL when the flow set none (0 is a value). */
+#define VALUE(c) ((c)->has_value ? RT_VINT((c)->value_cents) : RT_VNULL)
 
 int rt_store_call_next_id(struct rt_store_tx *tx, int64_t *idp)
 {
@@ -136,6 +138,13 @@ int rt_store_call_insert(struct rt_store_tx *tx, const struct rt_call *c)
 		RT_VINT(c->updated_at ? c->updated_at : c->started_at),
 		OPTI(c->flow_id),
 		OPTI(c->flow_version),
+		OPT(c->ivr_digits),
+		OPTI(c->ivr_ms),
+		OPT(c->agent),
+		VALUE(c),
+		OPT(c->lead),
+		OPT(c->tags),
+		OPT(c->fields),
 	};
 	int err = rt_store_query(
 		tx,
@@ -150,14 +159,13 @@ int rt_store_call_insert(struct rt_store_tx *tx, const struct rt_call *c)
 		"ad_group, keyword, campaign_id, matchtype, network, device, "
 		"click_ids, landing_url, landing_host, landing_page, referrer, "
 		"referrer_host, ga_client_id, device_class, browser, os, "
-		"created_at, updated_at, flow_id, flow_version) VALUES (?1, "
-		"?2, ?3, ?4, ?5, ?6, ?7, "
-		"?8, "
-		"?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
-		"?21, "
-		"?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, "
-		"?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, "
-		"?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53)",
+		"created_at, updated_at, flow_id, flow_version, ivr_digits, "
+		"ivr_ms, agent, value_cents, lead, tags, fields) VALUES (?1, "
+		"?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+		"?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
+		"?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, "
+		"?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, "
+		"?51, ?52, ?53, ?54, ?55, ?56, ?57, ?58, ?59, ?60)",
 		args, RT_ARRAY_SIZE(args), NULL, NULL, NULL);
 
 	free(clicks);
@@ -180,12 +188,14 @@ int rt_store_call_update(struct rt_store_tx *tx, const struct rt_call *c)
 		OPT(c->sip_reason),
 		OPT(c->destination),
 		RT_VINT(c->updated_at),
+		OPTI(c->flow_id),
+		OPTI(c->flow_version),
 		OPT(c->ivr_digits),
 		OPTI(c->ivr_ms),
 		OPT(c->agent),
-		OPT(c->tags),
-		c->has_value ? RT_VINT(c->value_cents) : RT_VNULL,
+		VALUE(c),
 		OPT(c->lead),
+		OPT(c->tags),
 		OPT(c->fields),
 	};
 	int64_t changed = 0;
@@ -195,13 +205,66 @@ int rt_store_call_update(struct rt_store_tx *tx, const struct rt_call *c)
 		"?4, "
 		"talk_ms = ?5, total_ms = ?6, disposition = ?7, hangup_side = "
 		"?8, sip_status = ?9, sip_reason = ?10, destination = ?11, "
-		"updated_at = ?12, ivr_digits = ?13, ivr_ms = ?14, agent = "
-		"?15, "
-		"tags = ?16, value_cents = ?17, lead = ?18, fields = ?19 WHERE "
-		"id = ?1",
+		"updated_at = ?12, flow_id = ?13, flow_version = ?14, "
+		"ivr_digits = ?15, ivr_ms = ?16, agent = ?17, value_cents = "
+		"?18, lead = ?19, tags = ?20, fields = ?21 WHERE id = ?1",
 		args, RT_ARRAY_SIZE(args), NULL, NULL, &changed);
 
 	return err ? err : changed ? 0 : ENOENT;
+}
+
+int rt_store_call_path_set(struct rt_store_tx *tx, int64_t call_id,
+			   const char *json)
+{
+	struct rt_val args[] = {RT_VINT(call_id), RT_VTEXT(json)};
+	int64_t changed = 0;
+	int err =
+		rt_store_query(tx,
+			       "UPDATE calls SET flow_path = ?2 WHERE id = "
+			       "?1",
+			       args, RT_ARRAY_SIZE(args), NULL, NULL, &changed);
+
+	return err ? err : changed ? 0 : ENOENT;
+}
+
+struct path_out {
+	bool found;
+	char *text;
+};
+
+static int path_row(const struct rt_val *c, size_t ncols, void *arg)
+{
+	struct path_out *po = arg;
+
+	(void)ncols;
+	po->found = true;
+	if (c[0].type != RT_VAL_TEXT)
+		return 0;
+	free(po->text);
+	po->text = rt_strdup(c[0].s);
+	return po->text ? 0 : ENOMEM;
+}
+
+int rt_store_call_path_get(struct rt_store_tx *tx, int64_t scope,
+			   int64_t call_id, char **jsonp)
+{
+	struct rt_val args[] = {RT_VINT(scope), RT_VINT(call_id)};
+	struct path_out po = {false, NULL};
+	int err;
+
+	*jsonp = NULL;
+	err = rt_store_query(tx,
+			     "SELECT c.flow_path FROM calls c WHERE c.id = ?2 "
+			     "AND " RT_IN_SCOPE("c.account_id"),
+			     args, RT_ARRAY_SIZE(args), path_row, &po, NULL);
+	if (!err && !po.found)
+		err = ENOENT;
+	if (err) {
+		free(po.text);
+		return err;
+	}
+	*jsonp = po.text;
+	return 0;
 }
 
 int rt_store_call_event_add(struct rt_store_tx *tx, int64_t call_id,
@@ -382,11 +445,15 @@ static int call_row(const struct rt_val *c, size_t ncols, void *arg)
 	RT_COL_STR(d->ivr_digits, &c[53]);
 	d->ivr_ms = rt_col_int(&c[54]);
 	RT_COL_STR(d->agent, &c[55]);
-	RT_COL_STR(d->tags, &c[56]);
-	d->has_value = c[57].type != RT_VAL_NULL;
-	d->value_cents = rt_col_int(&c[57]);
-	RT_COL_STR(d->lead, &c[58]);
-	RT_COL_STR(d->fields, &c[59]);
+	d->has_value = c[56].type == RT_VAL_INT;
+	d->value_cents = rt_col_int(&c[56]);
+	RT_COL_STR(d->lead, &c[57]);
+	/* JSON text longer than the struct holds would be cut into text that
+	 * does not parse: read as none instead. */
+	if (strlen(rt_col_text(&c[58])) < sizeof(d->tags))
+		RT_COL_STR(d->tags, &c[58]);
+	if (strlen(rt_col_text(&c[59])) < sizeof(d->fields))
+		RT_COL_STR(d->fields, &c[59]);
 	if (r->one)
 		return 0;
 	/* A list row: handed on, then freed (the struct is 12 KB). */
@@ -675,52 +742,4 @@ int rt_store_recording_delete(struct rt_store_tx *tx, int64_t scope,
 	if (!err)
 		r->deleted_at = now;
 	return err;
-}
-
-int rt_store_call_path_set(struct rt_store_tx *tx, int64_t call_id,
-			   const char *json)
-{
-	struct rt_val args[] = {RT_VINT(call_id), RT_VTEXT(json)};
-	int64_t changed = 0;
-	int err =
-		rt_store_query(tx,
-			       "UPDATE calls SET flow_path = ?2 WHERE id = ?1",
-			       args, 2, NULL, NULL, &changed);
-
-	return err ? err : changed ? 0 : ENOENT;
-}
-
-static int path_row(const struct rt_val *c, size_t ncols, void *arg)
-{
-	char **out = arg;
-
-	(void)ncols;
-	*out = c[0].type == RT_VAL_NULL ? NULL : rt_strdup(rt_col_text(&c[0]));
-	return c[0].type == RT_VAL_NULL || *out ? 0 : ENOMEM;
-}
-
-int rt_store_call_path_get(struct rt_store_tx *tx, int64_t scope,
-			   int64_t call_id, char **jsonp)
-{
-	struct rt_val args[] = {RT_VINT(scope), RT_VINT(call_id)};
-	char *json = NULL;
-	int64_t n = 0;
-	int err =
-		rt_store_query_int(tx,
-				   "SELECT COUNT(*) FROM calls c WHERE c.id = "
-				   "?2 AND " RT_IN_SCOPE("c.account_id"),
-				   args, 2, &n);
-
-	if (!err && !n)
-		err = ENOENT;
-	if (!err)
-		err = rt_store_query(
-			tx, "SELECT flow_path FROM calls WHERE id = ?2", args,
-			2, path_row, &json, NULL);
-	if (err) {
-		free(json);
-		return err;
-	}
-	*jsonp = json;
-	return 0;
 }

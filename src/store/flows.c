@@ -276,21 +276,6 @@ int rt_store_flow_fits(struct rt_store_tx *tx, int64_t scope, int64_t flow_id,
 	return f.account_id == account_id ? 0 : EPERM;
 }
 
-int rt_store_flow_counter_next(struct rt_store_tx *tx, int64_t flow_id,
-			       const char *step, int64_t *nextp)
-{
-	struct rt_val args[] = {RT_VINT(flow_id), RT_VTEXT(step)};
-
-	*nextp = 0;
-	/* the value before this call's increment */
-	return rt_store_query(tx,
-			      "INSERT INTO flow_counters (flow_id, step, next) "
-			      "VALUES (?1, ?2, 1) ON CONFLICT (flow_id, step) "
-			      "DO UPDATE SET next = flow_counters.next + 1 "
-			      "RETURNING next - 1",
-			      args, 2, int_row, nextp, NULL);
-}
-
 struct counter_rows {
 	rt_flow_counter_h *h;
 	void *arg;
@@ -322,9 +307,27 @@ int rt_store_flow_counter_set(struct rt_store_tx *tx, int64_t flow_id,
 	struct rt_val args[] = {RT_VINT(flow_id), RT_VTEXT(step),
 				RT_VINT(next)};
 
+	/* The upsert's WHERE keeps the higher value (the same SQL in
+	 * PostgreSQL, where SQLite's two-argument MAX is GREATEST). */
 	return rt_store_query(tx,
 			      "INSERT INTO flow_counters (flow_id, step, next) "
 			      "VALUES (?1, ?2, ?3) ON CONFLICT (flow_id, step) "
-			      "DO UPDATE SET next = MAX(next, excluded.next)",
-			      args, 3, NULL, NULL, NULL);
+			      "DO UPDATE SET next = excluded.next WHERE "
+			      "excluded.next > flow_counters.next",
+			      args, RT_ARRAY_SIZE(args), NULL, NULL, NULL);
+}
+
+int rt_store_flow_counter_next(struct rt_store_tx *tx, int64_t flow_id,
+			       const char *step, int64_t *nextp)
+{
+	struct rt_val args[] = {RT_VINT(flow_id), RT_VTEXT(step)};
+
+	*nextp = 0;
+	/* the value before this call's increment */
+	return rt_store_query(tx,
+			      "INSERT INTO flow_counters (flow_id, step, next) "
+			      "VALUES (?1, ?2, 1) ON CONFLICT (flow_id, step) "
+			      "DO UPDATE SET next = flow_counters.next + 1 "
+			      "RETURNING next - 1",
+			      args, 2, int_row, nextp, NULL);
 }

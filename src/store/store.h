@@ -661,12 +661,15 @@ int rt_store_flow_fits(struct rt_store_tx *tx, int64_t scope, int64_t flow_id,
 /* Round robin: the counter of a flow's dial step, then counted on. */
 int rt_store_flow_counter_next(struct rt_store_tx *tx, int64_t flow_id,
 			       const char *step, int64_t *nextp);
-/* Every counter of a flow's dial steps: h(step, next, arg). */
+/* Every counter of a flow's dial steps: h(step, next, arg), by step.  The
+ * step text is borrowed for the call; a nonzero return of h stops and is
+ * returned.  Unscoped, as the call router reads them. */
 typedef int(rt_flow_counter_h)(const char *step, int64_t next, void *arg);
 int rt_store_flow_counters(struct rt_store_tx *tx, int64_t flow_id,
 			   rt_flow_counter_h *h, void *arg);
-/* Sets a counter to next unless it is already higher (the call service
- * counts in memory and writes behind). */
+/* Sets a counter to next unless it is already higher (an upsert that
+ * never goes back), so that counts kept in memory can be written back
+ * without undoing a newer one.  ENOENT when there is no such flow. */
 int rt_store_flow_counter_set(struct rt_store_tx *tx, int64_t flow_id,
 			      const char *step, int64_t next);
 
@@ -710,10 +713,7 @@ struct rt_call {
 	char referrer[RT_SESSION_URL_MAX + 1];
 	char ga_client_id[64];
 	char device_class[16], browser[32], os[32];
-	int64_t created_at, updated_at;
-	/* What a call flow added (docs/flows.md "The call record"):
-	 * flow_id and flow_version written at insert, the rest by
-	 * rt_store_call_update. */
+	/* What a call flow added (docs/flows.md "The call record"). */
 	int64_t flow_id, flow_version; /* 0: the call ran no flow */
 	char ivr_digits[33];	       /* digits pressed in menus */
 	int64_t ivr_ms;		       /* time spent in menus */
@@ -723,6 +723,7 @@ struct rt_call {
 	char lead[16];	   /* "", "qualified", "unqualified" */
 	char tags[1024];   /* JSON array text, "" none */
 	char fields[2048]; /* JSON object text, "" none */
+	int64_t created_at, updated_at;
 };
 typedef int(rt_call_h)(const struct rt_call *c, void *arg);
 
@@ -731,14 +732,17 @@ int rt_store_call_next_id(struct rt_store_tx *tx, int64_t *idp);
 /* A new call (c->id set).  EEXIST when the id is taken. */
 int rt_store_call_insert(struct rt_store_tx *tx, const struct rt_call *c);
 /* Writes what changes as a call goes on (times, durations, disposition,
- * hangup, SIP status, destination); ENOENT for an unknown id. */
+ * hangup, SIP status, destination, and what its flow added: the flow and
+ * version, menu digits and time, agent, value, lead, tags and fields);
+ * ENOENT for an unknown id.  The flow's path is written apart
+ * (rt_store_call_path_set). */
 int rt_store_call_update(struct rt_store_tx *tx, const struct rt_call *c);
-/* The steps a call's flow took: JSON array text (NULL clears).  ENOENT
- * for an unknown call. */
+/* The steps a call's flow took: JSON array text (the caller's, NULL
+ * clears).  ENOENT for an unknown call. */
 int rt_store_call_path_set(struct rt_store_tx *tx, int64_t call_id,
 			   const char *json);
-/* *jsonp: malloc'd JSON text, or NULL when the call ran no flow; ENOENT
- * when the call is not in scope. */
+/* *jsonp: malloc'd JSON text (the caller frees it), or NULL when the call
+ * ran no flow.  ENOENT when the call is not in scope. */
 int rt_store_call_path_get(struct rt_store_tx *tx, int64_t scope,
 			   int64_t call_id, char **jsonp);
 /* One step of a call's timeline; detail is JSON text or NULL. */

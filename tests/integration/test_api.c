@@ -425,6 +425,117 @@ static void test_users_and_memberships(void **state)
 	rt_test_resp_free(&r);
 }
 
+static const char *phone_of(const struct rt_test_resp *r)
+{
+	json_t *v = json_object_get(r->json, "phone");
+
+	assert_non_null(v); /* present, null or a string */
+	return json_string_value(v);
+}
+
+/* Where a user takes the calls of a flow's dial step: a number in
+ * international form (kept as E.164) or a sip:/sips: URI; null or ""
+ * clears; anything else is a 422 naming the field. */
+static void test_user_phone(void **state)
+{
+	struct rt_test_resp r;
+	const char *upath;
+	int64_t uid;
+	(void)state;
+
+	rt_test_api(&srv, &r, srv.key, "POST", "/v1/users",
+		    "{\"email\":\"phone@example.com\",\"name\":\"Dana\","
+		    "\"password\":\"correct horse battery\",\"role\":"
+		    "\"agent\",\"phone\":\"+1 (415) 555-0100\"}");
+	RT_EXPECT_STATUS(&r, 201);
+	uid = rt_test_json_id(&r, "id");
+	assert_string_equal(phone_of(&r), "+14155550100");
+	rt_test_resp_free(&r);
+	upath = rt_test_fmt("/v1/users/%lld", (long long)uid);
+
+	rt_test_api(&srv, &r, srv.key, "PATCH", upath,
+		    "{\"phone\":\"sips:dana@pbx.example.com;transport=tls\"}");
+	RT_EXPECT_STATUS(&r, 200);
+	assert_string_equal(phone_of(&r),
+			    "sips:dana@pbx.example.com;transport=tls");
+	rt_test_resp_free(&r);
+	/* Another change keeps it. */
+	rt_test_api(&srv, &r, srv.key, "PATCH", upath, "{\"name\":\"Dana S\"}");
+	RT_EXPECT_STATUS(&r, 200);
+	assert_string_equal(phone_of(&r),
+			    "sips:dana@pbx.example.com;transport=tls");
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, srv.key, "GET", upath, NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_string_equal(phone_of(&r),
+			    "sips:dana@pbx.example.com;transport=tls");
+	rt_test_resp_free(&r);
+
+	/* Refused, and left as it was. */
+	{
+		static const char *const bad[] = {
+			"\"4155550100\"",	     /* no country */
+			"\"+1415\"",		     /* not a number */
+			"\"+1 415 555 0100 x\"",     /* trailing junk */
+			"\"sip:\"",		     /* no host */
+			"\"sip:dana@\"",	     /* no host */
+			"\"sip:dana @pbx.example\"", /* a space */
+			"\"tel:+14155550100\"",
+			"\"mailto:dana@example.com\"",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			rt_test_api(&srv, &r, srv.key, "PATCH", upath,
+				    rt_test_fmt("{\"phone\":%s}", bad[i]));
+			RT_EXPECT_ERROR(&r, 422, "invalid_field", "phone");
+			rt_test_resp_free(&r);
+		}
+	}
+	rt_test_api(&srv, &r, srv.key, "PATCH", upath, "{\"phone\":7}");
+	RT_EXPECT_ERROR(&r, 400, "invalid_field", "phone");
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, srv.key, "PATCH", upath,
+		    "{\"phone\":\"sip:a\\u0001b@pbx.example.com\"}");
+	RT_EXPECT_ERROR(&r, 400, "invalid_field", "phone");
+	rt_test_resp_free(&r);
+	{
+		char body[400];
+
+		/* 256 bytes: one past the limit. */
+		snprintf(body, sizeof(body),
+			 "{\"phone\":\"sip:%0248d@h.example\"}", 0);
+		rt_test_api(&srv, &r, srv.key, "PATCH", upath, body);
+		RT_EXPECT_ERROR(&r, 400, "invalid_field", "phone");
+		rt_test_resp_free(&r);
+	}
+	rt_test_api(&srv, &r, srv.key, "POST", "/v1/users",
+		    "{\"email\":\"phone2@example.com\",\"name\":\"Eli\","
+		    "\"password\":\"correct horse battery\",\"phone\":"
+		    "\"sip:\"}");
+	RT_EXPECT_ERROR(&r, 422, "invalid_field", "phone");
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, srv.key, "GET", upath, NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_string_equal(phone_of(&r),
+			    "sips:dana@pbx.example.com;transport=tls");
+	rt_test_resp_free(&r);
+
+	/* Cleared by null and by "". */
+	rt_test_api(&srv, &r, srv.key, "PATCH", upath, "{\"phone\":null}");
+	RT_EXPECT_STATUS(&r, 200);
+	assert_null(phone_of(&r));
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, srv.key, "PATCH", upath,
+		    "{\"phone\":\"+442079460958\"}");
+	RT_EXPECT_STATUS(&r, 200);
+	assert_string_equal(phone_of(&r), "+442079460958");
+	rt_test_resp_free(&r);
+	rt_test_api(&srv, &r, srv.key, "PATCH", upath, "{\"phone\":\"\"}");
+	RT_EXPECT_STATUS(&r, 200);
+	assert_null(phone_of(&r));
+	rt_test_resp_free(&r);
+}
+
 /* A user signed in with the admin role cannot make anyone an owner. */
 static void test_user_role_limit(void **state)
 {
@@ -1096,6 +1207,7 @@ int main(void)
 		cmocka_unit_test(test_me),
 		cmocka_unit_test(test_account_update),
 		cmocka_unit_test(test_users_and_memberships),
+		cmocka_unit_test(test_user_phone),
 		cmocka_unit_test(test_user_role_limit),
 		cmocka_unit_test(test_keys_list_and_revoke),
 		cmocka_unit_test(test_key_expiry),

@@ -3,7 +3,8 @@
  * the store as the call service writes them (the SIP side makes calls; the
  * API only reads them), then listed with each filter, paged both ways,
  * read whole with their timeline and pages, and bad parameters answered
- * 400 naming the parameter.
+ * 400 naming the parameter; calls that ran a call flow show what it added,
+ * and its path on the call's own page.
  */
 #include <errno.h>
 #include <signal.h>
@@ -279,6 +280,154 @@ static void test_bad_parameters(void **state)
 	}
 }
 
+/* Two calls that ran a flow, as the call service writes them: one that
+ * ended in voicemail with every fact set, and one whose stored JSON texts
+ * are not what they should be.  Returns the first id. */
+static int64_t write_flow_calls(void)
+{
+	struct rt_store_opts o = {.pool_size = 1, .busy_timeout_ms = 5000};
+	struct rt_call *c = calloc(1, sizeof(*c));
+	struct rt_store_tx *tx;
+	struct rt_store *st;
+	int64_t id;
+
+	assert_non_null(c);
+	assert_int_equal(rt_store_open(&st, srv.db, &o), 0);
+	assert_int_equal(rt_store_begin(st, true, &tx), 0);
+	assert_int_equal(rt_store_call_next_id(tx, &id), 0);
+	for (int i = 0; i < 2; i++) {
+		memset(c, 0, sizeof(*c));
+		c->id = id + i;
+		c->account_id = srv.account_id;
+		rt_strlcpy(c->tracking_number, "+13125550102",
+			   sizeof(c->tracking_number));
+		c->started_at = rt_now_ms() - 60000;
+		rt_strlcpy(c->confidence, "none", sizeof(c->confidence));
+		c->flow_id = 12;
+		c->flow_version = 2;
+		assert_int_equal(rt_store_call_insert(tx, c), 0);
+		c->ended_at = c->started_at + 50000;
+		c->ring_ms = c->total_ms = 50000;
+		rt_strlcpy(c->hangup_side, "caller", sizeof(c->hangup_side));
+		c->updated_at = c->ended_at;
+		if (i == 0) {
+			rt_strlcpy(c->disposition, "voicemail",
+				   sizeof(c->disposition));
+			rt_strlcpy(c->ivr_digits, "2", sizeof(c->ivr_digits));
+			c->ivr_ms = 4200;
+			c->has_value = true;
+			c->value_cents = 1250;
+			rt_strlcpy(c->lead, "qualified", sizeof(c->lead));
+			rt_strlcpy(c->tags, "[\"voicemail\"]", sizeof(c->tags));
+			rt_strlcpy(c->fields, "{\"plan\":\"gold\"}",
+				   sizeof(c->fields));
+			assert_int_equal(
+				rt_store_call_path_set(
+					tx, c->id,
+					"[{\"step\":\"menu\",\"exit\":\"2\"},"
+					"{\"step\":\"vm\",\"exit\":\"next\"}]"),
+				0);
+		} else {
+			rt_strlcpy(c->disposition, "no_answer",
+				   sizeof(c->disposition));
+			rt_strlcpy(c->agent, "sip:desk@pbx.example.com",
+				   sizeof(c->agent));
+			rt_strlcpy(c->lead, "maybe", sizeof(c->lead));
+			rt_strlcpy(c->tags, "{\"not\":\"a list\"}",
+				   sizeof(c->tags));
+			rt_strlcpy(c->fields, "[1", sizeof(c->fields));
+			assert_int_equal(rt_store_call_path_set(tx, c->id,
+								"{\"a\":1}"),
+					 0);
+		}
+		assert_int_equal(rt_store_call_update(tx, c), 0);
+	}
+	assert_int_equal(rt_store_commit(tx), 0);
+	rt_store_close(st);
+	free(c);
+	return id;
+}
+
+static void test_flow_calls(void **state)
+{
+	struct rt_test_resp r;
+	json_t *fl, *path, *item;
+	int64_t id = write_flow_calls(), ids[8];
+	size_t i;
+
+	(void)state;
+	rt_test_api(&srv, &r, srv.key, "GET",
+		    rt_test_fmt("/v1/calls/%lld", (long long)id), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	assert_string_equal(json_string_value(
+				    json_object_get(r.json, "disposition")),
+			    "voicemail");
+	fl = json_object_get(r.json, "flow");
+	assert_true(json_is_object(fl));
+	assert_int_equal(json_integer_value(json_object_get(fl, "id")), 12);
+	assert_int_equal(json_integer_value(json_object_get(fl, "version")), 2);
+	assert_string_equal(json_string_value(
+				    json_object_get(fl, "ivr_digits")),
+			    "2");
+	assert_int_equal(json_integer_value(json_object_get(fl, "ivr_ms")),
+			 4200);
+	assert_true(json_is_null(json_object_get(fl, "agent")));
+	assert_true(json_number_value(json_object_get(fl, "value")) == 12.5);
+	assert_string_equal(json_string_value(json_object_get(fl, "lead")),
+			    "qualified");
+	assert_string_equal(json_string_value(
+				    json_array_get(json_object_get(fl, "tags"),
+						   0)),
+			    "voicemail");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(fl, "fields"), "plan")),
+			    "gold");
+	path = json_object_get(fl, "path");
+	assert_int_equal(json_array_size(path), 2);
+	assert_string_equal(json_string_value(
+				    json_object_get(json_array_get(path, 1),
+						    "step")),
+			    "vm");
+	rt_test_resp_free(&r);
+
+	/* Stored texts that are not what they should be: left out or
+	 * empty, never a failed answer. */
+	rt_test_api(&srv, &r, srv.key, "GET",
+		    rt_test_fmt("/v1/calls/%lld", (long long)id + 1), NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	fl = json_object_get(r.json, "flow");
+	assert_true(json_is_object(fl));
+	assert_null(json_object_get(fl, "path"));
+	assert_true(json_is_array(json_object_get(fl, "tags")));
+	assert_int_equal(json_array_size(json_object_get(fl, "tags")), 0);
+	assert_int_equal(json_object_size(json_object_get(fl, "fields")), 0);
+	assert_true(json_is_null(json_object_get(fl, "lead")));
+	assert_true(json_is_null(json_object_get(fl, "value")));
+	assert_string_equal(json_string_value(json_object_get(fl, "agent")),
+			    "sip:desk@pbx.example.com");
+	rt_test_resp_free(&r);
+
+	/* Lists: by the new disposition; the flow without its path; a call
+	 * without a flow has null. */
+	assert_int_equal(list("?disposition=voicemail", ids, NULL), 1);
+	assert_int_equal(ids[0], id);
+	rt_test_api(&srv, &r, srv.key, "GET", "/v1/calls?order=oldest", NULL);
+	RT_EXPECT_STATUS(&r, 200);
+	json_array_foreach (json_object_get(r.json, "data"), i, item) {
+		int64_t cid = json_integer_value(json_object_get(item, "id"));
+
+		fl = json_object_get(item, "flow");
+		assert_non_null(fl);
+		if (cid < id) {
+			assert_true(json_is_null(fl));
+		} else {
+			assert_true(json_is_object(fl));
+			assert_null(json_object_get(fl, "path"));
+		}
+	}
+	rt_test_resp_free(&r);
+}
+
 /* A stereo 8 kHz 16-bit WAV of n frames: the caller's channel a rising
  * ramp, the agent's silent (a fixture, not a recording of anything). */
 static size_t wav(unsigned char *b, uint32_t n)
@@ -502,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_one_call),
 		cmocka_unit_test(test_bad_parameters),
+		cmocka_unit_test(test_flow_calls),
 		cmocka_unit_test(test_recording),
 		/* Last: it restarts the server. */
 		cmocka_unit_test(test_crash_finalises_open_calls),

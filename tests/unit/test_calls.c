@@ -2,8 +2,9 @@
  * The calls store: a call written as the call service writes it (insert at
  * the INVITE, events, the end), read back whole; lists newest and oldest
  * first with every filter and paging; another tenant sees nothing; the
- * pages of the attributed visit copied in order; first-time callers; and
- * calls left open by a crash finalised as interrupted.
+ * pages of the attributed visit copied in order; first-time callers;
+ * calls left open by a crash finalised as interrupted; and what a call
+ * flow adds to a call: its facts on the row and its path apart.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -361,6 +362,147 @@ static void test_pages_read(void **state)
 	rt_store_rollback(tx);
 }
 
+static int first_call(const struct rt_call *c, void *arg)
+{
+	memcpy(arg, c, sizeof(*c));
+	return 1; /* one is enough */
+}
+
+static void test_flow_fields_and_path(void **state)
+{
+	struct fix *f = *state;
+	struct rt_call *c =
+		new_call(5001, f->a_client, 500000, "+13125550150", "Direct");
+	struct rt_call *got = calloc(1, sizeof(*got));
+	struct rt_call_filter fl = {0};
+	struct rt_page pg = {.after = 0, .limit = 10};
+	struct rt_store_tx *tx;
+	char *path = NULL;
+	struct ids ids;
+
+	assert_non_null(got);
+	/* At the INVITE the flow and version are known. */
+	c->flow_id = 77;
+	c->flow_version = 3;
+	insert(f, c);
+	assert_int_equal(rt_store_begin(f->s, false, &tx), 0);
+	assert_int_equal(rt_store_call_get(tx, f->a, c->id, got), 0);
+	assert_int_equal(got->flow_id, 77);
+	assert_int_equal(got->flow_version, 3);
+	assert_false(got->has_value);
+	assert_string_equal(got->tags, "");
+	assert_string_equal(got->fields, "");
+	assert_string_equal(got->lead, "");
+	assert_int_equal(rt_store_call_path_get(tx, f->a, c->id, &path), 0);
+	assert_null(path);
+	rt_store_rollback(tx);
+
+	/* The end: everything the flow set, and its path. */
+	rt_strlcpy(c->ivr_digits, "12", sizeof(c->ivr_digits));
+	c->ivr_ms = 15000;
+	rt_strlcpy(c->agent, "sip:sales@pbx.example.com", sizeof(c->agent));
+	c->has_value = true;
+	c->value_cents = 0; /* a value of nothing is a value */
+	rt_strlcpy(c->lead, "qualified", sizeof(c->lead));
+	rt_strlcpy(c->tags, "[\"voicemail\",\"vip\"]", sizeof(c->tags));
+	rt_strlcpy(c->fields, "{\"plan\":\"gold\"}", sizeof(c->fields));
+	rt_strlcpy(c->disposition, "voicemail", sizeof(c->disposition));
+	c->ended_at = 560000;
+	c->total_ms = 60000;
+	c->updated_at = 560000;
+	assert_int_equal(rt_store_begin(f->s, true, &tx), 0);
+	assert_int_equal(rt_store_call_update(tx, c), 0);
+	assert_int_equal(rt_store_call_path_set(tx, c->id,
+						"[{\"step\":\"vm\"}]"),
+			 0);
+	assert_int_equal(rt_store_call_path_set(tx, 999999, "[]"), ENOENT);
+	assert_int_equal(rt_store_commit(tx), 0);
+
+	assert_int_equal(rt_store_begin(f->s, false, &tx), 0);
+	assert_int_equal(rt_store_call_get(tx, f->a, c->id, got), 0);
+	assert_string_equal(got->disposition, "voicemail");
+	assert_string_equal(got->ivr_digits, "12");
+	assert_int_equal(got->ivr_ms, 15000);
+	assert_string_equal(got->agent, "sip:sales@pbx.example.com");
+	assert_true(got->has_value);
+	assert_int_equal(got->value_cents, 0);
+	assert_string_equal(got->lead, "qualified");
+	assert_string_equal(got->tags, "[\"voicemail\",\"vip\"]");
+	assert_string_equal(got->fields, "{\"plan\":\"gold\"}");
+	/* The writer's unscoped read and the list read them too. */
+	memset(got, 0, sizeof(*got));
+	assert_int_equal(rt_store_call_read(tx, c->id, got), 0);
+	assert_int_equal(got->flow_version, 3);
+	assert_string_equal(got->tags, "[\"voicemail\",\"vip\"]");
+	memset(got, 0, sizeof(*got));
+	rt_strlcpy(fl.disposition, "voicemail", sizeof(fl.disposition));
+	assert_int_equal(rt_store_call_list(tx, f->a_client, &fl, &pg,
+					    first_call, got),
+			 1);
+	assert_int_equal(got->id, c->id);
+	assert_string_equal(got->fields, "{\"plan\":\"gold\"}");
+	assert_int_equal(rt_store_call_path_get(tx, f->a_client, c->id, &path),
+			 0);
+	assert_string_equal(path, "[{\"step\":\"vm\"}]");
+	free(path);
+	/* Out of scope, and unknown: not there. */
+	path = got->agent; /* not NULL: the call sets it */
+	assert_int_equal(rt_store_call_path_get(tx, f->b, c->id, &path),
+			 ENOENT);
+	assert_null(path);
+	assert_int_equal(rt_store_call_path_get(tx, f->a, 999999, &path),
+			 ENOENT);
+	rt_store_rollback(tx);
+	list(f, f->a, &fl, 0, 10, &ids);
+	assert_int_equal(ids.n, 1);
+
+	/* No value, and the path cleared; a disposition not in the list is
+	 * still refused. */
+	c->has_value = false;
+	c->value_cents = 500;
+	assert_int_equal(rt_store_begin(f->s, true, &tx), 0);
+	assert_int_equal(rt_store_call_update(tx, c), 0);
+	assert_int_equal(rt_store_call_path_set(tx, c->id, NULL), 0);
+	assert_int_equal(rt_store_call_get(tx, f->a, c->id, got), 0);
+	assert_false(got->has_value);
+	assert_int_equal(rt_store_call_path_get(tx, f->a, c->id, &path), 0);
+	assert_null(path);
+	rt_strlcpy(c->disposition, "bogus", sizeof(c->disposition));
+	assert_int_equal(rt_store_call_update(tx, c), EINVAL);
+	/* JSON text too long for the struct reads as none, never cut. */
+	{
+		char *big = malloc(3000);
+		struct rt_val args[] = {RT_VINT(c->id), RT_VTEXT(big)};
+
+		assert_non_null(big);
+		memset(big, 'x', 2999);
+		big[0] = '[';
+		big[2998] = ']';
+		big[2999] = '\0';
+		assert_int_equal(rt_store_query(tx,
+						"UPDATE calls SET tags = ?2, "
+						"fields = ?2 WHERE id = ?1",
+						args, 2, NULL, NULL, NULL),
+				 0);
+		free(big);
+	}
+	assert_int_equal(rt_store_call_get(tx, f->a, c->id, got), 0);
+	assert_string_equal(got->tags, "");
+	assert_string_equal(got->fields, "");
+	rt_store_rollback(tx);
+
+	/* A call without a flow has none of it. */
+	assert_int_equal(rt_store_begin(f->s, false, &tx), 0);
+	assert_int_equal(rt_store_call_get(tx, f->a, 1001, got), 0);
+	assert_int_equal(got->flow_id, 0);
+	assert_int_equal(got->flow_version, 0);
+	assert_false(got->has_value);
+	assert_string_equal(got->agent, "");
+	rt_store_rollback(tx);
+	free(c);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_list_filters_and_paging),
 		cmocka_unit_test(test_caller_seen_pages_and_crash),
 		cmocka_unit_test(test_pages_read),
+		cmocka_unit_test(test_flow_fields_and_path),
 	};
 
 	return cmocka_run_group_tests_name("calls", tests, setup, teardown);

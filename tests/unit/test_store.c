@@ -600,6 +600,23 @@ static int version_h(const struct rt_flow_version *v, void *arg)
 	return 0;
 }
 
+struct counters {
+	char step[4][48];
+	int64_t next[4];
+	size_t n;
+	bool stop;
+};
+
+static int counter_h(const char *step, int64_t next, void *arg)
+{
+	struct counters *c = arg;
+
+	assert_true(c->n < 4);
+	rt_strlcpy(c->step[c->n], step, sizeof(c->step[0]));
+	c->next[c->n++] = next;
+	return c->stop ? ECANCELED : 0;
+}
+
 /* Flows: versions kept, scope, the in-use guard, round robin counters
  * per flow and step. */
 static void test_flows(void **state)
@@ -607,6 +624,7 @@ static void test_flows(void **state)
 	struct fx *f = *state;
 	struct rt_flow_row fl = {.account_id = 0}, got;
 	struct ids ids = {0};
+	struct counters ctr = {.n = 0};
 	char *doc = NULL;
 	int64_t next;
 
@@ -661,6 +679,47 @@ static void test_flows(void **state)
 	assert_int_equal(rt_store_flow_counter_next(f->tx, fl.id, "e", &next),
 			 0);
 	assert_int_equal(next, 0);
+
+	/* Listed by step; set only forward; a new step by set. */
+	ctr.n = 0;
+	assert_int_equal(rt_store_flow_counters(f->tx, fl.id, counter_h, &ctr),
+			 0);
+	assert_int_equal(ctr.n, 2);
+	assert_string_equal(ctr.step[0], "d");
+	assert_int_equal(ctr.next[0], 3);
+	assert_string_equal(ctr.step[1], "e");
+	assert_int_equal(ctr.next[1], 1);
+	assert_int_equal(rt_store_flow_counter_set(f->tx, fl.id, "d", 2), 0);
+	assert_int_equal(rt_store_flow_counter_set(f->tx, fl.id, "e", 7), 0);
+	assert_int_equal(rt_store_flow_counter_set(f->tx, fl.id, "f", 4), 0);
+	assert_int_equal(rt_store_flow_counter_set(f->tx, fl.id, "f", 4), 0);
+	ctr.n = 0;
+	assert_int_equal(rt_store_flow_counters(f->tx, fl.id, counter_h, &ctr),
+			 0);
+	assert_int_equal(ctr.n, 3);
+	assert_int_equal(ctr.next[0], 3); /* not back to 2 */
+	assert_int_equal(ctr.next[1], 7);
+	assert_string_equal(ctr.step[2], "f");
+	assert_int_equal(ctr.next[2], 4);
+	/* next counts on from what was set */
+	assert_int_equal(rt_store_flow_counter_next(f->tx, fl.id, "e", &next),
+			 0);
+	assert_int_equal(next, 7);
+	/* a handler's stop comes back; another flow has none */
+	ctr.n = 0;
+	ctr.stop = true;
+	assert_int_equal(rt_store_flow_counters(f->tx, fl.id, counter_h, &ctr),
+			 ECANCELED);
+	assert_int_equal(ctr.n, 1);
+	ctr.n = 0;
+	ctr.stop = false;
+	assert_int_equal(rt_store_flow_counters(f->tx, fl.id + 1000, counter_h,
+						&ctr),
+			 0);
+	assert_int_equal(ctr.n, 0);
+	/* a counter of no flow: the foreign key */
+	assert_int_equal(rt_store_flow_counter_set(f->tx, fl.id + 1000, "d", 1),
+			 ENOENT);
 
 	/* deleted: hidden, and not deleted twice */
 	assert_int_equal(rt_store_flow_delete(f->tx, f->b, fl.id), ENOENT);
