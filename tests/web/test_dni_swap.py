@@ -109,7 +109,7 @@ def start_server(binary, web_root, tmp):
     # The DNI endpoints keep their default rate limit (600 a minute, bursts
     # of 120 per address): this test sends a dozen requests.
     proc = subprocess.Popen(
-        [binary, "serve", "--db", os.path.join(tmp, "r.db"), "--listen", "127.0.0.1:0",
+        [binary, "serve", "--db", os.path.join(tmp, "r.db"), "--listen", "127.0.0.1:0", "--sip-listen", "127.0.0.1:0",
          "--web-root", web_root, "--log-level", "warn"],
         stdout=subprocess.PIPE, text=True)
     info = {}

@@ -27,7 +27,7 @@ CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first
 
 def start_server(binary, web_root, tmp):
     proc = subprocess.Popen(
-        [binary, "serve", "--db", os.path.join(tmp, "r.db"), "--listen", "127.0.0.1:0",
+        [binary, "serve", "--db", os.path.join(tmp, "r.db"), "--listen", "127.0.0.1:0", "--sip-listen", "127.0.0.1:0",
          "--web-root", web_root, "--log-level", "warn"],
         stdout=subprocess.PIPE, text=True)
     info = {}
