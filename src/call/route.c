@@ -219,43 +219,47 @@ static int by_id(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The round robin's counter of a flow's dial step, found or added at 0
+ * (under rr_lock); NULL on ENOMEM. */
+static struct rr *rr_slot(struct rt_call_router *r, int64_t flow_id,
+			  const char *step)
+{
+	struct rr *x;
+
+	for (size_t i = 0; i < r->nrr; i++) {
+		if (r->rr[i].flow_id == flow_id &&
+		    strcmp(r->rr[i].step, step) == 0)
+			return &r->rr[i];
+	}
+	if (r->nrr == r->rr_cap) {
+		size_t cap = r->rr_cap ? r->rr_cap * 2 : 16;
+
+		x = realloc(r->rr, cap * sizeof(*x));
+		if (!x)
+			return NULL;
+		r->rr = x;
+		r->rr_cap = cap;
+	}
+	x = &r->rr[r->nrr++];
+	x->flow_id = flow_id;
+	rt_strlcpy(x->step, step, sizeof(x->step));
+	x->next = 0;
+	return x;
+}
+
 /* Counters of the round robin read from the store: kept unless memory
  * is ahead (calls counted since, not yet written). */
 static int counter_row(const char *step, int64_t next, void *arg)
 {
 	struct load *l = arg;
-	struct rt_call_router *r = l->r;
-	int64_t flow_id = l->last;
-	int err = 0;
-	size_t i;
+	struct rr *x;
 
-	pthread_mutex_lock(&r->rr_lock);
-	for (i = 0; i < r->nrr; i++) {
-		if (r->rr[i].flow_id == flow_id &&
-		    strcmp(r->rr[i].step, step) == 0)
-			break;
-	}
-	if (i == r->nrr && r->nrr == r->rr_cap) {
-		size_t cap = r->rr_cap ? r->rr_cap * 2 : 16;
-		struct rr *x = realloc(r->rr, cap * sizeof(*x));
-
-		if (x) {
-			r->rr = x;
-			r->rr_cap = cap;
-		} else {
-			err = ENOMEM;
-		}
-	}
-	if (!err && i == r->nrr) {
-		r->rr[i].flow_id = flow_id;
-		rt_strlcpy(r->rr[i].step, step, sizeof(r->rr[i].step));
-		r->rr[i].next = 0;
-		r->nrr++;
-	}
-	if (!err && (uint64_t)next > r->rr[i].next)
-		r->rr[i].next = (uint64_t)next;
-	pthread_mutex_unlock(&r->rr_lock);
-	return err;
+	pthread_mutex_lock(&l->r->rr_lock);
+	x = rr_slot(l->r, l->last, step);
+	if (x && (uint64_t)next > x->next)
+		x->next = (uint64_t)next;
+	pthread_mutex_unlock(&l->r->rr_lock);
+	return x ? 0 : ENOMEM;
 }
 
 /* Queues a flow's prompts for rendering (they stay cached). */
@@ -651,31 +655,12 @@ unsigned rt_call_router_rr(struct rt_call_router *r, int64_t flow_id,
 			   const char *step, size_t n, uint64_t *nextp)
 {
 	uint64_t at = 0;
-	size_t i;
+	struct rr *x;
 
 	pthread_mutex_lock(&r->rr_lock);
-	for (i = 0; i < r->nrr; i++) {
-		if (r->rr[i].flow_id == flow_id &&
-		    strcmp(r->rr[i].step, step) == 0)
-			break;
-	}
-	if (i == r->nrr && r->nrr == r->rr_cap) {
-		size_t cap = r->rr_cap ? r->rr_cap * 2 : 16;
-		struct rr *x = realloc(r->rr, cap * sizeof(*x));
-
-		if (x) {
-			r->rr = x;
-			r->rr_cap = cap;
-		}
-	}
-	if (i == r->nrr && r->nrr < r->rr_cap) {
-		r->rr[i].flow_id = flow_id;
-		rt_strlcpy(r->rr[i].step, step, sizeof(r->rr[i].step));
-		r->rr[i].next = 0;
-		r->nrr++;
-	}
-	if (i < r->nrr)
-		at = r->rr[i].next++;
+	x = rr_slot(r, flow_id, step);
+	if (x) /* out of memory: every call starts at the first target */
+		at = x->next++;
 	*nextp = at + 1;
 	pthread_mutex_unlock(&r->rr_lock);
 	return n ? (unsigned)(at % n) : 0;

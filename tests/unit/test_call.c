@@ -321,6 +321,28 @@ static void test_queue_bound(void **state)
 	free(c);
 }
 
+/* Round robin in memory: each dial step of each flow counts on its own,
+ * from where the store left it (a restart carries on). */
+static void test_round_robin_counters(void **state)
+{
+	struct fix *f = *state;
+	struct rt_call_router *router;
+	uint64_t next;
+
+	assert_int_equal(rt_call_router_start(&router, f->s, NULL), 0);
+	for (unsigned i = 0; i < 7; i++) {
+		assert_int_equal(rt_call_router_rr(router, 1, "sales", 3,
+						   &next),
+				 i % 3);
+		assert_int_equal(next, i + 1);
+	}
+	assert_int_equal(rt_call_router_rr(router, 1, "support", 2, &next), 0);
+	assert_int_equal(rt_call_router_rr(router, 2, "sales", 2, &next), 0);
+	assert_int_equal(rt_call_router_rr(router, 1, "sales", 3, &next), 1);
+	assert_int_equal(next, 8);
+	rt_call_router_stop(router);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_engine_answers),
 		cmocka_unit_test(test_stored_sessions),
 		cmocka_unit_test(test_queue_bound),
+		cmocka_unit_test(test_round_robin_counters),
 	};
 
 	return cmocka_run_group_tests_name("call", tests, setup, teardown);
