@@ -696,12 +696,16 @@ bool rt_call_router_find(struct rt_call_router *r,
 		hit = true;
 		if (e->acct != SIZE_MAX)
 			acct = r->snap->accts[e->acct];
-		for (size_t i = 0; e->flow_id && i < r->snap->nflows; i++) {
-			if (r->snap->flows[i].id == e->flow_id) {
-				flow = rt_flow_ref(r->snap->flows[i].f);
-				break;
-			}
-		}
+		/* flows are sorted by id (flows_load) */
+		const struct sflow *sf =
+			e->flow_id && r->snap->nflows
+				? bsearch(&e->flow_id, r->snap->flows,
+					  r->snap->nflows,
+					  sizeof(*r->snap->flows), by_id)
+				: NULL;
+
+		if (sf)
+			flow = rt_flow_ref(sf->f);
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (!hit) {

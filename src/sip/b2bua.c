@@ -92,11 +92,17 @@ static void flow_ended_event(struct call *c, struct rt_sip_event *ev);
 
 /* ---- events -------------------------------------------------------------- */
 
+/* An event built by its sender, to the hook (calls with an id only). */
+static void emit_ev(struct call *c, const struct rt_sip_event *ev)
+{
+	if (c->id && c->b->hooks.event)
+		c->b->hooks.event(ev, c->b->hooks.arg);
+}
+
 static void emit(struct call *c, enum rt_sip_event_kind kind,
 		 enum rt_sip_side side, uint16_t status, const char *reason,
 		 char digit)
 {
-	struct rt_b2bua *b = c->b;
 	struct rt_sip_event ev = {
 		.kind = kind,
 		.call_id = c->id,
@@ -115,8 +121,7 @@ static void emit(struct call *c, enum rt_sip_event_kind kind,
 	ev.recording = kind == RT_SIP_EV_ANSWERED && c->rec;
 	if (kind == RT_SIP_EV_ENDED && c->fl)
 		flow_ended_event(c, &ev);
-	if (c->id && b->hooks.event)
-		b->hooks.event(&ev, b->hooks.arg);
+	emit_ev(c, &ev);
 }
 
 /* The call service's id on every line of a call that has one. */
@@ -754,6 +759,18 @@ static void flow_release_side(struct call *c, int side)
 	}
 }
 
+/* Plays a rendered prompt to side, holding it until played: false when
+ * it cannot (the prompt is released). */
+static bool flow_play(struct call *c, int side, const struct rt_prompt *pr)
+{
+	c->fl->held[side] = pr;
+	if (!rt_media_play(c->media, side, pr->pcm, pr->n, false, flow_played_h,
+			   c))
+		return true;
+	flow_release_side(c, side);
+	return false;
+}
+
 /* A prompt that cannot be played (no text, an audio file, a render that
  * failed or took too long) counts as played, a moment later. */
 static void flow_skip_h(void *arg)
@@ -782,9 +799,7 @@ static void flow_say(struct call *c, int side, const char *text, enum phase ph)
 		return;
 	}
 	if (pr) {
-		fc->held[side] = pr;
-		if (!rt_media_play(c->media, side, pr->pcm, pr->n, false,
-				   flow_played_h, c))
+		if (flow_play(c, side, pr))
 			return;
 	} else if (text && text[0]) {
 		char q[120];
@@ -822,8 +837,7 @@ static void flow_hops(struct call *c, bool all)
 			   sizeof(ev.step_type));
 		rt_strlcpy(ev.exit, h->exit, sizeof(ev.exit));
 		rt_strlcpy(ev.detail, h->detail, sizeof(ev.detail));
-		if (c->id && c->b->hooks.event)
-			c->b->hooks.event(&ev, c->b->hooks.arg);
+		emit_ev(c, &ev);
 	}
 }
 
@@ -955,12 +969,8 @@ static void flow_played_h(int side, void *arg)
 			goto out;
 		}
 		fc->want = NULL;
-		if (pr) {
-			fc->held[side] = pr;
-			if (!rt_media_play(c->media, side, pr->pcm, pr->n,
-					   false, flow_played_h, c))
-				goto out;
-		}
+		if (pr && flow_play(c, side, pr))
+			goto out;
 		rt_warn("flow prompt not played", "err=\"%s\"",
 			strerror(pr ? ENOMEM : err));
 	}
@@ -1090,8 +1100,7 @@ static void start_record(struct call *c)
 					  .side = RT_SIP_SIDE_CALLER,
 					  .recording = true};
 
-		if (c->id && c->b->hooks.event)
-			c->b->hooks.event(&ev, c->b->hooks.arg);
+		emit_ev(c, &ev);
 	}
 	rt_ua_timer_start(fc->step, fc->act->max_s * 1000ull, voicemail_done_h,
 			  c);
@@ -1323,8 +1332,7 @@ static void bridge(struct call *c)
 		};
 
 		rt_strlcpy(ev.agent, fc->agent, sizeof(ev.agent));
-		if (c->id && c->b->hooks.event)
-			c->b->hooks.event(&ev, c->b->hooks.arg);
+		emit_ev(c, &ev);
 	}
 }
 

@@ -25,44 +25,30 @@
 
 static struct rt_test_server srv;
 
-/* uac_flow.xml with its placeholders filled, written as work/<tag>.xml. */
-static const char *uac_scenario(const char *tag, unsigned pause1,
-				const char *exec1, unsigned pause2,
-				const char *exec2, unsigned hold)
+/* tests/data/sip/name with each from[i] replaced by to[i], written as
+ * work/<tag>.xml; returns the path written. */
+static const char *scenario(const char *name, const char *tag,
+			    const char *const *from, const char *const *to,
+			    size_t n)
 {
-	char src[512], num[3][16];
-	const char *from[] = {"@PAUSE1@", "@EXEC1@", "@PAUSE2@", "@EXEC2@",
-			      "@HOLD@"};
-	const char *to[5];
-	char *text, *at;
 	static char dst[512];
+	char *text = rt_peer_read_file(rt_peer_data(name), NULL), *at;
 	FILE *f;
 
-	snprintf(num[0], sizeof(num[0]), "%u", pause1);
-	snprintf(num[1], sizeof(num[1]), "%u", pause2);
-	snprintf(num[2], sizeof(num[2]), "%u", hold);
-	to[0] = num[0];
-	to[1] = exec1;
-	to[2] = num[1];
-	to[3] = exec2;
-	to[4] = num[2];
-	snprintf(src, sizeof(src), "%s", rt_peer_data("uac_flow.xml"));
-	text = rt_peer_read_file(src, NULL);
 	if (!text)
-		fail_msg("cannot read %s", src);
-	for (size_t i = 0; i < 5; i++) {
+		fail_msg("cannot read %s", rt_peer_data(name));
+	for (size_t i = 0; i < n; i++) {
 		while ((at = strstr(text, from[i]))) {
 			size_t fl = strlen(from[i]), tl = strlen(to[i]);
-			size_t len = strlen(text);
-			char *n = malloc(len - fl + tl + 1);
+			char *t = malloc(strlen(text) - fl + tl + 1);
 
-			assert_non_null(n);
-			memcpy(n, text, (size_t)(at - text));
-			memcpy(n + (at - text), to[i], tl);
-			memcpy(n + (at - text) + tl, at + fl,
+			assert_non_null(t);
+			memcpy(t, text, (size_t)(at - text));
+			memcpy(t + (at - text), to[i], tl);
+			memcpy(t + (at - text) + tl, at + fl,
 			       strlen(at + fl) + 1);
 			free(text);
-			text = n;
+			text = t;
 		}
 	}
 	snprintf(dst, sizeof(dst), "%s",
@@ -75,27 +61,28 @@ static const char *uac_scenario(const char *tag, unsigned pause1,
 	return dst;
 }
 
-/* tests/data/sip/uas_reject.xml with its status, as work/<tag>.xml. */
+/* uac_flow.xml with its placeholders filled. */
+static const char *uac_scenario(const char *tag, unsigned pause1,
+				const char *exec1, unsigned pause2,
+				const char *exec2, unsigned hold)
+{
+	const char *from[] = {"@PAUSE1@", "@EXEC1@", "@PAUSE2@", "@EXEC2@",
+			      "@HOLD@"};
+	char num[3][16];
+	const char *to[] = {num[0], exec1, num[1], exec2, num[2]};
+
+	snprintf(num[0], sizeof(num[0]), "%u", pause1);
+	snprintf(num[1], sizeof(num[1]), "%u", pause2);
+	snprintf(num[2], sizeof(num[2]), "%u", hold);
+	return scenario("uac_flow.xml", tag, from, to, 5);
+}
+
+/* uas_reject.xml answering status. */
 static const char *reject_scenario(const char *tag, const char *status)
 {
-	static char dst[512];
-	char *text = rt_peer_read_file(rt_peer_data("uas_reject.xml"), NULL),
-	     *at;
-	FILE *f;
+	const char *from[] = {"@STATUS@"}, *to[] = {status};
 
-	assert_non_null(text);
-	while ((at = strstr(text, "@STATUS@"))) {
-		memcpy(at, status, 3);
-		memmove(at + 3, at + 8, strlen(at + 8) + 1);
-	}
-	snprintf(dst, sizeof(dst), "%s",
-		 rt_peer_path(rt_test_fmt("%s.xml", tag)));
-	f = fopen(dst, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	free(text);
-	return dst;
+	return scenario("uas_reject.xml", tag, from, to, 1);
 }
 
 /* Saves a flow and gives it to a new tracking number. */
