@@ -11,32 +11,42 @@
  *   - closed hours to voicemail: the caller's tone recorded, disposition
  *     voicemail;
  *   - a sequential dial that passes a busy line and one that rings out
- *     before the third answers.
+ *     before the third answers;
+ *   - a whisper heard by the agents only (the RTP each side receives is
+ *     caught on sockets of the test's own, written into the SDP): the
+ *     first agent does not press 1 and is hung up on, the second presses
+ *     1 and is bridged;
+ *   - the caller hanging up in each step that lasts: a prompt, a menu's
+ *     wait, a ringing dial, an agent hearing the whisper, a voicemail's
+ *     greeting.
  */
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "harness.h"
 #include "sip_peer.h"
+#include "util/util.h"
 
 #define SIPP_S 60
 
 static struct rt_test_server srv;
 
-/* tests/data/sip/name with each from[i] replaced by to[i], written as
- * work/<tag>.xml; returns the path written. */
-static const char *scenario(const char *name, const char *tag,
-			    const char *const *from, const char *const *to,
-			    size_t n)
+/* text (owned, freed) with each from[i] replaced by to[i]: a new text. */
+static char *replaced(char *text, const char *const *from,
+		      const char *const *to, size_t n)
 {
-	static char dst[512];
-	char *text = rt_peer_read_file(rt_peer_data(name), NULL), *at;
-	FILE *f;
+	char *at;
 
-	if (!text)
-		fail_msg("cannot read %s", rt_peer_data(name));
 	for (size_t i = 0; i < n; i++) {
 		while ((at = strstr(text, from[i]))) {
 			size_t fl = strlen(from[i]), tl = strlen(to[i]);
@@ -51,6 +61,22 @@ static const char *scenario(const char *name, const char *tag,
 			text = t;
 		}
 	}
+	return text;
+}
+
+/* tests/data/sip/name with each from[i] replaced by to[i], written as
+ * work/<tag>.xml; returns the path written. */
+static const char *scenario(const char *name, const char *tag,
+			    const char *const *from, const char *const *to,
+			    size_t n)
+{
+	static char dst[512];
+	char *text = rt_peer_read_file(rt_peer_data(name), NULL);
+	FILE *f;
+
+	if (!text)
+		fail_msg("cannot read %s", rt_peer_data(name));
+	text = replaced(text, from, to, n);
 	snprintf(dst, sizeof(dst), "%s",
 		 rt_peer_path(rt_test_fmt("%s.xml", tag)));
 	f = fopen(dst, "w");
@@ -61,20 +87,30 @@ static const char *scenario(const char *name, const char *tag,
 	return dst;
 }
 
-/* uac_flow.xml with its placeholders filled. */
-static const char *uac_scenario(const char *tag, unsigned pause1,
-				const char *exec1, unsigned pause2,
-				const char *exec2, unsigned hold)
+/* uac_flow.xml with its placeholders filled; with media, the SDP offers
+ * that port instead of SIPp's own (where the test listens). */
+static const char *uac_scenario_at(const char *tag, unsigned pause1,
+				   const char *exec1, unsigned pause2,
+				   const char *exec2, unsigned hold,
+				   unsigned media)
 {
-	const char *from[] = {"@PAUSE1@", "@EXEC1@", "@PAUSE2@", "@EXEC2@",
-			      "@HOLD@"};
-	char num[3][16];
-	const char *to[] = {num[0], exec1, num[1], exec2, num[2]};
+	const char *from[] = {"@PAUSE1@", "@EXEC1@", "@PAUSE2@",
+			      "@EXEC2@",  "@HOLD@",  "[auto_media_port]"};
+	char num[4][16];
+	const char *to[] = {num[0], exec1, num[1], exec2, num[2], num[3]};
 
 	snprintf(num[0], sizeof(num[0]), "%u", pause1);
 	snprintf(num[1], sizeof(num[1]), "%u", pause2);
 	snprintf(num[2], sizeof(num[2]), "%u", hold);
-	return scenario("uac_flow.xml", tag, from, to, 5);
+	snprintf(num[3], sizeof(num[3]), "%u", media);
+	return scenario("uac_flow.xml", tag, from, to, media ? 6 : 5);
+}
+
+static const char *uac_scenario(const char *tag, unsigned pause1,
+				const char *exec1, unsigned pause2,
+				const char *exec2, unsigned hold)
+{
+	return uac_scenario_at(tag, pause1, exec1, pause2, exec2, hold, 0);
 }
 
 /* uas_reject.xml answering status. */
@@ -110,13 +146,14 @@ static void number_with_flow(const char *number, const char *doc)
 static pid_t line_start(const char *tag, const char *scenario, char *uri,
 			size_t size)
 {
-	char port[16];
-	const char *args[] = {"-sf",	   scenario, "-p", port, "-i",
-			      "127.0.0.1", "-m",     "1",  NULL};
+	char port[16], mport[16];
+	const char *args[] = {"-sf", scenario,	  "-p", port, "-mp", mport,
+			      "-i",  "127.0.0.1", "-m", "1",  NULL};
 	unsigned p = rt_peer_free_port(false);
 	pid_t pid;
 
 	snprintf(port, sizeof(port), "%u", p);
+	snprintf(mport, sizeof(mport), "%u", rt_peer_free_port(true));
 	pid = rt_peer_sipp(tag, SIPP_S, args);
 	rt_peer_wait_bound(p, tag);
 	snprintf(uri, size, "sip:%s@127.0.0.1:%u", tag, p);
@@ -186,6 +223,153 @@ static int64_t hop_at(const json_t *flow, size_t i)
 		json_object_get(json_array_get(json_object_get(flow, "path"),
 					       i),
 				"at"));
+}
+
+/* ---- what each side hears ---------------------------------------------- */
+
+/*
+ * A UDP socket of the test's own on loopback, offered in a peer's SDP
+ * instead of SIPp's media port: Ringtrail sends that side's RTP to it (the
+ * peer sends none, so there is nothing to latch on to).  A thread keeps
+ * the G.711 u-law audio that arrives, in order; RFC 4733 events and other
+ * payload types are left out.
+ */
+struct ear {
+	int fd;
+	unsigned port;
+	int16_t *pcm;
+	size_t n, cap;
+};
+
+static struct ear ears[2];
+static pthread_t ears_thread;
+static atomic_bool ears_done;
+
+static int16_t ulaw_pcm(uint8_t u)
+{
+	int t;
+
+	u = (uint8_t)~u;
+	t = ((u & 0x0f) << 3) + 0x84;
+	t <<= (u & 0x70) >> 4;
+	return (int16_t)((u & 0x80) ? 0x84 - t : t - 0x84);
+}
+
+static void ear_take(struct ear *e, const uint8_t *b, size_t len)
+{
+	size_t h = 12;
+
+	if (len < h || (b[0] >> 6) != 2 || (b[1] & 0x7f) != 0)
+		return;
+	h += 4u * (b[0] & 0x0f);
+	if ((b[0] & 0x10) && len >= h + 4)
+		h += 4 + 4u * (((size_t)b[h + 2] << 8) | b[h + 3]);
+	if (h >= len)
+		return;
+	if (e->n + (len - h) > e->cap) {
+		size_t cap = (e->cap + len) * 2;
+		int16_t *p = realloc(e->pcm, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		e->pcm = p;
+		e->cap = cap;
+	}
+	for (size_t i = h; i < len; i++)
+		e->pcm[e->n++] = ulaw_pcm(b[i]);
+}
+
+static void *ears_run(void *arg)
+{
+	struct pollfd p[2] = {{.fd = ears[0].fd, .events = POLLIN},
+			      {.fd = ears[1].fd, .events = POLLIN}};
+	uint8_t b[2048];
+	(void)arg;
+
+	while (!atomic_load(&ears_done)) {
+		if (poll(p, 2, 100) <= 0)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			ssize_t r;
+
+			if (!(p[i].revents & POLLIN))
+				continue;
+			r = recv(p[i].fd, b, sizeof(b), MSG_DONTWAIT);
+			if (r > 0)
+				ear_take(&ears[i], b, (size_t)r);
+		}
+	}
+	return NULL;
+}
+
+static void ears_start(void)
+{
+	for (int i = 0; i < 2; i++) {
+		struct sockaddr_in a = {.sin_family = AF_INET};
+		socklen_t len = sizeof(a);
+		struct ear *e = &ears[i];
+
+		memset(e, 0, sizeof(*e));
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		e->fd = socket(AF_INET, SOCK_DGRAM, 0);
+		assert_true(e->fd >= 0);
+		assert_int_equal(bind(e->fd, (struct sockaddr *)&a, sizeof(a)),
+				 0);
+		assert_int_equal(getsockname(e->fd, (struct sockaddr *)&a,
+					     &len),
+				 0);
+		e->port = ntohs(a.sin_port);
+	}
+	atomic_store(&ears_done, false);
+	assert_int_equal(pthread_create(&ears_thread, NULL, ears_run, NULL), 0);
+}
+
+static void ears_stop(void)
+{
+	atomic_store(&ears_done, true);
+	pthread_join(ears_thread, NULL);
+	for (int i = 0; i < 2; i++)
+		close(ears[i].fd);
+}
+
+/* Goertzel's power at bin k of n samples. */
+static double bin_power(const int16_t *x, size_t n, unsigned k)
+{
+	double c = 2 * cos(2 * M_PI * k / (double)n), s1 = 0, s2 = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double s = x[i] + c * s1 - s2;
+
+		s2 = s1;
+		s1 = s;
+	}
+	return s1 * s1 + s2 * s2 - c * s1 * s2;
+}
+
+/*
+ * What a side heard, in 50 ms windows with sound: ringback (most of the
+ * energy at 440 and 480 Hz, bins 22 and 24 of 400 samples) and anything
+ * else (speech: the whisper).  Milliseconds of each.
+ */
+static void heard(const struct ear *e, unsigned *ring_ms, unsigned *other_ms)
+{
+	const size_t n = 400;
+
+	*ring_ms = *other_ms = 0;
+	for (size_t at = 0; at + n <= e->n; at += n) {
+		const int16_t *x = e->pcm + at;
+		double sum = 0, f;
+
+		for (size_t i = 0; i < n; i++)
+			sum += (double)x[i] * x[i];
+		if (sum / n < 300.0 * 300.0)
+			continue; /* silence */
+		f = (bin_power(x, n, 22) + bin_power(x, n, 24)) * 2 / n / sum;
+		if (f >= 0.7)
+			*ring_ms += 50;
+		else if (f < 0.4)
+			*other_ms += 50;
+	}
 }
 
 /* ---- the tests -------------------------------------------------------- */
@@ -370,6 +554,143 @@ static void test_sequential_busy_no_answer_third(void **state)
 	json_decref(c);
 }
 
+static void test_whisper_agent_only_accept(void **state)
+{
+	const char *from[] = {"[media_port]"};
+	char first[64], second[64], port[16];
+	const char *to[] = {port};
+	unsigned ring_ms, other_ms;
+	pid_t l1, l2;
+	const json_t *fl;
+	json_t *c;
+	(void)state;
+
+	ears_start();
+	/* The first agent's audio comes to the test; it never presses 1. */
+	snprintf(port, sizeof(port), "%u", ears[1].port);
+	l1 = line_start("first",
+			scenario("uas_answer.xml", "uas_first", from, to, 1),
+			first, sizeof(first));
+	l2 = line_start("second", rt_peer_data("uas_accept.xml"), second,
+			sizeof(second));
+	number_with_flow(
+		"+13125550104",
+		rt_test_fmt("{\"format\":1,\"start\":\"who\",\"steps\":["
+			    "{\"id\":\"who\",\"type\":\"whisper\",\"text\":"
+			    "\"Call from the {campaign} campaign. Press 1 to "
+			    "take it.\",\"accept\":true,"
+			    "\"exits\":{\"next\":\"team\"}},"
+			    "{\"id\":\"team\",\"type\":\"dial\",\"strategy\":"
+			    "\"sequential\",\"timeout_s\":60,\"targets\":["
+			    "{\"uri\":\"%s\"},{\"uri\":\"%s\"}]}]}",
+			    first, second));
+	/* The first agent: the whisper, then 10 s to press 1; the second
+	 * presses 3.5 s after answering, about 18 s in.  The caller stays
+	 * 22 s, its audio to the test too. */
+	c = call("13125550104", uac_scenario_at("uac_whisper", 100, "", 100, "",
+						22000, ears[0].port));
+	ears_stop();
+	fl = flow_of(c);
+	assert_string_equal(rt_peer_jstr(c, "disposition"), "answered");
+	assert_string_equal(rt_peer_jstr(fl, "agent"), second);
+	assert_string_equal(path_text(fl), "who:next team:caller_hangup");
+	/* The first was hung up on after the whisper; the second bridged,
+	 * then hung up on when the caller left. */
+	assert_int_equal(rt_peer_wait(l1, 10000), 0);
+	assert_int_equal(rt_peer_wait(l2, 10000), 0);
+
+	/* The agent heard the whisper and no ringback ... */
+	heard(&ears[1], &ring_ms, &other_ms);
+	if (other_ms < 1000 || ring_ms > 100)
+		fail_msg("the first agent heard %u ms of speech and %u ms of "
+			 "ringback (%zu samples)",
+			 other_ms, ring_ms, ears[1].n);
+	/* ... the caller ringback and no whisper. */
+	heard(&ears[0], &ring_ms, &other_ms);
+	if (ring_ms < 1000 || other_ms > 300)
+		fail_msg("the caller heard %u ms of ringback and %u ms of "
+			 "something else (%zu samples)",
+			 ring_ms, other_ms, ears[0].n);
+	free(ears[0].pcm);
+	free(ears[1].pcm);
+	json_decref(c);
+}
+
+/* The caller hangs up at hang_ms, in the flow's first step that lasts; a
+ * line, when the step rings one, must see the call withdrawn. */
+struct hangup_case {
+	const char *what, *number, *flow, *line, *path;
+};
+
+static const struct hangup_case hangups[] = {
+	{"a prompt", "+13125550110",
+	 "{\"id\":\"greet\",\"type\":\"play\",\"prompt\":{\"text\":"
+	 "\"Thank you for calling the test line. This message goes on for "
+	 "a good while before anything happens.\"}}",
+	 NULL, "greet:caller_hangup"},
+	{"a menu's wait", "+13125550111",
+	 "{\"id\":\"menu\",\"type\":\"menu\",\"prompt\":{\"text\":"
+	 "\"Press 1.\"},\"timeout_s\":20,\"retries\":0,\"exits\":{\"1\":"
+	 "null}}",
+	 NULL, "menu:caller_hangup"},
+	{"a ringing dial", "+13125550112",
+	 "{\"id\":\"team\",\"type\":\"dial\",\"targets\":[{\"uri\":"
+	 "\"@LINE@\",\"ring_s\":30}]}",
+	 "uas_ring.xml", "team:caller_hangup"},
+	{"a whisper", "+13125550113",
+	 "{\"id\":\"who\",\"type\":\"whisper\",\"text\":\"This is a "
+	 "call from the {campaign} campaign, from {caller_location}, to "
+	 "{number_name}, and it is a long message.\",\"exits\":{\"next\":"
+	 "\"team\"}},{\"id\":\"team\",\"type\":\"dial\",\"targets\":"
+	 "[{\"uri\":\"@LINE@\"}]}",
+	 "uas_answer.xml", "who:next team:caller_hangup"},
+	{"a voicemail's greeting", "+13125550114",
+	 "{\"id\":\"vm\",\"type\":\"voicemail\",\"greeting\":{\"text\":"
+	 "\"Nobody can take your call. Please leave your name, your number "
+	 "and a message after the tone.\"},\"max_s\":30}",
+	 NULL, "vm:caller_hangup"},
+};
+
+static void test_caller_hangs_up_in_each_step(void **state)
+{
+	(void)state;
+
+	for (size_t i = 0; i < RT_ARRAY_SIZE(hangups); i++) {
+		const struct hangup_case *h = &hangups[i];
+		const char *from[] = {"@LINE@"};
+		char uri[64] = "", *steps = strdup(h->flow), tag[16];
+		const char *to[] = {uri}, *start;
+		pid_t line = 0;
+		json_t *c;
+
+		snprintf(tag, sizeof(tag), "hang%zu", i);
+		if (h->line)
+			line = line_start(tag, rt_peer_data(h->line), uri,
+					  sizeof(uri));
+		assert_non_null(steps);
+		steps = replaced(steps, from, to, 1);
+		start = strstr(steps, "\"id\":\"") + 6;
+		number_with_flow(h->number,
+				 rt_test_fmt("{\"format\":1,\"start\":\"%.*s\","
+					     "\"steps\":[%s]}",
+					     (int)strcspn(start, "\""), start,
+					     steps));
+		free(steps);
+		/* 2.5 s in: each step is still going on (the menu's prompt
+		 * is over; the agent is hearing the whisper). */
+		c = call(h->number + 1,
+			 uac_scenario(tag, 100, "", 100, "", 2300));
+		if (strcmp(rt_peer_jstr(c, "disposition"), "abandoned") ||
+		    strcmp(path_text(flow_of(c)), h->path))
+			fail_msg("hanging up in %s: %s, path %s", h->what,
+				 rt_peer_jstr(c, "disposition"),
+				 path_text(flow_of(c)));
+		if (line)
+			assert_int_equal(rt_peer_wait(line, 10000), 0);
+		json_decref(c);
+	}
+}
+
 static int setup(void **state)
 {
 	char rtp[32];
@@ -402,6 +723,8 @@ int main(void)
 		cmocka_unit_test(test_menu_inband),
 		cmocka_unit_test(test_closed_voicemail),
 		cmocka_unit_test(test_sequential_busy_no_answer_third),
+		cmocka_unit_test(test_whisper_agent_only_accept),
+		cmocka_unit_test(test_caller_hangs_up_in_each_step),
 	};
 
 	return cmocka_run_group_tests_name("sip_flow", tests, setup, teardown);
