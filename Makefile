@@ -51,6 +51,7 @@ bench: build test-deps
 	@bench/http/run $(BUILD)/ringtrail
 	@bench/dni/run $(BUILD)/ringtrail
 	@bench/sip/run $(BUILD)/ringtrail
+	@bench/flow/run $(BUILD)/ringtrail
 	@$(BUILD)/bench_leases
 
 check-src:
