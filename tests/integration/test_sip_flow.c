@@ -16,12 +16,17 @@
  *     caught on sockets of the test's own, written into the SDP): the
  *     first agent does not press 1 and is hung up on, the second presses
  *     1 and is bridged;
+ *   - a simultaneous dial: the first to answer takes the call, the other
+ *     line's ringing is withdrawn;
+ *   - a round-robin dial starts the next call at the next line, across a
+ *     restart of the server (the counter is kept in the store);
  *   - the caller hanging up in each step that lasts: a prompt, a menu's
  *     wait, a ringing dial, an agent hearing the whisper, a voicemail's
  *     greeting.
  */
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -616,6 +621,78 @@ static void test_whisper_agent_only_accept(void **state)
 	json_decref(c);
 }
 
+static void test_simultaneous(void **state)
+{
+	char rings[64], takes[64];
+	pid_t l1, l2;
+	const json_t *fl;
+	json_t *c;
+	(void)state;
+
+	l1 = line_start("ringer", rt_peer_data("uas_ring.xml"), rings,
+			sizeof(rings));
+	l2 = line_start("taker", rt_peer_data("uas_answer.xml"), takes,
+			sizeof(takes));
+	number_with_flow(
+		"+13125550105",
+		rt_test_fmt("{\"format\":1,\"start\":\"all\",\"steps\":["
+			    "{\"id\":\"all\",\"type\":\"dial\",\"strategy\":"
+			    "\"simultaneous\",\"targets\":[{\"uri\":\"%s\"},"
+			    "{\"uri\":\"%s\"}]}]}",
+			    rings, takes));
+	c = call("13125550105",
+		 uac_scenario("uac_all", 100, "", 100, "", 3000));
+	fl = flow_of(c);
+	assert_string_equal(rt_peer_jstr(c, "disposition"), "answered");
+	assert_string_equal(rt_peer_jstr(fl, "agent"), takes);
+	assert_string_equal(path_text(fl), "all:caller_hangup");
+	/* The ringing line got its CANCEL once the other answered. */
+	assert_int_equal(rt_peer_wait(l1, 10000), 0);
+	assert_int_equal(rt_peer_wait(l2, 10000), 0);
+	json_decref(c);
+}
+
+static void test_round_robin_across_restart(void **state)
+{
+	char a[64], b[64], rtp[32];
+	const char *args[] = {"--log-level", "info", "--sip-rtp-ports", rtp,
+			      NULL};
+	unsigned base = rt_peer_rtp_base();
+	pid_t la, lb;
+	json_t *c1, *c2;
+	const char *first, *second;
+	(void)state;
+
+	la = line_start("rr_a", rt_peer_data("uas_answer.xml"), a, sizeof(a));
+	lb = line_start("rr_b", rt_peer_data("uas_answer.xml"), b, sizeof(b));
+	number_with_flow(
+		"+13125550106",
+		rt_test_fmt("{\"format\":1,\"start\":\"rr\",\"steps\":["
+			    "{\"id\":\"rr\",\"type\":\"dial\",\"strategy\":"
+			    "\"round_robin\",\"targets\":[{\"uri\":\"%s\"},"
+			    "{\"uri\":\"%s\"}]}]}",
+			    a, b));
+	c1 = call("13125550106",
+		  uac_scenario("uac_rr1", 100, "", 100, "", 1500));
+	/* The call is written with the counter; a clean restart reloads
+	 * it from the store. */
+	snprintf(rtp, sizeof(rtp), "%u-%u", base, base + 49);
+	rt_peer_server_restart(&srv, "server", SIGTERM, args);
+	c2 = call("13125550106",
+		  uac_scenario("uac_rr2", 100, "", 100, "", 1500));
+	first = rt_peer_jstr(flow_of(c1), "agent");
+	second = rt_peer_jstr(flow_of(c2), "agent");
+	if (strcmp(first, a) && strcmp(first, b))
+		fail_msg("the first call went to %s", first);
+	if (!strcmp(first, second))
+		fail_msg("both calls went to %s", first);
+	/* Each line took one call, the other's was not rung. */
+	assert_int_equal(rt_peer_wait(la, 10000), 0);
+	assert_int_equal(rt_peer_wait(lb, 10000), 0);
+	json_decref(c1);
+	json_decref(c2);
+}
+
 /* The caller hangs up at hang_ms, in the flow's first step that lasts; a
  * line, when the step rings one, must see the call withdrawn. */
 struct hangup_case {
@@ -724,6 +801,8 @@ int main(void)
 		cmocka_unit_test(test_closed_voicemail),
 		cmocka_unit_test(test_sequential_busy_no_answer_third),
 		cmocka_unit_test(test_whisper_agent_only_accept),
+		cmocka_unit_test(test_simultaneous),
+		cmocka_unit_test(test_round_robin_across_restart),
 		cmocka_unit_test(test_caller_hangs_up_in_each_step),
 	};
 
