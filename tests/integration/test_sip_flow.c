@@ -8,6 +8,9 @@
  *     then a dial answered (the notice plays whole before the menu);
  *   - a menu answered with an in-band digit (tones in the caller's audio,
  *     heard through spandsp);
+ *   - a menu given a key it does not have, then nothing: the invalid
+ *     prompt, the menu again, its time-out, a goodbye and the call ended
+ *     by Ringtrail;
  *   - closed hours to voicemail: the caller's tone recorded, disposition
  *     voicemail;
  *   - a sequential dial that passes a busy line and one that rings out
@@ -489,6 +492,38 @@ static void test_menu_inband(void **state)
 	json_decref(c);
 }
 
+static void test_menu_wrong_key_then_nothing(void **state)
+{
+	const json_t *fl;
+	json_t *c;
+	(void)state;
+
+	number_with_flow(
+		"+13125550107",
+		"{\"format\":1,\"start\":\"menu\",\"steps\":["
+		"{\"id\":\"menu\",\"type\":\"menu\",\"prompt\":{\"text\":"
+		"\"For sales, press 1.\"},\"timeout_s\":3,\"retries\":1,"
+		"\"exits\":{\"1\":null,\"timeout\":\"bye\",\"invalid\":null}},"
+		"{\"id\":\"bye\",\"type\":\"play\",\"prompt\":{\"text\":"
+		"\"Goodbye.\"}}]}");
+	/* 9 at 2.5 s, then nothing until Ringtrail hangs up (20 s at most). */
+	c = call("13125550107",
+		 uac_scenario(
+			 "uac_wrong", 2500,
+			 "<exec play_pcap_audio=\"pcap/dtmf_2833_9.pcap\"/>",
+			 100, "", 20000));
+	fl = flow_of(c);
+	assert_string_equal(rt_peer_jstr(fl, "ivr_digits"), "9");
+	assert_string_equal(path_text(fl), "menu:timeout bye:next");
+	assert_string_equal(rt_peer_jstr(c, "disposition"), "no_answer");
+	/* Ringtrail ended it: the invalid prompt, the menu again and its
+	 * 3 s passed between the key and the goodbye. */
+	if (hop_at(fl, 1) - hop_at(fl, 0) < 4000)
+		fail_msg("the menu timed out %lld ms after it began",
+			 (long long)(hop_at(fl, 1) - hop_at(fl, 0)));
+	json_decref(c);
+}
+
 static void test_closed_voicemail(void **state)
 {
 	struct rt_peer_wav w;
@@ -798,6 +833,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notice_menu_rfc4733_dial),
 		cmocka_unit_test(test_menu_inband),
+		cmocka_unit_test(test_menu_wrong_key_then_nothing),
 		cmocka_unit_test(test_closed_voicemail),
 		cmocka_unit_test(test_sequential_busy_no_answer_third),
 		cmocka_unit_test(test_whisper_agent_only_accept),
