@@ -57,6 +57,16 @@ static const struct rt_cmd commands[] = {
 	 "GA4 default channel group in channel, ad group, keyword, click ids and\n"
 	 "the landing page, as a visit with that landing URL and referrer gets\n"
 	 "them.  docs/attribution.md has the rules.  A bad URL exits with 2.\n"},
+	{"analyze", rt_cmd_analyze, 0,
+	 "analyze [--terms FILE] FILE",
+	 "analyse one call's conversation",
+	 "FILE is a transcript JSON: {\"turns\": [{\"speaker\": \"caller\" or\n"
+	 "\"agent\", \"start_ms\", \"end_ms\", \"text\"}]}.  Prints one JSON object:\n"
+	 "the transcript with PII masked, intent, sentiment, keywords, objections,\n"
+	 "competitors, score, lead, outcome, missed opportunities, coaching,\n"
+	 "redactions and a summary.  --terms adds term lists: {\"keywords\": [...],\n"
+	 "\"objections\": {\"price\": [...]}, \"competitors\": [...]}.\n"
+	 "docs/analysis.md has the rules.  Bad input exits with 2.\n"},
 	{"numbers", rt_cmd_numbers, RT_CMD_STORE,
 	 "numbers import --account ID [--country CC] FILE\n"
 	 "        numbers list --account ID [--all]",

@@ -68,6 +68,7 @@ int rt_cmd_account(struct rt_cli *c);
 int rt_cmd_user(struct rt_cli *c);
 int rt_cmd_apikey(struct rt_cli *c);
 int rt_cmd_classify(struct rt_cli *c);
+int rt_cmd_analyze(struct rt_cli *c);
 int rt_cmd_numbers(struct rt_cli *c);
 int rt_cmd_config(struct rt_cli *c);
 int rt_cmd_simulate(struct rt_cli *c);
