@@ -132,6 +132,7 @@ static int turn_words(struct rt_ai *a, struct ai_words *w, uint32_t turn,
 	while (i < len) {
 		char word[AI_WORD_MAX];
 		size_t start, k = 0, ap;
+
 		int err;
 
 		if (!word_byte(s, i, len)) {
@@ -141,7 +142,8 @@ static int turn_words(struct rt_ai *a, struct ai_words *w, uint32_t turn,
 				if (s[i] == '?')
 					w->t[w->n - 1].question = true;
 			}
-			i++;
+			/* a ’ outside a word is skipped whole */
+			i += (ap = apostrophe(s, i, len)) ? ap : 1;
 			continue;
 		}
 		start = i;

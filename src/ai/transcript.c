@@ -50,6 +50,13 @@ int rt_ai_transcript_add(struct rt_ai_transcript *t, enum rt_ai_speaker speaker,
 				      .confidence = confidence};
 	if (!n[t->n].text)
 		return ENOMEM;
+	/* line breaks are spaces; broken UTF-8 (a recogniser's bytes,
+	 * say) becomes '?' */
+	for (char *p = n[t->n].text; *p; p++) {
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+	}
+	rt_utf8_clean(n[t->n].text);
 	t->n++;
 	return 0;
 }
