@@ -650,11 +650,55 @@ static void test_audio_refused(void **state)
 			 ENODATA);
 }
 
+/* Uploaded files in the prompt cache: put once, found by id (not by any
+ * text), held against eviction, a second put of the same id keeping the
+ * first. */
+static void test_prompts_audio(void **state)
+{
+	struct rt_prompts *p;
+	const struct rt_prompt *a, *b, *c;
+	struct rt_prompts_stats st;
+	int16_t *pcm = calloc(8000, sizeof(*pcm)), *again;
+
+	(void)state;
+	assert_non_null(pcm);
+	pcm[10] = 1234;
+	/* room for less than one file: held ones stay all the same */
+	assert_int_equal(rt_prompts_start(&p, 4000), 0);
+	assert_int_equal(rt_prompts_audio_get(p, 7, &a), ENOENT);
+	assert_int_equal(rt_prompts_audio_put(p, 7, pcm, 8000, &a), 0);
+	assert_int_equal(a->n, 8000);
+	assert_int_equal(a->pcm[10], 1234);
+	assert_int_equal(rt_prompts_audio_get(p, 7, &b), 0);
+	assert_ptr_equal(a, b);
+	assert_ptr_equal(rt_prompts_hold(p, b), b);
+	rt_prompts_release(p, b);
+	again = calloc(10, sizeof(*again));
+	assert_non_null(again);
+	assert_int_equal(rt_prompts_audio_put(p, 7, again, 10, &c), 0);
+	assert_ptr_equal(c, a);
+	assert_int_equal(c->n, 8000);
+	rt_prompts_release(p, c);
+	/* no text reaches it */
+	assert_int_equal(rt_prompts_get(p, "7", &c), EINPROGRESS);
+	assert_int_equal(rt_prompts_audio_get(p, 8, &c), ENOENT);
+	rt_prompts_stats(p, &st);
+	assert_int_equal(st.evicted, 0);
+	/* b is still held: let go, it is evicted at the next release */
+	rt_prompts_release(p, b);
+	rt_prompts_release(p, a);
+	rt_prompts_stats(p, &st);
+	assert_true(st.evicted >= 1);
+	assert_int_equal(rt_prompts_audio_get(p, 7, &c), ENOENT);
+	rt_prompts_stop(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_g711),
 		cmocka_unit_test(test_prompts),
+		cmocka_unit_test(test_prompts_audio),
 		cmocka_unit_test(test_audio_convert),
 		cmocka_unit_test(test_audio_refused),
 		cmocka_unit_test(test_channels_aligned),
