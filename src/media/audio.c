@@ -2,8 +2,9 @@
  * Uploaded audio files (audio.h): libsndfile reads the bytes through its
  * virtual I/O (Debian 12's 1.2 decodes MP3 with mpg123, Ogg Vorbis and
  * Opus with libvorbis and libopus), the channels are averaged, and
- * libsamplerate's sinc converter takes the result to 8 kHz, low-passed
- * below 4 kHz as the telephone band needs.
+ * libsamplerate's fastest sinc converter takes the result to 8 kHz,
+ * low-passed below 4 kHz as the telephone band needs (its better ones
+ * cost twice the time for nothing a call carries: docs/internals/media.md).
  */
 #include <errno.h>
 #include <math.h>
@@ -229,7 +230,7 @@ int rt_audio_convert(const void *data, size_t len, uint64_t max_ms,
 
 		tmp_n = (size_t)(CHUNK * ratio) + 256;
 		tmp = malloc(sizeof(*tmp) * tmp_n);
-		src = src_new(SRC_SINC_MEDIUM_QUALITY, 1, &serr);
+		src = src_new(SRC_SINC_FASTEST, 1, &serr);
 		if (!tmp || !src) {
 			err = ENOMEM;
 			goto out;
