@@ -43,6 +43,30 @@ export async function api(method, path, body) {
   return { status: res.status, data };
 }
 
+// Sends a file as the body (POST /v1/audio): the server reads its bytes
+// to tell the format, so the type is always application/octet-stream.
+// Answers as api() does.
+export async function upload(path, file) {
+  const headers = { 'Content-Type': 'application/octet-stream' };
+  if (csrf) headers['X-CSRF-Token'] = csrf;
+  let res;
+  let text;
+  try {
+    res = await fetch(path, { method: 'POST', headers, body: file, credentials: 'same-origin' });
+    text = await res.text();
+  } catch (e) {
+    return { status: 0, data: null };
+  }
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch (e) {
+    data = null;
+  }
+  if (res.status === 401 && lostHandler) lostHandler();
+  return { status: res.status, data };
+}
+
 // The message of an error answer, for people.
 export function errorText(res, what) {
   if (res.status === 0) return `${what}: the server cannot be reached.`;

@@ -10,8 +10,10 @@
  * else its pool's), compiled once per version and shared by reference with
  * the calls that run it; a user target's phone is looked up at load; the
  * flow's prompts are queued for rendering at load, so that a call rarely
- * waits for one.  The round robin's counters live here, in memory, loaded
- * from the store and written back by the call service's writer.
+ * waits for one, and the uploaded audio files it plays are read from the
+ * store into the prompt cache and held by the flow.  The round robin's counters
+ * live here, in memory, loaded from the store and written back by the call
+ * service's writer.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -262,38 +264,101 @@ static int counter_row(const char *step, int64_t next, void *arg)
 	return x ? 0 : ENOMEM;
 }
 
-/* Queues a flow's prompts for rendering (they stay cached). */
-static void prerender(struct rt_prompts *p, const struct rt_flow *f)
+/* Queues a flow's text prompts for rendering (they stay cached). */
+static void prerender(struct rt_prompts *p, struct rt_flow *f)
 {
 	for (size_t i = 0; p && i < f->n; i++) {
-		const struct rt_flow_step *st = &f->steps[i];
-		const struct rt_flow_prompt *pr[2] = {NULL, NULL};
+		struct rt_flow_prompt *pr[2];
+		const char *field[2];
+		size_t n = rt_flow_step_prompts(&f->steps[i], pr, field);
 
-		switch (st->type) {
-		case RT_FLOW_PLAY:
-			pr[0] = &st->u.play.prompt;
-			break;
-		case RT_FLOW_DISCLOSURE:
-			pr[0] = &st->u.disclosure.prompt;
-			break;
-		case RT_FLOW_MENU:
-			pr[0] = &st->u.menu.prompt;
-			pr[1] = &st->u.menu.invalid;
-			break;
-		case RT_FLOW_VOICEMAIL:
-			pr[0] = &st->u.voicemail.greeting;
-			break;
-		default:
-			break;
-		}
-		for (int k = 0; k < 2; k++) {
+		for (size_t k = 0; k < n; k++) {
 			const struct rt_prompt *out;
 
-			if (pr[k] && pr[k]->text &&
+			if (pr[k]->text &&
 			    rt_prompts_get(p, pr[k]->text, &out) == 0)
 				rt_prompts_release(p, out);
 		}
 	}
+}
+
+/* The flow's release hook: the audio its prompts held. */
+static void audio_release(struct rt_flow *f, void *arg)
+{
+	struct rt_prompts *p = arg;
+
+	for (size_t i = 0; i < f->n; i++) {
+		struct rt_flow_prompt *pr[2];
+		const char *field[2];
+		size_t n = rt_flow_step_prompts(&f->steps[i], pr, field);
+
+		for (size_t k = 0; k < n; k++) {
+			rt_prompts_release(p, pr[k]->audio);
+			pr[k]->audio = NULL;
+		}
+	}
+}
+
+/*
+ * The uploaded audio files a new flow's prompts play, each from the
+ * prompt cache or else read from the store, held by the flow until it is
+ * freed.  Only files of the flow's own account (a save checks that; a
+ * file deleted or moved since is not played): the cache is shared by
+ * every account.  A file that cannot be read is left out, its prompt
+ * skipped on calls.
+ */
+static int audio_load(struct load *l, int64_t root, int64_t account_id,
+		      struct rt_flow *f)
+{
+	struct rt_prompts *p = l->r->prompts;
+	int err = 0;
+
+	if (!p)
+		return 0;
+	f->release_h = audio_release;
+	f->release_arg = p;
+	for (size_t i = 0; !err && i < f->n; i++) {
+		struct rt_flow_prompt *pr[2];
+		const char *field[2];
+		size_t n = rt_flow_step_prompts(&f->steps[i], pr, field);
+
+		for (size_t k = 0; !err && k < n; k++) {
+			struct rt_audio_row a;
+			int16_t *pcm = NULL;
+			size_t ns = 0;
+
+			if (!pr[k]->audio_id)
+				continue;
+			err = rt_store_audio_get(l->tx, root, pr[k]->audio_id,
+						 &a);
+			if (!err && a.account_id != account_id)
+				err = ENOENT;
+			if (!err && rt_prompts_audio_get(p, pr[k]->audio_id,
+							 &pr[k]->audio) == 0)
+				continue;
+			if (!err)
+				err = rt_store_audio_pcm(l->tx, root,
+							 pr[k]->audio_id, &pcm,
+							 &ns);
+			if (!err && !ns)
+				err = ENOENT;
+			if (!err)
+				err = rt_prompts_audio_put(p, pr[k]->audio_id,
+							   pcm, ns,
+							   &pr[k]->audio);
+			else
+				free(pcm);
+			if (err == ENOENT) {
+				rt_warn("flow plays an audio file it cannot "
+					"have: skipped on calls",
+					"flow=%lld step=%s audio=%lld",
+					(long long)f->id, f->steps[i].id,
+					(long long)pr[k]->audio_id);
+				err = 0;
+			}
+		}
+	}
+	return err;
 }
 
 /* A flow's latest version, compiled (or the previous snapshot's when its
@@ -357,6 +422,9 @@ static int flow_load(struct load *l, int64_t root, int64_t id,
 		}
 	}
 	prerender(l->r->prompts, f);
+	err = audio_load(l, root, row.account_id, f);
+	if (err)
+		goto out;
 	*fp = f;
 	f = NULL;
 counters:

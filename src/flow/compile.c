@@ -1443,8 +1443,49 @@ struct rt_flow *rt_flow_ref(struct rt_flow *f)
 void rt_flow_unref(struct rt_flow *f)
 {
 	if (f && atomic_fetch_sub_explicit((_Atomic int *)&f->refs, 1,
-					   memory_order_acq_rel) == 1)
+					   memory_order_acq_rel) == 1) {
+		if (f->release_h)
+			f->release_h(f, f->release_arg);
 		flow_free(f);
+	}
+}
+
+size_t rt_flow_step_prompts(struct rt_flow_step *st,
+			    struct rt_flow_prompt *pr[2], const char *field[2])
+{
+	size_t n = 0;
+
+	switch (st->type) {
+	case RT_FLOW_PLAY:
+		pr[n] = &st->u.play.prompt;
+		field[n++] = "prompt";
+		break;
+	case RT_FLOW_DISCLOSURE:
+		pr[n] = &st->u.disclosure.prompt;
+		field[n++] = "prompt";
+		break;
+	case RT_FLOW_MENU:
+		pr[n] = &st->u.menu.prompt;
+		field[n++] = "prompt";
+		pr[n] = &st->u.menu.invalid;
+		field[n++] = "invalid_prompt";
+		break;
+	case RT_FLOW_VOICEMAIL:
+		pr[n] = &st->u.voicemail.greeting;
+		field[n++] = "greeting";
+		break;
+	default:
+		break;
+	}
+	/* an optional prompt left out without a default plays nothing */
+	if (n == 2 && !pr[1]->text && !pr[1]->audio_id)
+		n--;
+	if (n && !pr[0]->text && !pr[0]->audio_id) {
+		pr[0] = pr[1];
+		field[0] = field[1];
+		n--;
+	}
+	return n;
 }
 
 int rt_flow_find(const struct rt_flow *f, const char *id)

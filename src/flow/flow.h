@@ -45,10 +45,17 @@ enum rt_flow_type {
 };
 const char *rt_flow_type_name(enum rt_flow_type t);
 
+struct rt_prompt; /* media/prompt.h */
+
 /* A prompt: text spoken by the TTS engine, or an uploaded audio file. */
 struct rt_flow_prompt {
 	char *text;	  /* NULL with audio_id */
 	int64_t audio_id; /* 0 with text */
+	/* The audio_id's samples, for live calls: set by the call router
+	 * when it loads the flow, before the flow is shared, and held until
+	 * the flow is freed (struct rt_flow's release hook); NULL when not
+	 * loaded (the prompt is skipped). */
+	const struct rt_prompt *audio;
 };
 
 /* One exit: its name and the index of the step it goes to (-1: none,
@@ -188,6 +195,11 @@ struct rt_flow {
 	struct rt_flow_step *steps;
 	size_t n;
 	int start; /* index of the first step */
+	/* Called once, on any thread, when the last reference goes, before
+	 * the flow is freed: whoever loaded the prompts' audio lets it go.
+	 * NULL for none. */
+	void (*release_h)(struct rt_flow *f, void *arg);
+	void *release_arg;
 };
 
 /* A problem found by rt_flow_compile: the step (NULL: the document), the
@@ -217,6 +229,11 @@ struct rt_flow *rt_flow_ref(struct rt_flow *f);
 void rt_flow_unref(struct rt_flow *f); /* NULL is fine */
 /* The index of step id, or -1. */
 int rt_flow_find(const struct rt_flow *f, const char *id);
+/* The prompts a step plays into pr[] and the names of their fields
+ * ("prompt", "invalid_prompt", "greeting") into field[]: 0 to 2 of them,
+ * the count.  Prompts that are absent with no default are left out. */
+size_t rt_flow_step_prompts(struct rt_flow_step *st,
+			    struct rt_flow_prompt *pr[2], const char *field[2]);
 
 /* ---- walking a call through a flow --------------------------------------- */
 

@@ -66,9 +66,11 @@ static json_t *flow_json(const struct rt_flow_row *f, json_t *doc)
 	return j;
 }
 
-/* The body's flow, compiled to check it: 0, or the answer sent. */
+/* The body's flow, compiled to check it: 0 with *fp (the caller's
+ * reference), or the answer sent. */
 static int check_flow(struct rt_req *r, const json_t *doc,
-		      struct rt_flow_problems *pr, json_t **warnings)
+		      struct rt_flow_problems *pr, json_t **warnings,
+		      struct rt_flow **fp)
 {
 	struct rt_flow *f = NULL;
 	int err = rt_flow_compile(doc, &f, pr);
@@ -81,9 +83,85 @@ static int check_flow(struct rt_req *r, const json_t *doc,
 		rt_http_fail(r, err, "checking a flow");
 		return err;
 	}
-	rt_flow_unref(f);
+	*fp = f;
 	if (warnings)
 		*warnings = problems_json(pr->w, pr->nwarnings);
+	return 0;
+}
+
+/*
+ * The audio files a flow's prompts play must be the account's own
+ * (account_id; 0: any account in the caller's scope): 0 with the ids in
+ * *idsp (the caller frees; duplicates possible) and *np, or the answer
+ * sent: 422 naming each prompt whose file is not, or a store failure.
+ */
+static int audio_check(struct rt_req *r, struct rt_store_tx *tx,
+		       int64_t account_id, struct rt_flow *f, int64_t **idsp,
+		       size_t *np)
+{
+	struct rt_flow_problems *pr = calloc(1, sizeof(*pr));
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int err = pr ? 0 : ENOMEM;
+
+	for (size_t i = 0; !err && i < f->n; i++) {
+		struct rt_flow_prompt *p[2];
+		const char *field[2];
+		size_t k = rt_flow_step_prompts(&f->steps[i], p, field);
+
+		for (size_t j = 0; !err && j < k; j++) {
+			struct rt_audio_row a;
+			struct rt_flow_problem *x;
+
+			if (!p[j]->audio_id)
+				continue;
+			err = rt_store_audio_get(tx, rt_req_scope(r),
+						 p[j]->audio_id, &a);
+			if (!err &&
+			    (!account_id || a.account_id == account_id)) {
+				if (n == cap) {
+					int64_t *m;
+
+					cap = cap ? cap * 2 : 8;
+					m = realloc(ids, cap * sizeof(*ids));
+					if (!m) {
+						err = ENOMEM;
+						break;
+					}
+					ids = m;
+				}
+				ids[n++] = p[j]->audio_id;
+				continue;
+			}
+			if (err && err != ENOENT)
+				break;
+			err = 0;
+			if (pr->n == RT_FLOW_ERRORS_MAX)
+				continue;
+			x = &pr->p[pr->n++];
+			rt_strlcpy(x->step, f->steps[i].id, sizeof(x->step));
+			snprintf(x->field, sizeof(x->field), "%s.audio_id",
+				 field[j]);
+			snprintf(x->message, sizeof(x->message),
+				 "'audio_id' %lld is not an audio file of the "
+				 "flow's account: upload it first "
+				 "(POST /v1/audio)",
+				 (long long)p[j]->audio_id);
+		}
+	}
+	if (!err && pr->n) {
+		send_problems(r, pr);
+		err = EINVAL;
+	} else if (err) {
+		rt_http_fail(r, err, "checking a flow's audio files");
+	}
+	free(pr);
+	if (err) {
+		free(ids);
+		return err;
+	}
+	*idsp = ids;
+	*np = n;
 	return 0;
 }
 
@@ -227,7 +305,10 @@ void rt_api_flows_create(struct rt_req *r)
 	struct rt_flow_problems pr;
 	struct rt_flow_row f = {0};
 	struct rt_store_tx *tx;
+	struct rt_flow *compiled = NULL;
 	json_t *doc, *warnings = NULL;
+	int64_t *audio = NULL;
+	size_t naudio = 0;
 	char *text;
 	int err;
 
@@ -236,7 +317,7 @@ void rt_api_flows_create(struct rt_req *r)
 		return;
 	}
 	doc = json_object_get(r->json, "flow");
-	if (check_flow(r, doc, &pr, &warnings))
+	if (check_flow(r, doc, &pr, &warnings, &compiled))
 		return;
 	f.account_id = rt_json_int(r->json, "account_id", 0);
 	if (!f.account_id)
@@ -244,24 +325,42 @@ void rt_api_flows_create(struct rt_req *r)
 	rt_strlcpy(f.name, rt_json_str(r->json, "name"), sizeof(f.name));
 	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (!text) {
+		rt_flow_unref(compiled);
 		json_decref(warnings);
 		rt_http_fail(r, ENOMEM, "saving a flow");
 		return;
 	}
 	if (rt_http_begin(r, true, &tx)) {
+		rt_flow_unref(compiled);
 		free(text);
 		json_decref(warnings);
 		return;
 	}
-	err = rt_store_flow_create(tx, rt_req_scope(r), &f, text, user_of(r));
+	err = rt_store_account_in_scope(tx, rt_req_scope(r), f.account_id);
+	if (!err &&
+	    audio_check(r, tx, f.account_id, compiled, &audio, &naudio)) {
+		rt_store_rollback(tx);
+		rt_flow_unref(compiled);
+		free(text);
+		json_decref(warnings);
+		return;
+	}
+	rt_flow_unref(compiled);
+	if (!err)
+		err = rt_store_flow_create(tx, rt_req_scope(r), &f, text,
+					   user_of(r));
 	free(text);
 	if (err == ENOENT) {
 		rt_store_rollback(tx);
+		free(audio);
 		json_decref(warnings);
 		rt_http_error(r, 404, "not_found", "account_id",
 			      "no such account");
 		return;
 	}
+	if (!err)
+		err = rt_store_flow_audio_set(tx, f.id, audio, naudio);
+	free(audio);
 	finish(r, tx, err, &f, "flow.create", 201, doc, warnings);
 }
 
@@ -271,7 +370,10 @@ void rt_api_flows_update(struct rt_req *r)
 	struct rt_flow_problems pr;
 	struct rt_flow_row f = {0};
 	struct rt_store_tx *tx;
+	struct rt_flow *compiled = NULL;
 	json_t *doc, *warnings = NULL;
+	int64_t *audio = NULL;
+	size_t naudio = 0;
 	char *text = NULL;
 	int err;
 
@@ -280,24 +382,41 @@ void rt_api_flows_update(struct rt_req *r)
 		return;
 	}
 	doc = json_object_get(r->json, "flow");
-	if (doc && check_flow(r, doc, &pr, &warnings))
+	if (doc && check_flow(r, doc, &pr, &warnings, &compiled))
 		return;
 	if (doc) {
 		text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		if (!text) {
+			rt_flow_unref(compiled);
 			json_decref(warnings);
 			rt_http_fail(r, ENOMEM, "saving a flow");
 			return;
 		}
 	}
 	if (rt_http_begin(r, true, &tx)) {
+		rt_flow_unref(compiled);
 		free(text);
 		json_decref(warnings);
 		return;
 	}
-	err = rt_store_flow_update(tx, rt_req_scope(r), r->id,
-				   rt_json_str(r->json, "name"), text,
-				   user_of(r), &f);
+	/* The audio files must be the flow's own account's. */
+	err = compiled ? rt_store_flow_get(tx, rt_req_scope(r), r->id, &f) : 0;
+	if (!err && compiled &&
+	    audio_check(r, tx, f.account_id, compiled, &audio, &naudio)) {
+		rt_store_rollback(tx);
+		rt_flow_unref(compiled);
+		free(text);
+		json_decref(warnings);
+		return;
+	}
+	if (!err)
+		err = rt_store_flow_update(tx, rt_req_scope(r), r->id,
+					   rt_json_str(r->json, "name"), text,
+					   user_of(r), &f);
+	if (!err && compiled)
+		err = rt_store_flow_audio_set(tx, f.id, audio, naudio);
+	rt_flow_unref(compiled);
+	free(audio);
 	free(text);
 	finish(r, tx, err, &f, "flow.update", 200, doc, warnings);
 }
@@ -454,19 +573,39 @@ static int validate_check(const json_t *b, int *unused, struct rt_http_err *e)
 }
 RT_API_BODY_CHECK(flows_validate, int, validate_check)
 
-/* 200 {"valid": true, "warnings": [...]} or the 422 of a save. */
+/* 200 {"valid": true, "warnings": [...]} or the 422 of a save.  Audio
+ * files must be in the caller's scope (a save also wants them in the
+ * flow's own account). */
 void rt_api_flows_validate(struct rt_req *r)
 {
 	struct rt_http_err e = {0};
 	struct rt_flow_problems pr;
+	struct rt_store_tx *tx;
+	struct rt_flow *f = NULL;
 	json_t *warnings = NULL;
+	int64_t *audio = NULL;
+	size_t naudio = 0;
+	int err;
 
 	if (validate_parse(r->json, NULL, &e)) {
 		rt_http_send_err(r, &e);
 		return;
 	}
-	if (check_flow(r, json_object_get(r->json, "flow"), &pr, &warnings))
+	if (check_flow(r, json_object_get(r->json, "flow"), &pr, &warnings, &f))
 		return;
+	if (rt_http_begin(r, false, &tx)) {
+		rt_flow_unref(f);
+		json_decref(warnings);
+		return;
+	}
+	err = audio_check(r, tx, 0, f, &audio, &naudio);
+	rt_store_rollback(tx);
+	rt_flow_unref(f);
+	free(audio);
+	if (err) {
+		json_decref(warnings);
+		return;
+	}
 	rt_http_json(r, 200,
 		     json_pack("{s:b,s:o}", "valid", 1, "warnings", warnings));
 }

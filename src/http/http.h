@@ -52,6 +52,9 @@ void rt_http_stop(struct rt_http *h);
 #define RT_ROUTE_RAW_BODY                                                      \
 	0x4u /* a body that is not JSON (CSV): the handler                     \
 		checks its type and reads r->body itself */
+#define RT_ROUTE_UPLOAD                                                        \
+	0x20u /* a file (audio): the body may be up to                         \
+		 audio_max_upload rather than http_max_body */
 
 /* What tests, docs and the fuzz targets see of the route table. */
 struct rt_http_route_info {

@@ -117,6 +117,14 @@ static const struct rt_route routes[] = {
 	{{"POST", "/v1/flows/{id}/simulate", W, 0, rt_api_flows_simulate_check},
 	 rt_api_flows_simulate},
 
+	/* Audio files for flows' prompts: the file itself is the body. */
+	{{"GET", "/v1/audio", R, 0, NULL}, rt_api_audio_list},
+	{{"POST", "/v1/audio", W, RT_ROUTE_RAW_BODY | RT_ROUTE_UPLOAD, NULL},
+	 rt_api_audio_create},
+	{{"GET", "/v1/audio/{id}", R, 0, NULL}, rt_api_audio_get},
+	{{"GET", "/v1/audio/{id}/file", R, 0, NULL}, rt_api_audio_file},
+	{{"DELETE", "/v1/audio/{id}", W, 0, NULL}, rt_api_audio_delete},
+
 	{{"GET", "/v1/source-rules", R, 0, NULL}, rt_api_source_rules_list},
 	{{"POST", "/v1/source-rules", W, 0, rt_api_source_rules_create_check},
 	 rt_api_source_rules_create},

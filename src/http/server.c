@@ -158,6 +158,14 @@ static enum MHD_Result send_response(struct rt_req *r)
 	return ret;
 }
 
+/* The largest body the request's route takes. */
+static uint64_t max_body(const struct rt_req *r)
+{
+	if (r->route && (r->route->info.flags & RT_ROUTE_UPLOAD))
+		return r->srv->conf->audio_max_upload;
+	return r->srv->conf->http_max_body;
+}
+
 static bool is_json_type(const char *ct)
 {
 	size_t n = strlen("application/json");
@@ -467,7 +475,7 @@ static void handle(struct rt_req *r)
 	if (r->body_too_large) {
 		rt_http_error(r, 413, "body_too_large", NULL,
 			      "the request body is over %llu bytes",
-			      (unsigned long long)r->srv->conf->http_max_body);
+			      (unsigned long long)max_body(r));
 		return;
 	}
 	if (!r->route && r->status == 405 && preflight(r))
@@ -565,7 +573,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 "Content-Length");
 		if (cl && rt_parse_u64(cl, 0, UINT64_MAX, &len) == 0 &&
-		    len > srv->conf->http_max_body) {
+		    len > max_body(r)) {
 			const char *expect =
 				MHD_lookup_connection_value(conn,
 							    MHD_HEADER_KIND,
@@ -590,8 +598,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
 		*upload_data_size = 0;
 		r->body_seen += n;
-		if (!r->body_too_large &&
-		    r->body.len + n > srv->conf->http_max_body) {
+		if (!r->body_too_large && r->body.len + n > max_body(r)) {
 			r->body_too_large = true;
 			rt_buf_release(&r->body);
 		}

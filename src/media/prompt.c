@@ -1,8 +1,8 @@
 /*
- * The prompt cache (prompt.h): a hash table of entries by text, a queue of
- * those waiting for the render thread (the one thread that runs flite),
- * and a list by last use for eviction.  One mutex guards it all; the
- * render thread drops it while speaking.
+ * The prompt cache (prompt.h): a hash table of entries by text (or by an
+ * uploaded file's id), a queue of those waiting for the render thread (the
+ * one thread that runs flite), and a list by last use for eviction.  One
+ * mutex guards it all; the render thread drops it while speaking.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,6 +29,7 @@ struct entry {
 	enum state state;
 	unsigned refs;
 	uint32_t hash;
+	int64_t audio_id; /* an uploaded file's; 0 for text */
 	char text[];
 };
 
@@ -51,6 +52,13 @@ static uint32_t hash_of(const char *s)
 	for (; *s; s++)
 		h = (h ^ (uint8_t)*s) * 16777619u;
 	return h;
+}
+
+static uint32_t hash_of_id(int64_t id)
+{
+	uint64_t x = (uint64_t)id * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(x >> 32);
 }
 
 static size_t bytes_of(const struct entry *e)
@@ -224,7 +232,7 @@ int rt_prompts_get(struct rt_prompts *p, const char *text,
 	h = hash_of(text);
 	pthread_mutex_lock(&p->lock);
 	for (e = p->buckets[h % BUCKETS]; e; e = e->hnext)
-		if (e->hash == h && strcmp(e->text, text) == 0)
+		if (e->hash == h && !e->audio_id && strcmp(e->text, text) == 0)
 			break;
 	if (e) {
 		lru_front(p, e);
@@ -280,6 +288,84 @@ void rt_prompts_release(struct rt_prompts *p, const struct rt_prompt *pr)
 		e->refs--;
 	evict(p, NULL);
 	pthread_mutex_unlock(&p->lock);
+}
+
+const struct rt_prompt *rt_prompts_hold(struct rt_prompts *p,
+					const struct rt_prompt *pr)
+{
+	struct entry *e = (struct entry *)(uintptr_t)pr;
+
+	pthread_mutex_lock(&p->lock);
+	e->refs++;
+	pthread_mutex_unlock(&p->lock);
+	return pr;
+}
+
+/* The entry of audio_id, under the lock. */
+static struct entry *audio_find(struct rt_prompts *p, int64_t audio_id)
+{
+	uint32_t h = hash_of_id(audio_id);
+	struct entry *e;
+
+	for (e = p->buckets[h % BUCKETS]; e; e = e->hnext)
+		if (e->audio_id == audio_id)
+			return e;
+	return NULL;
+}
+
+int rt_prompts_audio_get(struct rt_prompts *p, int64_t audio_id,
+			 const struct rt_prompt **out)
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&p->lock);
+	e = audio_find(p, audio_id);
+	if (e) {
+		e->refs++;
+		lru_front(p, e);
+		p->st.hits++;
+		*out = &e->pr;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return e ? 0 : ENOENT;
+}
+
+int rt_prompts_audio_put(struct rt_prompts *p, int64_t audio_id, int16_t *pcm,
+			 size_t n, const struct rt_prompt **out)
+{
+	struct entry *e;
+	uint32_t h = hash_of_id(audio_id);
+
+	if (audio_id <= 0 || !n)
+		RT_BUG("audio %lld with %zu samples", (long long)audio_id, n);
+	pthread_mutex_lock(&p->lock);
+	e = audio_find(p, audio_id);
+	if (e) { /* put by another load meanwhile: the same file */
+		free(pcm);
+		pcm = NULL;
+	} else {
+		e = calloc(1, sizeof(*e) + 1);
+		if (!e) {
+			pthread_mutex_unlock(&p->lock);
+			free(pcm);
+			return ENOMEM;
+		}
+		e->pr.pcm = pcm;
+		e->pr.n = n;
+		e->state = READY;
+		e->audio_id = audio_id;
+		e->hash = h;
+		e->hnext = p->buckets[h % BUCKETS];
+		p->buckets[h % BUCKETS] = e;
+		p->st.entries++;
+		p->st.bytes += bytes_of(e);
+	}
+	e->refs++;
+	lru_front(p, e);
+	evict(p, e);
+	*out = &e->pr;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
 }
 
 void rt_prompts_stats(struct rt_prompts *p, struct rt_prompts_stats *st)

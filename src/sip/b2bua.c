@@ -771,8 +771,9 @@ static bool flow_play(struct call *c, int side, const struct rt_prompt *pr)
 	return false;
 }
 
-/* A prompt that cannot be played (no text, an audio file, a render that
- * failed or took too long) counts as played, a moment later. */
+/* A prompt that cannot be played (no text, an audio file not loaded, a
+ * render that failed or took too long) counts as played, a moment
+ * later. */
 static void flow_skip_h(void *arg)
 {
 	struct call *c = arg;
@@ -810,10 +811,28 @@ static void flow_say(struct call *c, int side, const char *text, enum phase ph)
 	rt_ua_timer_start(fc->step, 0, flow_skip_h, c);
 }
 
-static const char *prompt_text(const struct rt_flow_prompt *p)
+/* Plays a flow's prompt to side: an uploaded file the router loaded (the
+ * flow holds it), else text as flow_say does. */
+static void flow_say_prompt(struct call *c, int side,
+			    const struct rt_flow_prompt *p, enum phase ph)
 {
-	/* Uploaded audio files are not played yet (docs/flows.md). */
-	return p && p->text ? p->text : NULL;
+	struct flowcall *fc = c->fl;
+
+	if (!p || !p->audio_id) {
+		flow_say(c, side, p ? p->text : NULL, ph);
+		return;
+	}
+	flow_release_side(c, side);
+	fc->ph = ph;
+	fc->want = NULL;
+	fc->want_side = side;
+	if (p->audio && c->b->hooks.prompts &&
+	    flow_play(c, side, rt_prompts_hold(c->b->hooks.prompts, p->audio)))
+		return;
+	if (!p->audio)
+		rt_warn("flow prompt not played: audio file not loaded",
+			"audio=%lld", (long long)p->audio_id);
+	rt_ua_timer_start(fc->step, 0, flow_skip_h, c);
 }
 
 /* Hops of the path that are over go to the timeline; all at the end. */
@@ -977,8 +996,7 @@ static void flow_played_h(int side, void *arg)
 	flow_release_side(c, side);
 	switch (fc->ph) {
 	case PH_PRE:
-		flow_say(c, RT_MEDIA_A, prompt_text(fc->act->prompt),
-			 PH_PROMPT);
+		flow_say_prompt(c, RT_MEDIA_A, fc->act->prompt, PH_PROMPT);
 		break;
 	case PH_PROMPT:
 		if (fc->act->kind == RT_ACT_MENU) {
@@ -1469,20 +1487,19 @@ static void flow_action(struct call *c)
 	rt_media_inband(c->media, RT_MEDIA_A, a->kind == RT_ACT_MENU);
 	switch (a->kind) {
 	case RT_ACT_PLAY:
-		flow_say(c, RT_MEDIA_A, prompt_text(a->prompt), PH_PROMPT);
+		flow_say_prompt(c, RT_MEDIA_A, a->prompt, PH_PROMPT);
 		break;
 	case RT_ACT_MENU:
 		if (a->pre)
-			flow_say(c, RT_MEDIA_A, prompt_text(a->pre), PH_PRE);
+			flow_say_prompt(c, RT_MEDIA_A, a->pre, PH_PRE);
 		else
-			flow_say(c, RT_MEDIA_A, prompt_text(a->prompt),
-				 PH_PROMPT);
+			flow_say_prompt(c, RT_MEDIA_A, a->prompt, PH_PROMPT);
 		break;
 	case RT_ACT_DIAL:
 		dial_start(c);
 		break;
 	case RT_ACT_VOICEMAIL:
-		flow_say(c, RT_MEDIA_A, prompt_text(a->prompt), PH_PROMPT);
+		flow_say_prompt(c, RT_MEDIA_A, a->prompt, PH_PROMPT);
 		break;
 	case RT_ACT_HANGUP:
 		flow_hangup(c);

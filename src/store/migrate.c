@@ -2,8 +2,8 @@
  * Numbered migrations, shared by every backend, and the runner.  This table
  * is the one place the schema is written down: add a migration at the end,
  * never edit one that has shipped.  Portable SQL only: BIGINT and TEXT
- * columns, {pk} for the auto-increment primary key, times as ms since the
- * Unix epoch in UTC.
+ * columns ({blob} for bytes), {pk} for the auto-increment primary key,
+ * times as ms since the Unix epoch in UTC.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -380,6 +380,27 @@ static const struct rt_migration migrations[] = {
 	 /* Where a user takes calls that a flow's dial step puts through to
 	  * them: E.164 or a sip:/sips: URI; NULL for none. */
 	 "ALTER TABLE users ADD COLUMN phone TEXT;", calls_voicemail},
+	{12, "uploaded audio for flows' prompts",
+	 /* An uploaded file, converted once: 8 kHz mono 16-bit PCM,
+	  * little-endian, in the row (ten minutes at most: 9.6 MB). */
+	 "CREATE TABLE audio ("
+	 " id {pk},"
+	 " account_id BIGINT NOT NULL REFERENCES accounts(id),"
+	 " name TEXT NOT NULL,"
+	 " format TEXT NOT NULL CHECK (format IN ('wav', 'mp3', 'ogg')),"
+	 " duration_ms BIGINT NOT NULL,"
+	 " bytes BIGINT NOT NULL,"
+	 " pcm {blob} NOT NULL,"
+	 " created_at BIGINT NOT NULL);"
+	 "CREATE INDEX audio_account ON audio (account_id, id);"
+	 /* The files each flow's latest version plays, replaced at each
+	  * save: a file in use is not deleted. */
+	 "CREATE TABLE flow_audio ("
+	 " flow_id BIGINT NOT NULL REFERENCES flows(id),"
+	 " audio_id BIGINT NOT NULL REFERENCES audio(id),"
+	 " PRIMARY KEY (flow_id, audio_id));"
+	 "CREATE INDEX flow_audio_audio ON flow_audio (audio_id);",
+	 NULL},
 };
 
 const struct rt_migration *rt_store_migrations(size_t *np)

@@ -243,6 +243,12 @@ static int bind(sqlite3_stmt *st, const struct rt_val *args, size_t nargs)
 			rc = sqlite3_bind_text(st, idx, args[i].s, -1,
 					       SQLITE_STATIC);
 			break;
+		case RT_VAL_BLOB:
+			rc = sqlite3_bind_blob64(st, idx,
+						 args[i].s ? args[i].s : "",
+						 (sqlite3_uint64)args[i].i,
+						 SQLITE_STATIC);
+			break;
 		default:
 			RT_BUG("bad value type %d", (int)args[i].type);
 		}
@@ -284,6 +290,15 @@ static int sq_query(struct rt_store_conn *c, const char *sql,
 				break;
 			case SQLITE_INTEGER:
 				cols[i] = RT_VINT(sqlite3_column_int64(st, i));
+				break;
+			case SQLITE_BLOB:
+				cols[i].type = RT_VAL_BLOB;
+				cols[i].s = sqlite3_column_blob(st, i);
+				cols[i].i = sqlite3_column_bytes(st, i);
+				if (!cols[i].s && cols[i].i) {
+					err = ENOMEM;
+					goto out;
+				}
 				break;
 			default:
 				cols[i].type = RT_VAL_TEXT;
@@ -477,6 +492,7 @@ out:
 const struct rt_store_ops rt_store_sqlite_ops = {
 	.name = "sqlite",
 	.pk_type = "INTEGER PRIMARY KEY",
+	.blob_type = "BLOB",
 	.accepts = sq_accepts,
 	.open = sq_open,
 	.close = sq_close,

@@ -239,19 +239,36 @@ int rt_store_query(struct rt_store_tx *tx, const char *sql,
 
 int rt_store_tx_script(struct rt_store_tx *tx, const char *sql)
 {
-	const char *pk = tx->store->ops->pk_type, *p;
+	/* Migrations are shared by every backend; the types of these words
+	 * are the SQL they do not agree on. */
+	const char *const words[][2] = {
+		{"{pk}", tx->store->ops->pk_type},
+		{"{blob}", tx->store->ops->blob_type},
+	};
 	struct rt_buf b;
 	int err;
 
-	/* Migrations are shared by every backend; {pk} is the one word of
-	 * SQL they do not agree on. */
 	rt_buf_init(&b);
-	while ((p = strstr(sql, "{pk}"))) {
+	while (*sql) {
+		const char *p = strchr(sql, '{');
+		size_t i;
+
+		if (!p) {
+			rt_buf_puts(&b, sql);
+			break;
+		}
 		rt_buf_append(&b, sql, (size_t)(p - sql));
-		rt_buf_puts(&b, pk);
-		sql = p + 4;
+		for (i = 0; i < RT_ARRAY_SIZE(words); i++)
+			if (strncmp(p, words[i][0], strlen(words[i][0])) == 0)
+				break;
+		if (i < RT_ARRAY_SIZE(words)) {
+			rt_buf_puts(&b, words[i][1]);
+			sql = p + strlen(words[i][0]);
+		} else {
+			rt_buf_append(&b, p, 1);
+			sql = p + 1;
+		}
 	}
-	rt_buf_puts(&b, sql);
 	err = b.err ? b.err : tx->store->ops->exec_script(tx->conn, b.s);
 	rt_buf_release(&b);
 	return err;

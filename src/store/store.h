@@ -66,9 +66,10 @@ int rt_store_begin(struct rt_store *s, bool write, struct rt_store_tx **txp);
 int rt_store_commit(struct rt_store_tx *tx);
 void rt_store_rollback(struct rt_store_tx *tx);
 
-enum rt_val_type { RT_VAL_NULL, RT_VAL_INT, RT_VAL_TEXT };
+enum rt_val_type { RT_VAL_NULL, RT_VAL_INT, RT_VAL_TEXT, RT_VAL_BLOB };
 
-/* A parameter or a column; text is borrowed (for columns: for the call). */
+/* A parameter or a column; text is borrowed (for columns: for the call).
+ * A blob is s with i bytes (s may be NULL when i is 0). */
 struct rt_val {
 	enum rt_val_type type;
 	int64_t i;
@@ -78,6 +79,8 @@ struct rt_val {
 #define RT_VINT(v) ((struct rt_val){.type = RT_VAL_INT, .i = (v)})
 #define RT_VTEXT(v)                                                            \
 	((struct rt_val){.type = (v) ? RT_VAL_TEXT : RT_VAL_NULL, .s = (v)})
+#define RT_VBLOB(p, n)                                                         \
+	((struct rt_val){.type = RT_VAL_BLOB, .i = (int64_t)(n), .s = (p)})
 
 /* Row callback: 0 to go on, anything else stops the query and is returned. */
 typedef int(rt_store_row_h)(const struct rt_val *cols, size_t ncols, void *arg);
@@ -672,6 +675,55 @@ int rt_store_flow_counters(struct rt_store_tx *tx, int64_t flow_id,
  * without undoing a newer one.  ENOENT when there is no such flow. */
 int rt_store_flow_counter_set(struct rt_store_tx *tx, int64_t flow_id,
 			      const char *step, int64_t next);
+
+/* ---- uploaded audio --------------------------------------------------------
+ *
+ * Audio files an account uploaded for its flows' prompts (docs/flows.md),
+ * kept converted: 8 kHz mono 16-bit PCM, little-endian, in the row (at
+ * most RT_AUDIO_MAX_MS long).  flow_audio lists the files each flow's
+ * latest version plays, so that a file in use is not deleted.
+ */
+
+#define RT_AUDIO_RATE	8000
+#define RT_AUDIO_MAX_MS (10 * 60 * 1000) /* ten minutes */
+
+struct rt_audio_row {
+	int64_t id;
+	int64_t account_id;
+	char name[RT_NAME_MAX]; /* the user's label, such as the file's name */
+	char format[8];		/* what was uploaded: wav, mp3 or ogg */
+	int64_t duration_ms;
+	int64_t bytes; /* of the converted audio */
+	int64_t flows; /* active flows whose latest version plays it */
+	int64_t created_at;
+};
+typedef int(rt_audio_row_h)(const struct rt_audio_row *a, void *arg);
+
+/* Stores n samples of pcm (8 kHz mono; borrowed) as a->account_id's (in
+ * scope, else ENOENT) with a->name and a->format; a is filled from the
+ * stored row.  EINVAL for no samples or more than RT_AUDIO_MAX_MS. */
+int rt_store_audio_create(struct rt_store_tx *tx, int64_t scope,
+			  struct rt_audio_row *a, const int16_t *pcm, size_t n);
+/* An audio file in scope (0: any account); on ENOENT *a is left as it
+ * was. */
+int rt_store_audio_get(struct rt_store_tx *tx, int64_t scope, int64_t id,
+		       struct rt_audio_row *a);
+/* Audio files by id, account_id 0 for every account in scope. */
+int rt_store_audio_list(struct rt_store_tx *tx, int64_t scope,
+			int64_t account_id, const struct rt_page *pg,
+			rt_audio_row_h *h, void *arg);
+/* The samples of an audio file in scope (0: any account): *pcmp
+ * (malloc'd, the caller's to free) with *np samples. */
+int rt_store_audio_pcm(struct rt_store_tx *tx, int64_t scope, int64_t id,
+		       int16_t **pcmp, size_t *np);
+/* Deletes an audio file in scope; ENOTEMPTY while the latest version of
+ * an active flow plays it. */
+int rt_store_audio_delete(struct rt_store_tx *tx, int64_t scope, int64_t id);
+/* Replaces the list of audio files that flow_id's latest version plays
+ * (ids, n of them, borrowed; duplicates are fine).  Unscoped: the caller
+ * checked the flow and the files (rt_store_audio_get). */
+int rt_store_flow_audio_set(struct rt_store_tx *tx, int64_t flow_id,
+			    const int64_t *ids, size_t n);
 
 /* ---- calls ----------------------------------------------------------------
  *

@@ -14,6 +14,7 @@ struct rt_store_conn; /* a backend's connection */
 struct rt_store_ops {
 	const char *name;
 	const char *pk_type;
+	const char *blob_type; /* {blob} in migrations */
 	bool (*accepts)(const char *url);
 	int (*open)(struct rt_store_conn **cp, const char *url,
 		    const struct rt_store_opts *opts);
@@ -86,6 +87,12 @@ static inline const char *rt_col_text(const struct rt_val *c)
 	return c->type == RT_VAL_TEXT ? c->s : "";
 }
 #define RT_COL_STR(dst, col) rt_strlcpy((dst), rt_col_text(col), sizeof(dst))
+/* A blob column's bytes (NULL for none or empty) and their count. */
+static inline const void *rt_col_blob(const struct rt_val *c, size_t *np)
+{
+	*np = c->type == RT_VAL_BLOB ? (size_t)c->i : 0;
+	return *np ? c->s : NULL;
+}
 
 /* The columns of an account row, as rt_store_account_fill() reads them. */
 #define ACCOUNT_COLS                                                           \

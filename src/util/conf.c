@@ -50,6 +50,8 @@ static const struct conf_key keys[] = {
 	  "HTTP worker threads; 0: one per CPU core"),
 	K(http_max_body, T_SIZE, 1024, 64u << 20, "1MiB",
 	  "largest request body accepted (413 above)"),
+	K(audio_max_upload, T_SIZE, 1024, 512u << 20, "32MiB",
+	  "largest audio file uploaded for flows' prompts (413 above)"),
 	K(http_timeout, T_DURATION, 1000, 3600000, "30s",
 	  "idle connection timeout"),
 	K(shutdown_timeout, T_DURATION, 0, 600000, "10s",

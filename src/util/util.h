@@ -226,6 +226,7 @@ struct rt_conf {
 	/* Durations are in milliseconds, sizes in bytes. */
 	unsigned http_threads;
 	uint64_t http_max_body;
+	uint64_t audio_max_upload; /* routes with RT_ROUTE_UPLOAD */
 	uint64_t http_timeout;
 	uint64_t shutdown_timeout;
 	uint64_t session_ttl;

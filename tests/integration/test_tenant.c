@@ -17,6 +17,7 @@
 
 #include "harness.h"
 #include "http/http.h"
+#include "media/audio.h"
 
 enum kind {
 	K_ACCOUNTS,
@@ -29,12 +30,13 @@ enum kind {
 	K_SOURCE_RULES,
 	K_CALLS,
 	K_FLOWS,
+	K_AUDIO,
 	K__N
 };
 static const char *const kind_paths[K__N] =
 	{"/v1/accounts",  "/v1/users",	 "/v1/memberships", "/v1/api-keys",
 	 "/v1/audit-log", "/v1/numbers", "/v1/pools",	    "/v1/source-rules",
-	 "/v1/calls",	  "/v1/flows"};
+	 "/v1/calls",	  "/v1/flows",	 "/v1/audio"};
 
 #define MAX_IDS 8
 
@@ -59,13 +61,14 @@ struct world {
  * account's name and admin email are also in the public documents (the
  * OpenAPI examples), so only answers with tenant data are checked for them. */
 static const char *const a_markers[] =
-	{"A-Child-Marker",  "a-user-marker@tenant-a.example",
-	 "A User Marker",   "A Key Marker",
-	 "A Number Marker", "A Campaign Marker",
-	 "A Pool Marker",   "A Rule Marker",
-	 "A Call Marker",   "A Flow Marker",
-	 "Demo Agency",	    "admin@example.com"};
-#define N_UNIQUE_MARKERS 10
+	{"A-Child-Marker",   "a-user-marker@tenant-a.example",
+	 "A User Marker",    "A Key Marker",
+	 "A Number Marker",  "A Campaign Marker",
+	 "A Pool Marker",    "A Rule Marker",
+	 "A Call Marker",    "A Flow Marker",
+	 "A Audio Marker",   "Demo Agency",
+	 "admin@example.com"};
+#define N_UNIQUE_MARKERS 11
 
 static struct world W;
 
@@ -795,6 +798,53 @@ static void case_import(const struct rt_http_route_info *ri)
 			 W.a_counts[K_NUMBERS]);
 }
 
+/* Uploads half a second of 8 kHz audio as a WAV with key into account
+ * (0: the key's own) under name: the answer. */
+static void upload(const char *key, int64_t account, const char *name,
+		   struct rt_test_resp *r)
+{
+	int16_t pcm[4000];
+	const char *h[3] = {NULL, "Content-Type: audio/wav", NULL};
+	char auth[200], *wav = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < 4000; i++)
+		pcm[i] = (int16_t)((i % 16) * 1000 - 8000);
+	assert_int_equal(rt_audio_wav(pcm, 4000, &wav, &len), 0);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+	h[0] = auth;
+	rt_test_request(&W.srv, r, "POST",
+			account ? rt_test_fmt("/v1/audio?name=%s&account_id="
+					      "%lld",
+					      name, (long long)account)
+				: rt_test_fmt("/v1/audio?name=%s", name),
+			h, wav, len);
+	free(wav);
+}
+
+/* An upload into A's accounts: refused, and no file appears in A. */
+static void case_upload(const struct rt_http_route_info *ri)
+{
+	int64_t targets[] = {W.a_root, W.a_child};
+	struct rt_test_resp r;
+
+	(void)ri;
+	for (size_t i = 0; i < 2; i++) {
+		upload(W.b_key, targets[i], "B%20upload", &r);
+		expect_denied(&r, "B's upload into A");
+		rt_test_resp_free(&r);
+	}
+	assert_int_equal(list_count(W.srv.key, "/v1/audio"),
+			 W.a_counts[K_AUDIO]);
+	/* B's own: fine, and B's only. */
+	upload(W.b_key, 0, "B%20upload", &r);
+	RT_EXPECT_STATUS(&r, 201);
+	assert_int_equal(json_integer_value(
+				 json_object_get(r.json, "account_id")),
+			 W.b_root);
+	rt_test_resp_free(&r);
+}
+
 /* ---- DNI -------------------------------------------------------------- */
 
 static void site_key_of(const char *key, int64_t account, char *out,
@@ -938,6 +988,11 @@ static const struct {
 	{"DELETE", "/v1/flows/{id}", case_delete},
 	{"GET", "/v1/flows/{id}/versions", case_get},
 	{"POST", "/v1/flows/{id}/simulate", case_simulate},
+	{"GET", "/v1/audio", case_list},
+	{"POST", "/v1/audio", case_upload},
+	{"GET", "/v1/audio/{id}", case_get},
+	{"GET", "/v1/audio/{id}/file", case_get},
+	{"DELETE", "/v1/audio/{id}", case_delete},
 	{"GET", "/{path*}", case_public},
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -1076,6 +1131,16 @@ static int setup(void **state)
 		       rt_test_fmt("{\"name\":\"A Flow Marker 2\","
 				   "\"account_id\":%lld,\"flow\":" B_FLOW "}",
 				   (long long)W.a_child)));
+
+	/* Audio files: one in A's root, one in A's client. */
+	upload(W.srv.key, 0, "A%20Audio%20Marker", &r);
+	RT_EXPECT_STATUS(&r, 201);
+	add_id(K_AUDIO, rt_test_json_id(&r, "id"));
+	rt_test_resp_free(&r);
+	upload(W.srv.key, W.a_child, "A%20Audio%20Marker%202", &r);
+	RT_EXPECT_STATUS(&r, 201);
+	add_id(K_AUDIO, rt_test_json_id(&r, "id"));
+	rt_test_resp_free(&r);
 
 	/* Calls: one in A's root, one in A's client. */
 	add_call(W.a_root);

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <sndfile.h>
 
+#include "media/audio.h"
 #include "media/g711.h"
 #include "media/prompt.h"
 #include "media/record.h"
@@ -464,11 +465,242 @@ static void test_prompts(void **state)
 	rt_prompts_stop(p);
 }
 
+/* ---- uploaded audio files ---- */
+
+/* A file of format (libsndfile's) holding sec seconds of a tone at hz (0:
+ * none) on every channel, and of a tone at hz2 (0: none) added, half as
+ * loud; its bytes in *bufp (the caller frees). */
+static size_t audio_file(int format, int rate, int channels, double sec,
+			 double hz, double hz2, char **bufp)
+{
+	char path[] = "/tmp/rt-audio-XXXXXX";
+	SF_INFO info = {.samplerate = rate,
+			.channels = channels,
+			.format = format};
+	size_t frames = (size_t)(sec * rate), len;
+	float *x = calloc(frames * (size_t)channels + 1, sizeof(*x));
+	int fd = mkstemp(path);
+	SNDFILE *sf;
+	FILE *f;
+
+	assert_non_null(x);
+	assert_true(fd >= 0);
+	assert_true(sf_format_check(&info));
+	for (size_t i = 0; i < frames; i++)
+		for (int c = 0; c < channels; c++)
+			x[i * (size_t)channels + (size_t)c] =
+				(float)(0.5 * sin(2 * M_PI * hz * (double)i /
+						  rate) +
+					0.25 * sin(2 * M_PI * hz2 * (double)i /
+						   rate));
+	sf = sf_open_fd(fd, SFM_WRITE, &info, 1);
+	assert_non_null(sf);
+	assert_int_equal(sf_writef_float(sf, x, (sf_count_t)frames),
+			 (sf_count_t)frames);
+	sf_close(sf);
+	free(x);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	*bufp = malloc(len + 1);
+	assert_non_null(*bufp);
+	assert_int_equal(fread(*bufp, 1, len, f), len);
+	fclose(f);
+	unlink(path);
+	return len;
+}
+
+/* The level of the tone at hz in pcm (Goertzel), from the middle half so
+ * that codecs' onsets do not count: about the amplitude of a sine. */
+static double tone_level(const int16_t *pcm, size_t n, double hz)
+{
+	double k = 2 * cos(2 * M_PI * hz / RT_AUDIO_OUT_RATE), s1 = 0, s2 = 0;
+	size_t from = n / 4, to = n - n / 4;
+
+	for (size_t i = from; i < to; i++) {
+		double s0 = pcm[i] + k * s1 - s2;
+
+		s2 = s1;
+		s1 = s0;
+	}
+	return 2 * sqrt(s1 * s1 + s2 * s2 - k * s1 * s2) / (double)(to - from);
+}
+
+/* WAV at 44.1 kHz stereo, Ogg Vorbis, Ogg Opus and MP3 (libsndfile writes
+ * all four): the length kept, a 1 kHz tone through at its level, a 6 kHz
+ * one (above the 8 kHz rate's band) filtered out rather than folded down
+ * to 2 kHz. */
+static void test_audio_convert(void **state)
+{
+	static const struct {
+		int format, rate, channels;
+		const char *name;
+		int slack_ms; /* codecs' delay and padding */
+	} files[] = {
+		{SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 2, "wav", 2},
+		{SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000, 1, "wav", 2},
+		{SF_FORMAT_OGG | SF_FORMAT_VORBIS, 44100, 2, "ogg", 30},
+		{SF_FORMAT_OGG | SF_FORMAT_OPUS, 48000, 1, "ogg", 30},
+		{SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, 44100, 2, "mp3",
+		 80},
+	};
+
+	(void)state;
+	for (size_t f = 0; f < RT_ARRAY_SIZE(files); f++) {
+		char *buf;
+		size_t len =
+			audio_file(files[f].format, files[f].rate,
+				   files[f].channels, 1.5, 1000, 6000, &buf);
+		const char *format;
+		int16_t *pcm = NULL;
+		size_t n = 0;
+		double at1k, at2k;
+
+		assert_int_equal(rt_audio_convert(buf, len, 600000, &pcm, &n,
+						  &format),
+				 0);
+		assert_string_equal(format, files[f].name);
+		print_message("%s %d Hz: %zu samples\n", files[f].name,
+			      files[f].rate, n);
+		assert_true(labs((long)n - 12000) <=
+			    files[f].slack_ms * RT_AUDIO_OUT_RATE / 1000);
+		at1k = tone_level(pcm, n, 1000);
+		at2k = tone_level(pcm, n, 2000);
+		print_message("  1 kHz %.0f, 2 kHz %.0f\n", at1k, at2k);
+		assert_true(at1k > 0.4 * 32767 && at1k < 0.6 * 32767);
+		assert_true(at2k < 0.01 * 32767);
+		free(pcm);
+		free(buf);
+	}
+}
+
+/* 8 kHz mono WAV passes as it is; a WAV of the converted samples reads
+ * back the same; a file too long, empty, of another format or not audio
+ * at all is refused, each for its reason. */
+static void test_audio_refused(void **state)
+{
+	static const char junk[] = "this is not an audio file, just text\n";
+	const char *format;
+	int16_t *pcm = NULL, back[100];
+	size_t n = 0, len;
+	char *buf, *wav;
+	SF_INFO info = {0};
+	SNDFILE *sf;
+
+	(void)state;
+	len = audio_file(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 0.5, 440, 0,
+			 &buf);
+	assert_int_equal(rt_audio_convert(buf, len, 1000, &pcm, &n, &format),
+			 0);
+	assert_int_equal(n, 4000);
+	assert_memory_equal(pcm, buf + 44, n * 2);
+	assert_int_equal(rt_audio_wav(pcm, n, &wav, &len), 0);
+	assert_int_equal(len, 44 + 8000);
+	{
+		char path[] = "/tmp/rt-audio-XXXXXX";
+		int fd = mkstemp(path);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, wav, len), (ssize_t)len);
+		lseek(fd, 0, SEEK_SET);
+		sf = sf_open_fd(fd, SFM_READ, &info, 1);
+		unlink(path);
+	}
+	assert_non_null(sf);
+	assert_int_equal(info.samplerate, 8000);
+	assert_int_equal(info.channels, 1);
+	assert_int_equal(info.frames, 4000);
+	assert_int_equal(sf_readf_short(sf, back, 100), 100);
+	assert_memory_equal(back, pcm, sizeof(back));
+	sf_close(sf);
+	free(wav);
+	free(pcm);
+	pcm = NULL;
+	/* longer than allowed; cut inside its header */
+	assert_int_equal(rt_audio_convert(buf, len, 400, &pcm, &n, &format),
+			 EFBIG);
+	assert_int_equal(rt_audio_convert(buf, 30, 1000, &pcm, &n, &format),
+			 EPROTONOSUPPORT);
+	free(buf);
+	len = audio_file(SF_FORMAT_OGG | SF_FORMAT_VORBIS, 44100, 1, 2.0, 440,
+			 0, &buf);
+	assert_int_equal(rt_audio_convert(buf, len, 1000, &pcm, &n, &format),
+			 EFBIG);
+	free(buf);
+	/* no samples */
+	len = audio_file(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 0, 0, 0,
+			 &buf);
+	assert_int_equal(rt_audio_convert(buf, len, 1000, &pcm, &n, &format),
+			 ENODATA);
+	free(buf);
+	/* audio, but not a format prompts take */
+	len = audio_file(SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 8000, 1, 0.5, 440,
+			 0, &buf);
+	assert_int_equal(rt_audio_convert(buf, len, 1000, &pcm, &n, &format),
+			 ENOTSUP);
+	assert_non_null(strstr(format, "FLAC"));
+	free(buf);
+	/* not audio */
+	assert_int_equal(rt_audio_convert(junk, sizeof(junk) - 1, 1000, &pcm,
+					  &n, &format),
+			 EPROTONOSUPPORT);
+	assert_int_equal(rt_audio_convert(junk, 0, 1000, &pcm, &n, &format),
+			 ENODATA);
+}
+
+/* Uploaded files in the prompt cache: put once, found by id (not by any
+ * text), held against eviction, a second put of the same id keeping the
+ * first. */
+static void test_prompts_audio(void **state)
+{
+	struct rt_prompts *p;
+	const struct rt_prompt *a, *b, *c;
+	struct rt_prompts_stats st;
+	int16_t *pcm = calloc(8000, sizeof(*pcm)), *again;
+
+	(void)state;
+	assert_non_null(pcm);
+	pcm[10] = 1234;
+	/* room for less than one file: held ones stay all the same */
+	assert_int_equal(rt_prompts_start(&p, 4000), 0);
+	assert_int_equal(rt_prompts_audio_get(p, 7, &a), ENOENT);
+	assert_int_equal(rt_prompts_audio_put(p, 7, pcm, 8000, &a), 0);
+	assert_int_equal(a->n, 8000);
+	assert_int_equal(a->pcm[10], 1234);
+	assert_int_equal(rt_prompts_audio_get(p, 7, &b), 0);
+	assert_ptr_equal(a, b);
+	assert_ptr_equal(rt_prompts_hold(p, b), b);
+	rt_prompts_release(p, b);
+	again = calloc(10, sizeof(*again));
+	assert_non_null(again);
+	assert_int_equal(rt_prompts_audio_put(p, 7, again, 10, &c), 0);
+	assert_ptr_equal(c, a);
+	assert_int_equal(c->n, 8000);
+	rt_prompts_release(p, c);
+	/* no text reaches it */
+	assert_int_equal(rt_prompts_get(p, "7", &c), EINPROGRESS);
+	assert_int_equal(rt_prompts_audio_get(p, 8, &c), ENOENT);
+	rt_prompts_stats(p, &st);
+	assert_int_equal(st.evicted, 0);
+	/* b is still held: let go, it is evicted at the next release */
+	rt_prompts_release(p, b);
+	rt_prompts_release(p, a);
+	rt_prompts_stats(p, &st);
+	assert_true(st.evicted >= 1);
+	assert_int_equal(rt_prompts_audio_get(p, 7, &c), ENOENT);
+	rt_prompts_stop(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_g711),
 		cmocka_unit_test(test_prompts),
+		cmocka_unit_test(test_prompts_audio),
+		cmocka_unit_test(test_audio_convert),
+		cmocka_unit_test(test_audio_refused),
 		cmocka_unit_test(test_channels_aligned),
 		cmocka_unit_test(test_repair),
 		cmocka_unit_test(test_compaction),

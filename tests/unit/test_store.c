@@ -731,6 +731,89 @@ static void test_flows(void **state)
 	free(doc);
 }
 
+static int audio_h(const struct rt_audio_row *a, void *arg)
+{
+	struct ids *ids = arg;
+
+	ids->v[ids->n++] = a->id;
+	return 0;
+}
+
+/* Uploaded audio: samples kept exactly, scope, the list, the in-use guard
+ * of flows' latest versions. */
+static void test_audio(void **state)
+{
+	struct fx *f = *state;
+	struct rt_audio_row a = {.account_id = 0}, got;
+	struct rt_flow_row fl = {.account_id = 0};
+	struct ids ids = {0};
+	struct rt_page pg = {.limit = 10};
+	int16_t pcm[800], *back = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < RT_ARRAY_SIZE(pcm); i++)
+		pcm[i] = (int16_t)(i * 97 - 30000);
+	a.account_id = f->a1;
+	rt_strlcpy(a.name, "greeting.mp3", sizeof(a.name));
+	rt_strlcpy(a.format, "mp3", sizeof(a.format));
+	assert_int_equal(rt_store_audio_create(f->tx, f->a, &a, pcm,
+					       RT_ARRAY_SIZE(pcm)),
+			 0);
+	assert_true(a.id > 0);
+	assert_int_equal(a.duration_ms, 100);
+	assert_int_equal(a.bytes, 1600);
+	assert_int_equal(a.flows, 0);
+	assert_string_equal(a.name, "greeting.mp3");
+	/* empty, too long, above the scope */
+	assert_int_equal(rt_store_audio_create(f->tx, f->a, &got, pcm, 0),
+			 EINVAL);
+	assert_int_equal(
+		rt_store_audio_create(f->tx, f->a1,
+				      &(struct rt_audio_row){.account_id = f->a,
+							     .format = "wav"},
+				      pcm, 10),
+		ENOENT);
+
+	assert_int_equal(rt_store_audio_pcm(f->tx, f->a1, a.id, &back, &n), 0);
+	assert_int_equal(n, RT_ARRAY_SIZE(pcm));
+	assert_memory_equal(back, pcm, sizeof(pcm));
+	free(back);
+	assert_int_equal(rt_store_audio_pcm(f->tx, f->b, a.id, &back, &n),
+			 ENOENT);
+	assert_int_equal(rt_store_audio_get(f->tx, f->b, a.id, &got), ENOENT);
+	assert_int_equal(rt_store_audio_get(f->tx, f->a2, a.id, &got), ENOENT);
+	assert_int_equal(rt_store_audio_list(f->tx, f->a, 0, &pg, audio_h,
+					     &ids),
+			 0);
+	assert_int_equal(ids.n, 1);
+	ids.n = 0;
+	assert_int_equal(rt_store_audio_list(f->tx, f->b, 0, &pg, audio_h,
+					     &ids),
+			 0);
+	assert_int_equal(ids.n, 0);
+
+	/* a flow's latest version plays it: kept */
+	fl.account_id = f->a1;
+	rt_strlcpy(fl.name, "Main", sizeof(fl.name));
+	assert_int_equal(rt_store_flow_create(f->tx, f->a, &fl, "{}", 0), 0);
+	assert_int_equal(rt_store_flow_audio_set(f->tx, fl.id,
+						 (int64_t[]){a.id, a.id}, 2),
+			 0);
+	assert_int_equal(rt_store_audio_get(f->tx, f->a, a.id, &got), 0);
+	assert_int_equal(got.flows, 1);
+	assert_int_equal(rt_store_audio_delete(f->tx, f->a, a.id), ENOTEMPTY);
+	/* a new version without it, or a deleted flow: free to go */
+	assert_int_equal(rt_store_flow_audio_set(f->tx, fl.id, NULL, 0), 0);
+	assert_int_equal(rt_store_audio_get(f->tx, f->a, a.id, &got), 0);
+	assert_int_equal(got.flows, 0);
+	assert_int_equal(rt_store_flow_audio_set(f->tx, fl.id, &a.id, 1), 0);
+	assert_int_equal(rt_store_flow_delete(f->tx, f->a, fl.id), 0);
+	assert_int_equal(rt_store_audio_delete(f->tx, f->b, a.id), ENOENT);
+	assert_int_equal(rt_store_audio_delete(f->tx, f->a1, a.id), 0);
+	assert_int_equal(rt_store_audio_get(f->tx, f->a, a.id, &got), ENOENT);
+	assert_int_equal(rt_store_audio_delete(f->tx, f->a1, a.id), ENOENT);
+}
+
 static void test_account_create_rules(void **state)
 {
 	struct fx *f = *state;
@@ -1668,6 +1751,7 @@ int main(void)
 		FX(test_metrics_count_operations),
 		FX(test_account_tree_scope),
 		FX(test_flows),
+		FX(test_audio),
 		FX(test_account_create_rules),
 		FX(test_account_update_scope),
 		FX(test_account_list_scope),

@@ -16,6 +16,8 @@ drives the web app as a user would, at 1000x700:
 - an invalid flow (a menu timeout out of range, a dial without targets):
   each of the server's problems is shown on its step's box with the
   server's message, and a save is refused;
+- a prompt from an audio file uploaded in the side panel (a WAV at
+  44.1 kHz stereo): chosen, playable, saved as its audio_id;
 - the keyboard: arrow keys move the focused step, Delete removes it;
 - a lost session goes back to sign-in, and the unsaved work is still
   there after signing in again.
@@ -26,6 +28,7 @@ usage: test_flow_editor.py RINGTRAIL_BINARY WEB_ROOT
 Runs under Debian's /usr/bin/python3 (python3-selenium, chromium-driver).
 """
 import json
+import math
 import os
 import re
 import signal
@@ -35,6 +38,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import wave
 
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
@@ -368,6 +372,50 @@ def run(p, info):
                      sorted((e["from"], e["exit"], e["to"]) for e in c["edges"]))
     check(key(again) == key(built), "the reopened canvas is the one that was built")
     p.shot("flow-editor.png")
+
+    # ---- a prompt from an uploaded audio file ------------------------------
+    st, other = api(info, "POST", "/v1/flows", {"name": "Audio line", "flow": {
+        "format": 1, "start": "welcome",
+        "steps": [{"id": "welcome", "type": "play", "prompt": {"text": "Hello."}, "x": 40, "y": 40}]}})
+    check(st == 201, "a second flow for the audio prompt", str(other))
+    wav_path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "rt-web-greeting-%d.wav" % os.getpid())
+    with wave.open(wav_path, "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(44100)
+        w.writeframes(b"".join(
+            int(8000 * math.sin(2 * math.pi * 440 * i / 44100)).to_bytes(2, "little", signed=True) * 2
+            for i in range(44100)))
+    d.get(base + "/#/flows/%d" % other["id"])
+    p.wait(lambda: p.step("welcome") is not None, "the audio flow opened")
+    p.select("welcome")
+    Select(p.panel('[data-field="prompt"] .fe-prompt-kind')).select_by_value("audio")
+    p.wait(lambda: p.all('#editor-view .fe-panel [data-field="prompt"] .fe-upload'), "the upload control")
+    p.panel('[data-field="prompt"] .fe-upload').send_keys(wav_path)
+    p.wait(lambda: "Uploaded" in p.text('#editor-view .fe-panel [data-field="prompt"] [role=status]'),
+           "the file uploaded", 20)
+    os.unlink(wav_path)
+    st, files = api(info, "GET", "/v1/audio")
+    check(st == 200 and len(files["data"]) == 1, "the file is the account's", str(files))
+    audio = files["data"][0]
+    check(audio["name"] == os.path.basename(wav_path) and audio["format"] == "wav" and
+          980 <= audio["duration_ms"] <= 1020, "named and converted", str(audio))
+    chosen = Select(p.panel('[data-field="prompt"] .fe-audio')).first_selected_option
+    check(chosen.get_attribute("value") == str(audio["id"]) and os.path.basename(wav_path) in chosen.text,
+          "the uploaded file is chosen", chosen.text)
+    player = p.panel('[data-field="prompt"] .fe-player')
+    check(player.get_attribute("src").endswith("/v1/audio/%d/file" % audio["id"]) and player.is_displayed(),
+          "and can be listened to", player.get_attribute("src"))
+    p.checked("No problems")
+    p.css("#fe-save").click()
+    p.wait(lambda: p.text("#editor-view .fe-saved") == "Saved version 2", "the audio flow saved")
+    st, saved = api(info, "GET", "/v1/flows/%d" % other["id"])
+    check(saved["flow"]["steps"][0]["prompt"] == {"audio_id": audio["id"]}, "saved as its audio_id",
+          str(saved["flow"]))
+    p.shot("flow-editor-audio.png")
+    d.get(base + "/#/flows/%d" % fid)
+    p.wait(lambda: p.step("dial2") is not None, "back to Main line")
+    p.checked("No problems")
 
     # ---- versions and a simulated call ------------------------------------
     p.css("#fe-tab-versions").click()

@@ -4,6 +4,7 @@
 // anything typed is kept as typed, and the server's check says what is
 // wrong with it, next to the field.
 
+import { api, errorText, upload } from '../api.js';
 import { append, h } from './dom.js';
 import {
   CONFIDENCES, DAYS, DEFAULTS, GEO_CONDITIONS, ID_RE, SOURCE_CONDITIONS,
@@ -12,6 +13,34 @@ import {
 
 let uid = 0;
 const nextId = (p) => `${p}-${++uid}`;
+
+// The audio files of an account (GET /v1/audio), fetched once and again
+// after an upload: a promise of [{id, name, duration_ms}].
+const audioLists = new Map();
+
+function audioFiles(accountId, again) {
+  const key = String(accountId || '');
+  if (again || !audioLists.has(key)) {
+    audioLists.set(key, (async () => {
+      const files = [];
+      let cursor = '';
+      for (let page = 0; page < 10; page++) {
+        const q = `limit=200${accountId ? `&account_id=${accountId}` : ''}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const res = await api('GET', `/v1/audio?${q}`);
+        if (res.status !== 200 || !res.data) break;
+        files.push(...res.data.data);
+        if (!res.data.next_cursor) break;
+        cursor = res.data.next_cursor;
+      }
+      return files;
+    })());
+  }
+  return audioLists.get(key);
+}
+
+function seconds(ms) {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
 
 // A labelled field; field is the problem path it shows messages for.
 function field(label, control, fieldPath, hint) {
@@ -123,35 +152,114 @@ export class Panel {
     return el;
   }
 
-  // A prompt: text to speak or an uploaded audio file's id.
+  // A prompt: text to speak, or an uploaded audio file (chosen from the
+  // account's files, or uploaded here and then chosen).
   prompt(step, key, label, opts = {}) {
     const p = isObject(step[key]) ? step[key] : null;
     const audio = p && p.audio_id !== undefined && p.text === undefined;
-    const kind = h('select', { disabled: this.ro, 'aria-label': `${label}: kind` },
+    const kind = h('select', { disabled: this.ro, 'aria-label': `${label}: kind`, class: 'fe-prompt-kind' },
       h('option', { value: 'text', selected: !audio }, 'Text'),
-      h('option', { value: 'audio', selected: audio }, 'Audio file id'));
-    const value = h(audio ? 'input' : 'textarea', {
-      value: p ? String(audio ? p.audio_id : (p.text === undefined ? '' : p.text)) : '',
-      placeholder: opts.placeholder, rows: audio ? undefined : 2,
-      type: audio ? 'text' : undefined, disabled: this.ro,
-      'aria-label': label,
-    });
-    const write = () => {
-      const v = value.value;
-      if (v === '' && opts.optional) delete step[key];
-      else if (kind.value === 'audio') step[key] = { audio_id: intOrRaw(v) === undefined ? '' : intOrRaw(v) };
-      else step[key] = { text: v };
-      this.ed.edited(step);
-    };
-    value.addEventListener('input', write);
+      h('option', { value: 'audio', selected: audio }, 'Audio file'));
+    const wrap = h('div', { class: 'fe-field', 'data-field': key },
+      h('span', { class: 'fe-label' }, label),
+      h('div', { class: 'fe-row' }, kind));
     kind.addEventListener('change', () => {
-      write();
+      if (kind.value === 'audio') {
+        if (opts.optional) delete step[key];
+        else step[key] = { audio_id: '' };
+      } else if (opts.optional) {
+        delete step[key];
+      } else {
+        step[key] = { text: '' };
+      }
+      this.ed.edited(step);
       this.render();
     });
-    return h('div', { class: 'fe-field', 'data-field': key },
-      h('span', { class: 'fe-label' }, label),
-      h('div', { class: 'fe-row' }, kind),
-      value);
+    if (audio) {
+      append(wrap, this.audioChoice(step, key, label, p.audio_id, opts));
+      return wrap;
+    }
+    const value = h('textarea', {
+      value: p && p.text !== undefined ? String(p.text) : '',
+      placeholder: opts.placeholder, rows: 2, disabled: this.ro,
+      'aria-label': label,
+    });
+    value.addEventListener('input', () => {
+      if (value.value === '' && opts.optional) delete step[key];
+      else step[key] = { text: value.value };
+      this.ed.edited(step);
+    });
+    append(wrap, [value]);
+    return wrap;
+  }
+
+  // The audio file of a prompt: a select over the flow's account's files,
+  // a file input that uploads one (and chooses it), and a player.
+  audioChoice(step, key, label, current, opts) {
+    const accountId = this.ed.flow && this.ed.flow.account_id;
+    const has = current !== undefined && current !== '';
+    const select = h('select', { disabled: this.ro, 'aria-label': `${label}: audio file`, class: 'fe-audio' },
+      h('option', { value: '' }, 'Choose a file…'),
+      has ? h('option', { value: String(current), selected: true }, `file ${current}`) : null);
+    const status = h('p', { class: 'fe-hint', role: 'status' });
+    const player = h('audio', {
+      controls: true, preload: 'none', class: 'fe-player',
+      src: has ? `/v1/audio/${encodeURIComponent(current)}/file` : undefined,
+      hidden: !has,
+    });
+    const choose = (id) => {
+      if (id === '' && opts.optional) delete step[key];
+      else step[key] = { audio_id: id === '' ? '' : Number(id) };
+      this.ed.edited(step);
+    };
+    select.addEventListener('change', () => {
+      choose(select.value);
+      player.hidden = select.value === '';
+      if (select.value !== '') player.src = `/v1/audio/${select.value}/file`;
+    });
+    const fill = (files, chosen) => {
+      select.replaceChildren(h('option', { value: '' }, 'Choose a file…'));
+      let found = false;
+      for (const f of files) {
+        const on = String(f.id) === String(chosen);
+        found = found || on;
+        select.append(h('option', { value: String(f.id), selected: on },
+          `${f.name} (${seconds(f.duration_ms)})`));
+      }
+      if (!found && chosen !== undefined && chosen !== '') {
+        select.append(h('option', { value: String(chosen), selected: true }, `file ${chosen} (not found)`));
+      }
+    };
+    audioFiles(accountId).then((files) => fill(files, current));
+
+    const input = h('input', {
+      type: 'file', accept: 'audio/*,.wav,.mp3,.ogg,.opus', disabled: this.ro,
+      'aria-label': `${label}: upload an audio file`, class: 'fe-upload',
+    });
+    input.addEventListener('change', async () => {
+      const file = input.files && input.files[0];
+      if (!file) return;
+      status.textContent = `Uploading ${file.name}…`;
+      const q = `name=${encodeURIComponent(file.name)}${accountId ? `&account_id=${accountId}` : ''}`;
+      const res = await upload(`/v1/audio?${q}`, file);
+      input.value = '';
+      if (res.status !== 201 || !res.data) {
+        status.textContent = errorText(res, 'Upload failed');
+        return;
+      }
+      status.textContent = `Uploaded ${res.data.name}: ${seconds(res.data.duration_ms)} at 8 kHz.`;
+      fill(await audioFiles(accountId, true), res.data.id);
+      choose(String(res.data.id));
+      player.src = `/v1/audio/${res.data.id}/file`;
+      player.hidden = false;
+    });
+    return [
+      select,
+      this.ro ? null : h('label', { class: 'fe-upload-label' }, 'Upload WAV, MP3 or Ogg: ', input),
+      status,
+      player,
+      h('p', { class: 'fe-hint' }, 'Played as uploaded, at telephone quality (8 kHz).'),
+    ];
   }
 
   render() {
