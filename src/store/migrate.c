@@ -401,6 +401,31 @@ static const struct rt_migration migrations[] = {
 	 " PRIMARY KEY (flow_id, audio_id));"
 	 "CREATE INDEX flow_audio_audio ON flow_audio (audio_id);",
 	 NULL},
+	{13, "the durable job queue",
+	 /* Work done off the SIP and HTTP threads (src/jobs): at least once,
+	  * retried with back-off, failures kept.  A running job holds a
+	  * lease; one whose lease ran out (its worker died) is taken again.
+	  * ref_id is what the job is about (a call for an analysis). */
+	 "CREATE TABLE jobs ("
+	 " id {pk},"
+	 " account_id BIGINT REFERENCES accounts(id),"
+	 " kind TEXT NOT NULL,"
+	 " ref_id BIGINT,"
+	 " payload TEXT NOT NULL DEFAULT '{}',"
+	 " state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done',"
+	 "  'failed')),"
+	 " attempts BIGINT NOT NULL DEFAULT 0,"
+	 " max_attempts BIGINT NOT NULL,"
+	 " run_at BIGINT NOT NULL,"
+	 " lease_until BIGINT,"
+	 " worker TEXT,"
+	 " last_error TEXT,"
+	 " created_at BIGINT NOT NULL,"
+	 " updated_at BIGINT NOT NULL,"
+	 " finished_at BIGINT);"
+	 "CREATE INDEX jobs_due ON jobs (state, run_at);"
+	 "CREATE INDEX jobs_ref ON jobs (kind, ref_id);",
+	 NULL},
 };
 
 const struct rt_migration *rt_store_migrations(size_t *np)

@@ -889,4 +889,61 @@ int rt_store_call_pages_list(struct rt_store_tx *tx, int64_t scope,
 			     int64_t call_id, unsigned limit,
 			     rt_dni_pageview_h *h, void *arg);
 
+/* ---- jobs (src/jobs) ---------------------------------------------------- */
+
+#define RT_JOB_KIND_MAX 32
+#define RT_JOB_ERROR_MAX 512
+
+struct rt_job {
+	int64_t id;
+	int64_t account_id; /* 0: none */
+	char kind[RT_JOB_KIND_MAX];
+	int64_t ref_id; /* what it is about (a call's id), 0: nothing */
+	char payload[1024]; /* JSON text */
+	char state[16];	    /* queued, running, done, failed */
+	int64_t attempts, max_attempts;
+	int64_t run_at, lease_until;
+	char worker[64];
+	char last_error[RT_JOB_ERROR_MAX];
+	int64_t created_at, updated_at, finished_at;
+};
+typedef int(rt_job_h)(const struct rt_job *j, void *arg);
+
+/* Queues j (kind, account_id, ref_id, payload, max_attempts; run_at 0:
+ * now): j->id and the rest filled in. */
+int rt_store_job_add(struct rt_store_tx *tx, struct rt_job *j);
+/*
+ * Takes the next job due at now (queued with run_at <= now, or running
+ * with its lease run out: its worker died) of one of the kinds (NULL:
+ * any): running, leased to worker until now + lease_ms, one attempt more.
+ * ENOENT when none is due.  Run it in a write transaction.
+ */
+int rt_store_job_claim(struct rt_store_tx *tx, const char *const *kinds,
+		       const char *worker, int64_t now, int64_t lease_ms,
+		       struct rt_job *j);
+/* Queues again every running job of a worker whose name starts with
+ * prefix (a server's earlier run, dead): *np how many. */
+int rt_store_job_release(struct rt_store_tx *tx, const char *prefix,
+			 int64_t now, int64_t *np);
+/* Moves the lease of a job worker still holds: ENOENT when it lost it. */
+int rt_store_job_renew(struct rt_store_tx *tx, int64_t id, const char *worker,
+		       int64_t lease_until);
+/* The job done; ENOENT when worker no longer holds it (another took it
+ * after its lease ran out: that one's result stands). */
+int rt_store_job_done(struct rt_store_tx *tx, int64_t id, const char *worker,
+		      int64_t now);
+/* A failed attempt: queued again at retry_at, or failed for good (error
+ * kept) when retry_at is 0 or its attempts are used up.  *finalp (may be
+ * NULL): whether it failed for good.  ENOENT as for done. */
+int rt_store_job_fail(struct rt_store_tx *tx, int64_t id, const char *worker,
+		      const char *error, int64_t now, int64_t retry_at,
+		      bool *finalp);
+int rt_store_job_get(struct rt_store_tx *tx, int64_t id, struct rt_job *j);
+/* The latest job of kind about ref_id: ENOENT when none. */
+int rt_store_job_latest(struct rt_store_tx *tx, const char *kind,
+			int64_t ref_id, struct rt_job *j);
+/* Jobs in state (NULL: any), oldest first after pg->after. */
+int rt_store_job_list(struct rt_store_tx *tx, const char *state,
+		      const struct rt_page *pg, rt_job_h *h, void *arg);
+
 #endif
