@@ -10,7 +10,7 @@ JOBS       ?= $(shell nproc)
 # CI builds everything with -Werror; so does the test build everywhere.
 WERROR     := $(if $(filter true,$(CI)),ON,OFF)
 
-.PHONY: all build run deps test-deps test fuzz-smoke fuzz bench check-src format tsan valgrind clean
+.PHONY: all build run deps test-deps test fuzz-smoke fuzz bench corpus check-src format tsan valgrind clean
 
 all: build
 
@@ -53,6 +53,13 @@ bench: build test-deps
 	@bench/sip/run $(BUILD)/ringtrail
 	@bench/flow/run $(BUILD)/ringtrail
 	@$(BUILD)/bench_leases
+
+# The evaluation corpus of conversation intelligence: the call scripts of
+# tests/corpus/ checked, then spoken into 8 kHz stereo recordings under
+# $(BUILD)/corpus (some minutes, so not part of `make test`).
+corpus: test-deps
+	@tests/corpus/check
+	@tests/corpus/render $(BUILD)/corpus --jobs $(JOBS)
 
 check-src:
 	@scripts/check-src
