@@ -336,6 +336,35 @@ void rt_peer_server_start(struct rt_test_server *s, const char *log,
 	with_log(log, s, false, 0, args);
 }
 
+/* The arguments of rt_peer_begin's server, for rt_peer_restart. */
+static char peer_rtp[32];
+static const char *const peer_args[] = {"--log-level", "info",
+					"--sip-rtp-ports", peer_rtp, NULL};
+
+void rt_peer_begin(struct rt_test_server *s, unsigned nports)
+{
+	unsigned base = rt_peer_rtp_base();
+
+	snprintf(peer_rtp, sizeof(peer_rtp), "%u-%u", base, base + nports - 1);
+	rt_peer_setup();
+	rt_peer_server_start(s, "server", peer_args);
+}
+
+void rt_peer_restart(struct rt_test_server *s, int sig)
+{
+	rt_peer_server_restart(s, "server", sig, peer_args);
+}
+
+int rt_peer_end(struct rt_test_server *s)
+{
+	int rc;
+
+	rt_peer_kill_all();
+	rc = rt_test_server_stop(s);
+	rt_peer_teardown();
+	return rc;
+}
+
 void rt_peer_server_restart(struct rt_test_server *s, const char *log, int sig,
 			    const char *const *args)
 {

@@ -50,6 +50,13 @@ void rt_peer_server_start(struct rt_test_server *s, const char *log,
 /* rt_test_server_restart (sig: SIGKILL for a crash) the same way. */
 void rt_peer_server_restart(struct rt_test_server *s, const char *log, int sig,
 			    const char *const *args);
+/* The work folder made and s started (its log work/server.log, at info)
+ * with the first nports of this process's RTP ports (rt_peer_rtp_base);
+ * rt_peer_restart restarts it the same way (sig as above); rt_peer_end
+ * kills every peer, stops s and removes the folder: s's exit status. */
+void rt_peer_begin(struct rt_test_server *s, unsigned nports);
+void rt_peer_restart(struct rt_test_server *s, int sig);
+int rt_peer_end(struct rt_test_server *s);
 /* Waits up to ms for a line of work/<log>.log holding every one of the
  * NULL-terminated needles; false after. */
 bool rt_peer_log_wait(const char *log, const char *const *needles, unsigned ms);

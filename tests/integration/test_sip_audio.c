@@ -197,27 +197,15 @@ static void test_flow_plays_uploaded_file(void **state)
 
 static int setup(void **state)
 {
-	char rtp[32];
-	const char *args[] = {"--log-level", "info", "--sip-rtp-ports", rtp,
-			      NULL};
-	unsigned base = rt_peer_rtp_base();
-
 	(void)state;
-	snprintf(rtp, sizeof(rtp), "%u-%u", base, base + 49);
-	rt_peer_setup();
-	rt_peer_server_start(&srv, "server", args);
+	rt_peer_begin(&srv, 50);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	int rc;
 	(void)state;
-
-	rt_peer_kill_all();
-	rc = rt_test_server_stop(&srv);
-	rt_peer_teardown();
-	return rc;
+	return rt_peer_end(&srv);
 }
 
 int main(void)

@@ -689,10 +689,7 @@ static void test_simultaneous(void **state)
 
 static void test_round_robin_across_restart(void **state)
 {
-	char a[64], b[64], rtp[32];
-	const char *args[] = {"--log-level", "info", "--sip-rtp-ports", rtp,
-			      NULL};
-	unsigned base = rt_peer_rtp_base();
+	char a[64], b[64];
 	pid_t la, lb;
 	json_t *c1, *c2;
 	const char *first, *second;
@@ -711,8 +708,7 @@ static void test_round_robin_across_restart(void **state)
 		  uac_scenario("uac_rr1", 100, "", 100, "", 1500));
 	/* The call is written with the counter; a clean restart reloads
 	 * it from the store. */
-	snprintf(rtp, sizeof(rtp), "%u-%u", base, base + 49);
-	rt_peer_server_restart(&srv, "server", SIGTERM, args);
+	rt_peer_restart(&srv, SIGTERM);
 	c2 = call("13125550106",
 		  uac_scenario("uac_rr2", 100, "", 100, "", 1500));
 	first = rt_peer_jstr(flow_of(c1), "agent");
@@ -805,27 +801,15 @@ static void test_caller_hangs_up_in_each_step(void **state)
 
 static int setup(void **state)
 {
-	char rtp[32];
-	const char *args[] = {"--log-level", "info", "--sip-rtp-ports", rtp,
-			      NULL};
-	unsigned base = rt_peer_rtp_base();
-
 	(void)state;
-	snprintf(rtp, sizeof(rtp), "%u-%u", base, base + 49);
-	rt_peer_setup();
-	rt_peer_server_start(&srv, "server", args);
+	rt_peer_begin(&srv, 50);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	int rc;
 	(void)state;
-
-	rt_peer_kill_all();
-	rc = rt_test_server_stop(&srv);
-	rt_peer_teardown();
-	return rc;
+	return rt_peer_end(&srv);
 }
 
 int main(void)
