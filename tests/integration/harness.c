@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <math.h>
+#include <sndfile.h>
 
 #include "harness.h"
 
@@ -653,4 +655,42 @@ int rt_test_cli(const char *const *args, const char *const *env,
 	else
 		free(e.s);
 	return rc;
+}
+
+size_t rt_test_tone_file(int format, int rate, int channels, double hz,
+			 double sec, char **bufp)
+{
+	char path[] = "/tmp/rt-audio-XXXXXX";
+	SF_INFO info = {.samplerate = rate,
+			.channels = channels,
+			.format = format};
+	size_t frames = (size_t)(sec * rate), len;
+	float *x = calloc(frames * (size_t)channels + 1, sizeof(*x));
+	int fd = mkstemp(path);
+	SNDFILE *sf;
+	FILE *f;
+
+	assert_non_null(x);
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < frames * (size_t)channels; i++)
+		x[i] = (float)(0.5 *
+			       sin(2 * M_PI * hz *
+				   (double)(i / (size_t)channels) / rate));
+	sf = sf_open_fd(fd, SFM_WRITE, &info, 1);
+	assert_non_null(sf);
+	assert_int_equal(sf_writef_float(sf, x, (sf_count_t)frames),
+			 (sf_count_t)frames);
+	sf_close(sf);
+	free(x);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	*bufp = malloc(len + 1);
+	assert_non_null(*bufp);
+	assert_int_equal(fread(*bufp, 1, len, f), len);
+	fclose(f);
+	unlink(path);
+	return len;
 }

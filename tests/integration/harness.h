@@ -130,4 +130,10 @@ void rt_test_rmtree(const char *dir);
 const char *rt_test_line_value(const char *text, const char *prefix, char *buf,
 			       size_t size);
 
+/* sec seconds of a sine of hz at half scale, in every channel, encoded
+ * by libsndfile as format (SF_FORMAT_*) at rate: the bytes in *bufp (the
+ * caller frees; one byte more than the length is allocated). */
+size_t rt_test_tone_file(int format, int rate, int channels, double hz,
+			 double sec, char **bufp);
+
 #endif

@@ -852,3 +852,78 @@ void rt_peer_expect_tone(const struct rt_peer_wav *w, unsigned ch, unsigned hz,
 			 "%zu the tone",
 			 what, hz, ch, min_ms, w->frames / win, sound, hits);
 }
+
+/* ---- scenarios and calls ------------------------------------------------ */
+
+/* text (owned, freed) with each from[i] replaced by to[i]: a new text. */
+char *rt_peer_replace(char *text, const char *const *from,
+		      const char *const *to, size_t n)
+{
+	char *at;
+
+	for (size_t i = 0; i < n; i++) {
+		while ((at = strstr(text, from[i]))) {
+			size_t fl = strlen(from[i]), tl = strlen(to[i]);
+			char *t = malloc(strlen(text) - fl + tl + 1);
+
+			assert_non_null(t);
+			memcpy(t, text, (size_t)(at - text));
+			memcpy(t + (at - text), to[i], tl);
+			memcpy(t + (at - text) + tl, at + fl,
+			       strlen(at + fl) + 1);
+			free(text);
+			text = t;
+		}
+	}
+	return text;
+}
+
+/* tests/data/sip/name with each from[i] replaced by to[i], written as
+ * work/<tag>.xml; returns the path written. */
+const char *rt_peer_scenario(const char *name, const char *tag,
+			     const char *const *from, const char *const *to,
+			     size_t n)
+{
+	static char dst[512];
+	char *text = rt_peer_read_file(rt_peer_data(name), NULL);
+	FILE *f;
+
+	if (!text)
+		fail_msg("cannot read %s", rt_peer_data(name));
+	text = rt_peer_replace(text, from, to, n);
+	snprintf(dst, sizeof(dst), "%s",
+		 rt_peer_path(rt_test_fmt("%s.xml", tag)));
+	f = fopen(dst, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(text);
+	return dst;
+}
+
+json_t *rt_peer_dial(struct rt_test_server *s, const char *dialled,
+		     const char *scenario, unsigned timeout_s)
+{
+	char target[32], port[16], mport[16], cid[64];
+	const char *args[] = {"-sf", scenario, "-s",   dialled, "-p",
+			      port,  "-mp",    mport,  "-i",	"127.0.0.1",
+			      "-m",  "1",      target, NULL};
+	json_t *c;
+	pid_t uac;
+	int rc;
+
+	snprintf(target, sizeof(target), "127.0.0.1:%u", s->sip_port);
+	snprintf(port, sizeof(port), "%u", rt_peer_free_port(false));
+	snprintf(mport, sizeof(mport), "%u", rt_peer_free_port(true));
+	uac = rt_peer_sipp("uac", timeout_s, args);
+	snprintf(cid, sizeof(cid), "1-%d@127.0.0.1", (int)uac);
+	rc = rt_peer_wait(uac, (timeout_s + 5) * 1000);
+	if (rc != 0) {
+		rt_peer_show("uac");
+		fail_msg("SIPp (the caller) exited with %d", rc);
+	}
+	c = rt_peer_call(s, cid, true, 10000);
+	if (!c)
+		fail_msg("no ended call with SIP Call-ID %s", cid);
+	return c;
+}

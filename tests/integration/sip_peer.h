@@ -90,6 +90,20 @@ const json_t *rt_peer_event(const json_t *call, const char *kind);
  * failure after that); its output goes to work/<tag>.out. */
 pid_t rt_peer_sipp(const char *tag, unsigned timeout_s,
 		   const char *const *args);
+/* text (owned, freed) with each from[i] replaced by to[i]: a new text. */
+char *rt_peer_replace(char *text, const char *const *from,
+		      const char *const *to, size_t n);
+/* tests/data/sip/name with each from[i] replaced by to[i] (SIPp takes no
+ * variables in some places), written as work/<tag>.xml: the path, in a
+ * buffer of its own until the next call. */
+const char *rt_peer_scenario(const char *name, const char *tag,
+			     const char *const *from, const char *const *to,
+			     size_t n);
+/* SIPp calls s's SIP port for dialled with scenario (from a port of its
+ * own, once, giving up after timeout_s): the call's record once ended,
+ * found by SIPp's Call-ID (owned). */
+json_t *rt_peer_dial(struct rt_test_server *s, const char *dialled,
+		     const char *scenario, unsigned timeout_s);
 /* Waits up to ms for pid: its exit status, -1 when it died of a signal
  * or had to be killed. */
 int rt_peer_wait(pid_t pid, unsigned ms);

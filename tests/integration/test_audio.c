@@ -31,46 +31,6 @@ static int teardown(void **state)
 	return rt_test_server_stop(&srv);
 }
 
-/* sec seconds of a 1 kHz tone as a file of format; the bytes in *bufp
- * (the caller frees). */
-static size_t make_file(int format, int rate, int channels, double sec,
-			char **bufp)
-{
-	char path[] = "/tmp/rt-audio-XXXXXX";
-	SF_INFO info = {.samplerate = rate,
-			.channels = channels,
-			.format = format};
-	size_t frames = (size_t)(sec * rate), len;
-	float *x = calloc(frames * (size_t)channels + 1, sizeof(*x));
-	int fd = mkstemp(path);
-	SNDFILE *sf;
-	FILE *f;
-
-	assert_non_null(x);
-	assert_true(fd >= 0);
-	for (size_t i = 0; i < frames * (size_t)channels; i++)
-		x[i] = (float)(0.5 *
-			       sin(2 * M_PI * 1000.0 *
-				   (double)(i / (size_t)channels) / rate));
-	sf = sf_open_fd(fd, SFM_WRITE, &info, 1);
-	assert_non_null(sf);
-	assert_int_equal(sf_writef_float(sf, x, (sf_count_t)frames),
-			 (sf_count_t)frames);
-	sf_close(sf);
-	free(x);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	len = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	*bufp = malloc(len + 1);
-	assert_non_null(*bufp);
-	assert_int_equal(fread(*bufp, 1, len, f), len);
-	fclose(f);
-	unlink(path);
-	return len;
-}
-
 /* POST /v1/audio with key, query (after "?"), the content type and the
  * body. */
 static void upload_as(struct rt_test_server *s, const char *key,
@@ -98,7 +58,7 @@ static int64_t upload_tone(int format, int rate, int channels, const char *type,
 {
 	struct rt_test_resp r;
 	char *buf;
-	size_t len = make_file(format, rate, channels, 1.5, &buf);
+	size_t len = rt_test_tone_file(format, rate, channels, 1000, 1.5, &buf);
 	int64_t id, ms;
 
 	upload(&r, rt_test_fmt("name=%s", name), type, buf, len);
@@ -232,7 +192,8 @@ static void test_bad_uploads(void **state)
 	before = (json_int_t)json_array_size(json_object_get(r.json, "data"));
 	rt_test_resp_free(&r);
 
-	len = make_file(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 0.2, &buf);
+	len = rt_test_tone_file(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 1000,
+				0.2, &buf);
 	upload(&r, "name=x.wav", "application/json", buf, len);
 	RT_EXPECT_ERROR(&r, 415, "unsupported_media_type", "Content-Type");
 	rt_test_resp_free(&r);
@@ -257,20 +218,23 @@ static void test_bad_uploads(void **state)
 	RT_EXPECT_ERROR(&r, 422, "empty_audio", "body");
 	rt_test_resp_free(&r);
 	/* a WAV without samples */
-	len = make_file(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 0, &buf);
+	len = rt_test_tone_file(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 1000,
+				0, &buf);
 	upload(&r, "name=x.wav", "audio/wav", buf, len);
 	RT_EXPECT_ERROR(&r, 422, "empty_audio", "body");
 	rt_test_resp_free(&r);
 	free(buf);
 	/* FLAC: audio, but not a format prompts take */
-	len = make_file(SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 8000, 1, 0.2, &buf);
+	len = rt_test_tone_file(SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 8000, 1,
+				1000, 0.2, &buf);
 	upload(&r, "name=x.flac", "application/octet-stream", buf, len);
 	RT_EXPECT_ERROR(&r, 415, "unsupported_media_type", "body");
 	assert_non_null(strstr(r.body, "FLAC"));
 	rt_test_resp_free(&r);
 	free(buf);
 	/* over ten minutes (a small file: 1 kHz, 8 bits) */
-	len = make_file(SF_FORMAT_WAV | SF_FORMAT_PCM_U8, 1000, 1, 601, &buf);
+	len = rt_test_tone_file(SF_FORMAT_WAV | SF_FORMAT_PCM_U8, 1000, 1, 1000,
+				601, &buf);
 	upload(&r, "name=long.wav", "audio/x-wav", buf, len);
 	RT_EXPECT_ERROR(&r, 422, "audio_too_long", "body");
 	rt_test_resp_free(&r);
@@ -295,14 +259,16 @@ static void test_upload_limit(void **state)
 	(void)state;
 	memset(&small, 0, sizeof(small));
 	rt_test_server_start(&small, NULL, env);
-	len = make_file(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 5, &buf);
+	len = rt_test_tone_file(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 1000,
+				5, &buf);
 	assert_true(len > 65536);
 	upload_as(&small, small.key, &r, "name=big.wav", "audio/wav", buf, len);
 	RT_EXPECT_ERROR(&r, 413, "body_too_large", NULL);
 	rt_test_resp_free(&r);
 	free(buf);
 	/* a smaller one fits, though it is over http_max_body's minimum */
-	len = make_file(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 3, &buf);
+	len = rt_test_tone_file(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 1000,
+				3, &buf);
 	upload_as(&small, small.key, &r, "name=ok.wav", "audio/wav", buf, len);
 	RT_EXPECT_STATUS(&r, 201);
 	rt_test_resp_free(&r);
@@ -354,7 +320,8 @@ static void test_other_account(void **state)
 	assert_int_equal(json_array_size(json_object_get(r.json, "data")), 0);
 	rt_test_resp_free(&r);
 	/* into the agency: not in the client's tree */
-	len = make_file(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 0.5, &buf);
+	len = rt_test_tone_file(SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, 1000,
+				0.5, &buf);
 	upload_as(&srv, key, &r,
 		  rt_test_fmt("name=up.wav&account_id=%lld",
 			      (long long)srv.account_id),

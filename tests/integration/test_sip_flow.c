@@ -49,52 +49,6 @@
 
 static struct rt_test_server srv;
 
-/* text (owned, freed) with each from[i] replaced by to[i]: a new text. */
-static char *replaced(char *text, const char *const *from,
-		      const char *const *to, size_t n)
-{
-	char *at;
-
-	for (size_t i = 0; i < n; i++) {
-		while ((at = strstr(text, from[i]))) {
-			size_t fl = strlen(from[i]), tl = strlen(to[i]);
-			char *t = malloc(strlen(text) - fl + tl + 1);
-
-			assert_non_null(t);
-			memcpy(t, text, (size_t)(at - text));
-			memcpy(t + (at - text), to[i], tl);
-			memcpy(t + (at - text) + tl, at + fl,
-			       strlen(at + fl) + 1);
-			free(text);
-			text = t;
-		}
-	}
-	return text;
-}
-
-/* tests/data/sip/name with each from[i] replaced by to[i], written as
- * work/<tag>.xml; returns the path written. */
-static const char *scenario(const char *name, const char *tag,
-			    const char *const *from, const char *const *to,
-			    size_t n)
-{
-	static char dst[512];
-	char *text = rt_peer_read_file(rt_peer_data(name), NULL);
-	FILE *f;
-
-	if (!text)
-		fail_msg("cannot read %s", rt_peer_data(name));
-	text = replaced(text, from, to, n);
-	snprintf(dst, sizeof(dst), "%s",
-		 rt_peer_path(rt_test_fmt("%s.xml", tag)));
-	f = fopen(dst, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	free(text);
-	return dst;
-}
-
 /* uac_flow.xml with its placeholders filled; with media, the SDP offers
  * that port instead of SIPp's own (where the test listens). */
 static const char *uac_scenario_at(const char *tag, unsigned pause1,
@@ -111,7 +65,7 @@ static const char *uac_scenario_at(const char *tag, unsigned pause1,
 	snprintf(num[1], sizeof(num[1]), "%u", pause2);
 	snprintf(num[2], sizeof(num[2]), "%u", hold);
 	snprintf(num[3], sizeof(num[3]), "%u", media);
-	return scenario("uac_flow.xml", tag, from, to, media ? 6 : 5);
+	return rt_peer_scenario("uac_flow.xml", tag, from, to, media ? 6 : 5);
 }
 
 static const char *uac_scenario(const char *tag, unsigned pause1,
@@ -126,7 +80,7 @@ static const char *reject_scenario(const char *tag, const char *status)
 {
 	const char *from[] = {"@STATUS@"}, *to[] = {status};
 
-	return scenario("uas_reject.xml", tag, from, to, 1);
+	return rt_peer_scenario("uas_reject.xml", tag, from, to, 1);
 }
 
 /* Saves a flow and gives it to a new tracking number. */
@@ -171,28 +125,7 @@ static pid_t line_start(const char *tag, const char *scenario, char *uri,
 /* Calls dialled with the caller scenario; the call's record once ended. */
 static json_t *call(const char *dialled, const char *scenario)
 {
-	char target[32], port[16], mport[16], cid[64];
-	const char *args[] = {"-sf", scenario, "-s",   dialled, "-p",
-			      port,  "-mp",    mport,  "-i",	"127.0.0.1",
-			      "-m",  "1",      target, NULL};
-	json_t *c;
-	pid_t uac;
-	int rc;
-
-	snprintf(target, sizeof(target), "127.0.0.1:%u", srv.sip_port);
-	snprintf(port, sizeof(port), "%u", rt_peer_free_port(false));
-	snprintf(mport, sizeof(mport), "%u", rt_peer_free_port(true));
-	uac = rt_peer_sipp("uac", SIPP_S, args);
-	snprintf(cid, sizeof(cid), "1-%d@127.0.0.1", (int)uac);
-	rc = rt_peer_wait(uac, (SIPP_S + 5) * 1000);
-	if (rc != 0) {
-		rt_peer_show("uac");
-		fail_msg("SIPp (the caller) exited with %d", rc);
-	}
-	c = rt_peer_call(&srv, cid, true, 10000);
-	if (!c)
-		fail_msg("no ended call with SIP Call-ID %s", cid);
-	return c;
+	return rt_peer_dial(&srv, dialled, scenario, SIPP_S);
 }
 
 static const json_t *flow_of(const json_t *c)
@@ -609,7 +542,8 @@ static void test_whisper_agent_only_accept(void **state)
 	/* The first agent's audio comes to the test; it never presses 1. */
 	snprintf(port, sizeof(port), "%u", ears[1].port);
 	l1 = line_start("first",
-			scenario("uas_answer.xml", "uas_first", from, to, 1),
+			rt_peer_scenario("uas_answer.xml", "uas_first", from,
+					 to, 1),
 			first, sizeof(first));
 	l2 = line_start("second", rt_peer_data("uas_accept.xml"), second,
 			sizeof(second));
@@ -776,7 +710,7 @@ static void test_caller_hangs_up_in_each_step(void **state)
 			line = line_start(tag, rt_peer_data(h->line), uri,
 					  sizeof(uri));
 		assert_non_null(steps);
-		steps = replaced(steps, from, to, 1);
+		steps = rt_peer_replace(steps, from, to, 1);
 		start = strstr(steps, "\"id\":\"") + 6;
 		number_with_flow(h->number,
 				 rt_test_fmt("{\"format\":1,\"start\":\"%.*s\","
