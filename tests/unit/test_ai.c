@@ -121,7 +121,7 @@ static void test_intents(void **state)
 {
 	static const struct {
 		const char *intent;
-		const char *const lines[4];
+		const char *const lines[5];
 	} cases[] = {
 		{"appointment",
 		 {"a:Thanks for calling, how can I help?",
@@ -159,6 +159,42 @@ static void test_intents(void **state)
 		{"other",
 		 {"a:Smith Law, how can I help?",
 		  "c:Oh, sorry, I think I have the wrong number.", NULL}},
+		/* the reason said first, in other words */
+		{"purchase",
+		 {"a:Pet supply, how can I help?",
+		  "c:I'd like to order two bags of the large kibble and pay "
+		  "over the phone.",
+		  NULL}},
+		{"appointment",
+		 {"a:Salon, this is Amy.",
+		  "c:Hi, can I get in for a haircut sometime Friday?",
+		  "a:I have two o'clock.", NULL}},
+		{"inquiry",
+		 {"a:Movers, this is Al.",
+		  "c:I'm calling around for prices. How much do you charge "
+		  "for a two bedroom apartment?",
+		  NULL}},
+		{"complaint",
+		 {"a:Front desk.",
+		  "c:I was charged twice for one night, I've called three "
+		  "times and nobody has fixed it. I'm so frustrated.",
+		  NULL}},
+		{"support",
+		 {"a:Service desk.",
+		  "c:The engine on the boat I bought from you won't start. "
+		  "What should I check?",
+		  NULL}},
+		{"spam",
+		 {"a:Vet clinic.",
+		  "c:Hi, this is Dan from Local Ads. We help clinics like "
+		  "yours get more customers. Who makes the marketing "
+		  "decisions there?",
+		  "a:We're not interested, take us off your list.", NULL}},
+		{"other",
+		 {"a:Good morning, Harbor Hotel.",
+		  "c:Hi, this is Mark's wife. He isn't answering his cell, "
+		  "could you tell him to call me on his break?",
+		  NULL}},
 	};
 	(void)state;
 
@@ -186,6 +222,38 @@ static void test_intent_negated(void **state)
 	(void)state;
 
 	assert_string_equal(str(out, "intent.label"), "inquiry");
+	json_decref(out);
+}
+
+/* What the caller already has is not what they want: "the cleaning I
+ * booked", "my appointment", a booking named where they cancel. */
+static void test_intent_existing(void **state)
+{
+	const char *const cancel[] =
+		{"a:Dental office, how can I help?",
+		 "c:Hi, I have a cleaning booked for next Tuesday at ten and "
+		 "I need to cancel my appointment, please.",
+		 NULL};
+	const char *const ordered[] =
+		{"a:Good evening, how can I help?",
+		 "c:I ordered a pizza an hour ago and it still has not "
+		 "arrived. This is ridiculous.",
+		 NULL};
+	const char *const login[] = {"a:Help desk.",
+				     "c:Hi, I can't log in to my account.",
+				     NULL};
+	json_t *out;
+	(void)state;
+
+	out = analyze(cancel);
+	assert_string_equal(str(out, "intent.label"), "cancellation");
+	json_decref(out);
+	out = analyze(ordered);
+	assert_string_equal(str(out, "intent.label"), "complaint");
+	json_decref(out);
+	/* a problem told with a negation is still a problem */
+	out = analyze(login);
+	assert_string_equal(str(out, "intent.label"), "support");
 	json_decref(out);
 }
 
@@ -603,6 +671,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_intents),
 		cmocka_unit_test(test_intent_negated),
+		cmocka_unit_test(test_intent_existing),
 		cmocka_unit_test(test_sentiment_negation),
 		cmocka_unit_test(test_sentiment_call_language),
 		cmocka_unit_test(test_sentiment_but),
