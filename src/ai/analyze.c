@@ -29,7 +29,11 @@ const char *const rt_ai_intent_names[AI_NINTENTS] =
 #define TURN_ALPHA    4.0  /* a turn's sum to [-1, 1] */
 #define SPEAKER_ALPHA 15.0 /* a speaker's sum to [-1, 1] (VADER's) */
 #define TURN_LABEL    0.25 /* |score| of a positive / negative turn */
-#define SPEAKER_LABEL 0.2  /* ... of a speaker, of the call */
+#define AGENT_LABEL   0.8  /* a speaker's sum: a positive / negative agent */
+#define CALLER_LABEL  2.5  /* ... caller (after the baseline and purpose) */
+#define CALLER_POLITE 1.0  /* the thanks and okays of any caller */
+#define CALLER_BUYS   2.5  /* a caller buying or booking is being served */
+#define CALLER_BLAMES 3.0  /* a complaint is dissatisfaction, however said */
 
 int rt_ai_new(struct rt_ai **ap)
 {
@@ -337,6 +341,7 @@ static json_t *sentiment(struct ctx *c)
 	double *turn = calloc(c->t->n + 1, sizeof(*turn)), sum[2] = {0, 0};
 	json_t *timeline = json_array(), *j;
 	double sc[2], overall;
+	const char *lab[3];
 
 	if (!turn)
 		return NULL;
@@ -345,7 +350,8 @@ static json_t *sentiment(struct ctx *c)
 		size_t tu = c->w.t[h->at].turn;
 		double v = h->p->weight;
 
-		if (h->p->cat != CAT_SENTIMENT)
+		if (h->p->cat != CAT_SENTIMENT ||
+		    !speaker_factor(c, h->p, h->at))
 			continue;
 		v *= modifier(c, h->at);
 		if (negated(c, h->at))
@@ -376,16 +382,42 @@ static json_t *sentiment(struct ctx *c)
 						label_of(s, TURN_LABEL)));
 	}
 	free(turn);
+	/* The caller, in the call's context: politeness is everywhere on a
+	 * call, so it takes more than thanks to be positive; someone calling
+	 * to buy or book is glad to be served, and a complaint is
+	 * dissatisfaction even when said politely.  A pitch is a script, not
+	 * a customer's feelings: never negative. */
+	sum[0] -= CALLER_POLITE;
+	if (c->intent == CAT_PURCHASE || c->intent == CAT_APPOINTMENT)
+		sum[0] += CALLER_BUYS;
+	else if (c->intent == CAT_COMPLAINT)
+		sum[0] -= CALLER_BLAMES;
+	else if (c->intent == CAT_SPAM && sum[0] < 0)
+		sum[0] = 0;
+	lab[0] = label_of(sum[0], CALLER_LABEL);
+	lab[1] = label_of(sum[1], AGENT_LABEL);
 	sc[0] = squash(sum[0], SPEAKER_ALPHA);
 	sc[1] = squash(sum[1], SPEAKER_ALPHA);
-	overall = 0.75 * sc[0] + 0.25 * sc[1];
+	/* The call: bad when either side was (a complaint, a caller turned
+	 * away); good when the caller was, or when a warm agent helped a
+	 * caller to buy, book or fix something; otherwise neutral (an
+	 * answered question, a cancellation, a call not for the business). */
+	if (!strcmp(lab[0], "negative") || !strcmp(lab[1], "negative"))
+		lab[2] = "negative";
+	else if (!strcmp(lab[0], "positive") ||
+		 (!strcmp(lab[1], "positive") &&
+		  (c->intent == CAT_PURCHASE || c->intent == CAT_APPOINTMENT ||
+		   c->intent == CAT_SUPPORT)))
+		lab[2] = "positive";
+	else
+		lab[2] = "neutral";
+	overall = (sc[0] + sc[1]) / 2;
 	j = json_pack("{s:{s:s,s:f},s:{s:s,s:f},s:{s:s,s:f},s:o}", "caller",
-		      "label", label_of(sc[0], SPEAKER_LABEL), "score",
-		      round(sc[0] * 1000) / 1000, "agent", "label",
-		      label_of(sc[1], SPEAKER_LABEL), "score",
-		      round(sc[1] * 1000) / 1000, "overall", "label",
-		      label_of(overall, SPEAKER_LABEL), "score",
-		      round(overall * 1000) / 1000, "timeline", timeline);
+		      "label", lab[0], "score", round(sc[0] * 1000) / 1000,
+		      "agent", "label", lab[1], "score",
+		      round(sc[1] * 1000) / 1000, "overall", "label", lab[2],
+		      "score", round(overall * 1000) / 1000, "timeline",
+		      timeline);
 	return j;
 }
 

@@ -274,12 +274,20 @@ static void test_sentiment_negation(void **state)
 	out = analyze(unhappy);
 	assert_string_equal(str(out, "sentiment.caller.label"), "negative");
 	json_decref(out);
+	/* the turn's own score: words only, before the call's context */
 	out = analyze(not_bad);
-	assert_true(num(out, "sentiment.caller.score") >= 0);
+	assert_true(
+		num(json_array_get(json_object_get(json_object_get(out,
+								   "sentiment"),
+						   "timeline"),
+				   1),
+		    "score") >= 0);
 	json_decref(out);
 }
 
-/* Call language: polite words do not make these positive. */
+/* Call language: polite words do not make these positive; a cancellation
+ * is not a complaint; an agent is negative only turning a caller away;
+ * a complaint is negative however politely said. */
 static void test_sentiment_call_language(void **state)
 {
 	const char *const cancel[] =
@@ -291,6 +299,12 @@ static void test_sentiment_call_language(void **state)
 		{"c:Congratulations, you have been selected for a free "
 		 "cruise!",
 		 "a:Not interested. Stop calling this number.", NULL};
+	const char *const polite_complaint[] =
+		{"a:Good morning, how can I help?",
+		 "c:Hi, thanks. The technician never showed up yesterday and "
+		 "nobody called me back.",
+		 "a:I am so sorry, that is awful. I will send someone today.",
+		 NULL};
 	const char *const happy[] =
 		{"a:You are all set for Tuesday.",
 		 "c:Perfect, thank you so much, you have been really helpful!",
@@ -300,11 +314,18 @@ static void test_sentiment_call_language(void **state)
 
 	out = analyze(cancel);
 	assert_string_equal(str(out, "intent.label"), "cancellation");
+	assert_string_equal(str(out, "sentiment.caller.label"), "neutral");
+	json_decref(out);
+	out = analyze(polite_complaint);
+	assert_string_equal(str(out, "intent.label"), "complaint");
 	assert_string_equal(str(out, "sentiment.caller.label"), "negative");
+	assert_string_equal(str(out, "sentiment.agent.label"), "positive");
+	assert_string_equal(str(out, "sentiment.overall.label"), "negative");
 	json_decref(out);
 	out = analyze(spam);
 	assert_string_equal(str(out, "intent.label"), "spam");
 	assert_string_equal(str(out, "sentiment.agent.label"), "negative");
+	assert_string_equal(str(out, "sentiment.overall.label"), "negative");
 	json_decref(out);
 	out = analyze(happy);
 	assert_string_equal(str(out, "sentiment.caller.label"), "positive");
