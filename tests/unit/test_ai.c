@@ -488,6 +488,27 @@ static void test_redact_other_pii(void **state)
 	json_decref(out);
 }
 
+/* Nine digits that name something else are not an SSN; a date answered
+ * to the agent's question a few sentences on is still a date of birth. */
+static void test_redact_ids_and_answers(void **state)
+{
+	const char *const lines[] =
+		{"a:Can you read me the account number on your statement?",
+		 "c:Yes, it is four one seven, two two nine, eight oh six.",
+		 "a:Thank you. For security they will ask for your date of "
+		 "birth when you call them, and nothing else, so please keep "
+		 "your bank details to yourself.",
+		 "c:Okay. It is August third, nineteen eighty.", NULL};
+	json_t *out = analyze(lines);
+	(void)state;
+
+	assert_string_equal(turn_text(out, 1),
+			    "Yes, it is four one seven, two two nine, eight "
+			    "oh six.");
+	assert_string_equal(turn_text(out, 3), "Okay. It is [DOB].");
+	json_decref(out);
+}
+
 static void test_luhn(void **state)
 {
 	(void)state;
@@ -701,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_redact_cards),
 		cmocka_unit_test(test_redact_card_across_turns),
 		cmocka_unit_test(test_redact_other_pii),
+		cmocka_unit_test(test_redact_ids_and_answers),
 		cmocka_unit_test(test_luhn),
 		cmocka_unit_test(test_score_good_call),
 		cmocka_unit_test(test_score_missed),
