@@ -376,14 +376,17 @@ static void test_terms(void **state)
 	assert_string_equal(str(json_array_get(comp, 0), "term"),
 			    "Aspen Dental");
 	assert_string_equal(str(json_array_get(comp, 0), "speaker"), "caller");
-	/* the price objection answered (financing), the spouse one not */
+	/* the price and competitor objections ("quoted me less") answered
+	 * (financing), the spouse one, last, not */
 	assert_int_equal(count_type(obj, "term", "price"), 1);
+	assert_int_equal(count_type(obj, "term", "competitor"), 1);
 	assert_int_equal(count_type(obj, "term", "spouse"), 1);
 	for (size_t i = 0; i < json_array_size(obj); i++) {
 		const json_t *o = json_array_get(obj, i);
 
 		assert_int_equal(json_is_true(json_object_get(o, "handled")),
-				 !strcmp(str(o, "term"), "price"));
+				 strcmp(str(o, "term"), "spouse") != 0 &&
+					 strcmp(str(o, "term"), "authority"));
 	}
 	assert_true(count_type(json_object_get(out, "keywords"), "term",
 			       "payment plan") >= 1);
