@@ -1009,6 +1009,15 @@ json_t *rt_ai_analyze(struct rt_ai *a, const struct rt_ai_transcript *t,
 	c.sale = last_cue(&c, CAT_SALE, false) != NULL;
 	if (c.intent == CAT_SPAM || c.intent == CAT_OTHER)
 		c.booked = c.sale = false;
+	/* a sale is made on a call to buy, book or ask; on a complaint or a
+	 * support call "that went through" is a fix or a change to what the
+	 * caller has, and on a cancellation a booking named is the one
+	 * cancelled */
+	if (c.intent == CAT_COMPLAINT || c.intent == CAT_SUPPORT ||
+	    c.intent == CAT_CANCELLATION)
+		c.sale = false;
+	if (c.intent == CAT_CANCELLATION)
+		c.booked = false;
 	caller_name(&c);
 	json_object_set_new(out, "transcript", rt_ai_transcript_json(t));
 	json_object_set_new(out, "intent", intent_json(&c));

@@ -600,6 +600,33 @@ static void test_score_missed(void **state)
 /* ---- bad input ------------------------------------------------------------
  */
 
+/* A confirmation on a support or cancellation call is not a sale nor a
+ * booking: it is about what the caller already has. */
+static void test_outcome_existing(void **state)
+{
+	const char *const support[] =
+		{"a:Help desk, how can I help?",
+		 "c:Hi, my card payment keeps failing when I try to update "
+		 "my account.",
+		 "a:I reset it, try now.", "c:Okay, that went through.", NULL};
+	const char *const cancel[] =
+		{"a:Salon, this is Amy.",
+		 "c:Hi, I need to cancel my haircut on Friday.",
+		 "a:No problem, you were booked for ten, it is cancelled now.",
+		 NULL};
+	json_t *out;
+	(void)state;
+
+	out = analyze(support);
+	assert_string_equal(str(out, "intent.label"), "support");
+	assert_string_equal(str(out, "outcome"), "none");
+	json_decref(out);
+	out = analyze(cancel);
+	assert_string_equal(str(out, "intent.label"), "cancellation");
+	assert_string_equal(str(out, "outcome"), "none");
+	json_decref(out);
+}
+
 static void test_transcript_errors(void **state)
 {
 	static const struct {
@@ -729,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_luhn),
 		cmocka_unit_test(test_score_good_call),
 		cmocka_unit_test(test_score_missed),
+		cmocka_unit_test(test_outcome_existing),
 		cmocka_unit_test(test_transcript_errors),
 		cmocka_unit_test(test_terms_errors),
 		cmocka_unit_test(test_empty),
