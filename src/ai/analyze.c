@@ -29,7 +29,11 @@ const char *const rt_ai_intent_names[AI_NINTENTS] =
 #define TURN_ALPHA    4.0  /* a turn's sum to [-1, 1] */
 #define SPEAKER_ALPHA 15.0 /* a speaker's sum to [-1, 1] (VADER's) */
 #define TURN_LABEL    0.25 /* |score| of a positive / negative turn */
-#define SPEAKER_LABEL 0.2  /* ... of a speaker, of the call */
+#define AGENT_LABEL   0.8  /* a speaker's sum: a positive / negative agent */
+#define CALLER_LABEL  2.5  /* ... caller (after the baseline and purpose) */
+#define CALLER_POLITE 1.0  /* the thanks and okays of any caller */
+#define CALLER_BUYS   2.5  /* a caller buying or booking is being served */
+#define CALLER_BLAMES 3.0  /* a complaint is dissatisfaction, however said */
 
 int rt_ai_new(struct rt_ai **ap)
 {
@@ -150,49 +154,118 @@ static json_t *hit_json(const struct ctx *c, const char *term, size_t word,
 
 /* ---- intent ------------------------------------------------------------- */
 
+/* How much a caller's turn tells why they called, by its rank among the
+ * caller's turns with something to say (three words or more): people say
+ * why they call in their first sentences, and later cues ("tomorrow at
+ * eight is fine" in a complaint) are about how the call went on. */
+static double opening_weight(unsigned rank)
+{
+	static const double w[] = {2.5, 1.75, 1.25};
+
+	return rank < RT_ARRAY_SIZE(w) ? w[rank] : 1.0;
+}
+
+/* A buying or booking cue that names what the caller already has: said in
+ * the past ("I ordered", "the cleaning I booked") where the lexicon's word
+ * is not, or after "my" / "our" ("my appointment", "our order").  The
+ * caller is an existing customer talking about it, not buying again. */
+static bool already_has(const struct ctx *c, const struct ai_hit *h)
+{
+	const char *said = c->w.t[h->at].w, *cue = h->p->label;
+	size_t n = strlen(said), cn = strcspn(cue, " ");
+
+	if (n > 4 && !strcmp(said + n - 2, "ed") &&
+	    !(cn > 2 && !strncmp(cue + cn - 2, "ed", 2)))
+		return true;
+	if (h->at > 0 && c->w.t[h->at - 1].turn == c->w.t[h->at].turn &&
+	    !c->w.t[h->at - 1].sent_end &&
+	    (!strcmp(c->w.t[h->at - 1].w, "my") ||
+	     !strcmp(c->w.t[h->at - 1].w, "our")))
+		return true;
+	return false;
+}
+
 static void intent(struct ctx *c)
 {
 	double best_cue = 0;
-	unsigned questions = 0, caller_turn_no[4096];
-	size_t ncaller = 0;
+	unsigned questions = 0, rank = 0;
+	unsigned *turn_rank = calloc(c->t->n + 1, sizeof(*turn_rank));
+	size_t *sent = calloc(c->w.n + 1, sizeof(*sent)), nsent = 0;
+	bool *cancel_sent = calloc(c->w.n + 1, sizeof(*cancel_sent));
+	/* RT_AI_TRACE=1: every intent cue and what it counted, on stderr
+	 * (for tuning the lexicon) */
+	bool trace = getenv("RT_AI_TRACE") != NULL;
 
 	memset(c->intent_score, 0, sizeof(c->intent_score));
 	c->intent_at = -1;
-	/* the caller's turns numbered: the first ones say why they call */
-	for (size_t i = 0; i < c->t->n && i < RT_ARRAY_SIZE(caller_turn_no);
-	     i++)
-		caller_turn_no[i] = c->t->turns[i].speaker == RT_AI_CALLER
-					    ? (unsigned)ncaller++
-					    : 9999;
+	c->intent = CAT_OTHER;
+	if (!turn_rank || !sent || !cancel_sent)
+		goto out; /* out of memory: "other" */
+	/* the caller's turns ranked: the first ones say why they call */
+	for (size_t i = 0; i < c->t->n; i++) {
+		size_t nw = c->w.turn_first[i + 1] - c->w.turn_first[i];
+
+		turn_rank[i] = rank;
+		if (c->t->turns[i].speaker == RT_AI_CALLER && nw >= 3)
+			rank++;
+	}
+	/* sentences, and those where the caller cancels something: a
+	 * booking or an order named there is what is cancelled ("I need to
+	 * cancel my cleaning on the twentieth") */
+	for (size_t i = 0; i < c->w.n; i++) {
+		sent[i] = nsent;
+		if (c->w.t[i].sent_end)
+			nsent++;
+	}
+	for (size_t i = 0; i < c->cues.n; i++) {
+		const struct ai_hit *h = &c->cues.h[i];
+
+		if (h->p->cat == CAT_CANCELLATION &&
+		    spk_at(c, h->at) == RT_AI_CALLER && !negated(c, h->at))
+			cancel_sent[sent[h->at]] = true;
+	}
 	for (size_t i = 0; i < c->cues.n; i++) {
 		const struct ai_hit *h = &c->cues.h[i];
 		size_t turn = c->w.t[h->at].turn;
+		bool caller = spk_at(c, h->at) == RT_AI_CALLER;
+		int cat = (int)h->p->cat;
 		double v;
 
-		if (h->p->cat >= AI_NINTENTS)
+		if (cat >= AI_NINTENTS)
+			continue;
+		if ((cat == CAT_PURCHASE || cat == CAT_APPOINTMENT) && caller &&
+		    (already_has(c, h) || cancel_sent[sent[h->at]]))
 			continue;
 		v = h->p->weight;
-		if (spk_at(c, h->at) == RT_AI_AGENT)
+		if (!caller)
 			v *= h->p->speaker == SPK_CALLER ? 0.25 : 0.5;
-		else if (turn < RT_ARRAY_SIZE(caller_turn_no) &&
-			 caller_turn_no[turn] < 3)
-			v *= 1.5;
-		if (negated(c, h->at))
-			v *= h->p->cat == CAT_SPAM ? 1 : -0.5;
-		c->intent_score[h->p->cat] += v;
-		if ((h->p->cat == CAT_PURCHASE ||
-		     h->p->cat == CAT_APPOINTMENT) &&
-		    spk_at(c, h->at) == RT_AI_CALLER && v > best_cue) {
+		else
+			v *= opening_weight(turn_rank[turn]);
+		/* "I don't want to buy" is against buying; but a problem is
+		 * told with negations ("I can't log in", "it won't start"),
+		 * and a pitch is a pitch */
+		if (negated(c, h->at) &&
+		    (cat == CAT_PURCHASE || cat == CAT_APPOINTMENT ||
+		     cat == CAT_INQUIRY || cat == CAT_CANCELLATION))
+			v *= -0.5;
+		c->intent_score[cat] += v;
+		if (trace)
+			fprintf(stderr, "cue %s [%s] turn %zu %+.2f\n",
+				rt_ai_intent_names[cat], h->p->label, turn, v);
+		if ((cat == CAT_PURCHASE || cat == CAT_APPOINTMENT) && caller &&
+		    v > best_cue) {
 			best_cue = v;
 			c->intent_at = c->w.t[h->at].at_ms;
 		}
 	}
+	/* the caller's questions in their opening turns: asking is
+	 * inquiring */
 	for (size_t i = 0; i < c->w.n; i++) {
-		if (c->w.t[i].question && spk_at(c, i) == RT_AI_CALLER)
+		if (c->w.t[i].question && spk_at(c, i) == RT_AI_CALLER &&
+		    turn_rank[c->w.t[i].turn] < 3)
 			questions++;
 	}
 	c->intent_score[CAT_INQUIRY] += 0.5 * (questions > 4 ? 4 : questions);
-	c->intent = CAT_OTHER;
 	for (int k = 0; k < AI_NINTENTS; k++) {
 		if (c->intent_score[k] > c->intent_score[c->intent] &&
 		    c->intent_score[k] > 0)
@@ -200,6 +273,10 @@ static void intent(struct ctx *c)
 	}
 	if (c->intent_score[c->intent] < 1)
 		c->intent = CAT_OTHER; /* nothing said clearly enough */
+out:
+	free(turn_rank);
+	free(sent);
+	free(cancel_sent);
 }
 
 static json_t *intent_json(const struct ctx *c)
@@ -264,6 +341,7 @@ static json_t *sentiment(struct ctx *c)
 	double *turn = calloc(c->t->n + 1, sizeof(*turn)), sum[2] = {0, 0};
 	json_t *timeline = json_array(), *j;
 	double sc[2], overall;
+	const char *lab[3];
 
 	if (!turn)
 		return NULL;
@@ -272,7 +350,8 @@ static json_t *sentiment(struct ctx *c)
 		size_t tu = c->w.t[h->at].turn;
 		double v = h->p->weight;
 
-		if (h->p->cat != CAT_SENTIMENT)
+		if (h->p->cat != CAT_SENTIMENT ||
+		    !speaker_factor(c, h->p, h->at))
 			continue;
 		v *= modifier(c, h->at);
 		if (negated(c, h->at))
@@ -303,16 +382,42 @@ static json_t *sentiment(struct ctx *c)
 						label_of(s, TURN_LABEL)));
 	}
 	free(turn);
+	/* The caller, in the call's context: politeness is everywhere on a
+	 * call, so it takes more than thanks to be positive; someone calling
+	 * to buy or book is glad to be served, and a complaint is
+	 * dissatisfaction even when said politely.  A pitch is a script, not
+	 * a customer's feelings: never negative. */
+	sum[0] -= CALLER_POLITE;
+	if (c->intent == CAT_PURCHASE || c->intent == CAT_APPOINTMENT)
+		sum[0] += CALLER_BUYS;
+	else if (c->intent == CAT_COMPLAINT)
+		sum[0] -= CALLER_BLAMES;
+	else if (c->intent == CAT_SPAM && sum[0] < 0)
+		sum[0] = 0;
+	lab[0] = label_of(sum[0], CALLER_LABEL);
+	lab[1] = label_of(sum[1], AGENT_LABEL);
 	sc[0] = squash(sum[0], SPEAKER_ALPHA);
 	sc[1] = squash(sum[1], SPEAKER_ALPHA);
-	overall = 0.75 * sc[0] + 0.25 * sc[1];
+	/* The call: bad when either side was (a complaint, a caller turned
+	 * away); good when the caller was, or when a warm agent helped a
+	 * caller to buy, book or fix something; otherwise neutral (an
+	 * answered question, a cancellation, a call not for the business). */
+	if (!strcmp(lab[0], "negative") || !strcmp(lab[1], "negative"))
+		lab[2] = "negative";
+	else if (!strcmp(lab[0], "positive") ||
+		 (!strcmp(lab[1], "positive") &&
+		  (c->intent == CAT_PURCHASE || c->intent == CAT_APPOINTMENT ||
+		   c->intent == CAT_SUPPORT)))
+		lab[2] = "positive";
+	else
+		lab[2] = "neutral";
+	overall = (sc[0] + sc[1]) / 2;
 	j = json_pack("{s:{s:s,s:f},s:{s:s,s:f},s:{s:s,s:f},s:o}", "caller",
-		      "label", label_of(sc[0], SPEAKER_LABEL), "score",
-		      round(sc[0] * 1000) / 1000, "agent", "label",
-		      label_of(sc[1], SPEAKER_LABEL), "score",
-		      round(sc[1] * 1000) / 1000, "overall", "label",
-		      label_of(overall, SPEAKER_LABEL), "score",
-		      round(overall * 1000) / 1000, "timeline", timeline);
+		      "label", lab[0], "score", round(sc[0] * 1000) / 1000,
+		      "agent", "label", lab[1], "score",
+		      round(sc[1] * 1000) / 1000, "overall", "label", lab[2],
+		      "score", round(overall * 1000) / 1000, "timeline",
+		      timeline);
 	return j;
 }
 
@@ -904,6 +1009,15 @@ json_t *rt_ai_analyze(struct rt_ai *a, const struct rt_ai_transcript *t,
 	c.sale = last_cue(&c, CAT_SALE, false) != NULL;
 	if (c.intent == CAT_SPAM || c.intent == CAT_OTHER)
 		c.booked = c.sale = false;
+	/* a sale is made on a call to buy, book or ask; on a complaint or a
+	 * support call "that went through" is a fix or a change to what the
+	 * caller has, and on a cancellation a booking named is the one
+	 * cancelled */
+	if (c.intent == CAT_COMPLAINT || c.intent == CAT_SUPPORT ||
+	    c.intent == CAT_CANCELLATION)
+		c.sale = false;
+	if (c.intent == CAT_CANCELLATION)
+		c.booked = false;
 	caller_name(&c);
 	json_object_set_new(out, "transcript", rt_ai_transcript_json(t));
 	json_object_set_new(out, "intent", intent_json(&c));

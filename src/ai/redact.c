@@ -168,19 +168,39 @@ static bool word_in(const char *w, const char *const *set)
 	return false;
 }
 
-/* Whether a word of set comes in the CONTEXT words before word (either
- * speaker: the agent's "what is the card number" counts). */
+/* Whether a word of set comes in the CONTEXT words before word, or in
+ * the turn before word's (either speaker: the agent's "what is the card
+ * number" counts, and so does the question answered: "can I have your
+ * date of birth?" ... "okay, it's October second"). */
 static bool context(const struct ai_words *w, size_t word,
 		    const char *const *set)
 {
-	for (size_t k = 1; k <= CONTEXT && k <= word; k++) {
-		if (word_in(w->t[word - k].w, set))
+	uint32_t turn = w->t[word].turn;
+
+	for (size_t k = 1; k <= word; k++) {
+		const struct ai_tok *t = &w->t[word - k];
+
+		if (k > CONTEXT && t->turn + 1 != turn)
+			break;
+		if (word_in(t->w, set))
 			return true;
 	}
 	return false;
 }
 
 static const char *const ctx_ssn[] = {"social", "ssn", "security", NULL};
+/* Numbers that name something else: nine digits after these are an ID,
+ * not a social security number ("my member ID is ..."). */
+static const char *const ctx_id[] =
+	{"id",		"member",	"account", "claim",
+	 "ticket",	"escrow",	"order",   "policy",
+	 "reference",	"confirmation", "case",	   "invoice",
+	 "tracking",	"contract",	"serial",  "routing",
+	 "reservation", "booking",	"receipt", "transaction",
+	 "membership",	"customer",	"patient", "loan",
+	 "vin",		"license",	"file",	   "record",
+	 "gift",	"voucher",	"coupon",  "promo",
+	 "certificate", "employee",	"student", NULL};
 static const char *const ctx_phone[] = {"phone",    "number", "call",
 					"reach",    "cell",   "mobile",
 					"callback", "text",   "landline",
@@ -205,7 +225,8 @@ static int classify_run(const struct ai_words *w, const char *digits, size_t a,
 
 	if (n >= 13 && n <= 19 && rt_ai_luhn_ok(digits))
 		return span_add(out, PII_CARD, a, b);
-	if (n == 9 && (context(w, a, ctx_ssn) || !context(w, a, ctx_phone)))
+	if (n == 9 && (context(w, a, ctx_ssn) ||
+		       (!context(w, a, ctx_phone) && !context(w, a, ctx_id))))
 		return span_add(out, PII_SSN, a, b);
 	if (n >= 6 && n <= 8 && context(w, a, ctx_dob))
 		return span_add(out, PII_DOB, a, b);

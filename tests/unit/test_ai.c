@@ -121,7 +121,7 @@ static void test_intents(void **state)
 {
 	static const struct {
 		const char *intent;
-		const char *const lines[4];
+		const char *const lines[5];
 	} cases[] = {
 		{"appointment",
 		 {"a:Thanks for calling, how can I help?",
@@ -159,6 +159,42 @@ static void test_intents(void **state)
 		{"other",
 		 {"a:Smith Law, how can I help?",
 		  "c:Oh, sorry, I think I have the wrong number.", NULL}},
+		/* the reason said first, in other words */
+		{"purchase",
+		 {"a:Pet supply, how can I help?",
+		  "c:I'd like to order two bags of the large kibble and pay "
+		  "over the phone.",
+		  NULL}},
+		{"appointment",
+		 {"a:Salon, this is Amy.",
+		  "c:Hi, can I get in for a haircut sometime Friday?",
+		  "a:I have two o'clock.", NULL}},
+		{"inquiry",
+		 {"a:Movers, this is Al.",
+		  "c:I'm calling around for prices. How much do you charge "
+		  "for a two bedroom apartment?",
+		  NULL}},
+		{"complaint",
+		 {"a:Front desk.",
+		  "c:I was charged twice for one night, I've called three "
+		  "times and nobody has fixed it. I'm so frustrated.",
+		  NULL}},
+		{"support",
+		 {"a:Service desk.",
+		  "c:The engine on the boat I bought from you won't start. "
+		  "What should I check?",
+		  NULL}},
+		{"spam",
+		 {"a:Vet clinic.",
+		  "c:Hi, this is Dan from Local Ads. We help clinics like "
+		  "yours get more customers. Who makes the marketing "
+		  "decisions there?",
+		  "a:We're not interested, take us off your list.", NULL}},
+		{"other",
+		 {"a:Good morning, Harbor Hotel.",
+		  "c:Hi, this is Mark's wife. He isn't answering his cell, "
+		  "could you tell him to call me on his break?",
+		  NULL}},
 	};
 	(void)state;
 
@@ -189,6 +225,38 @@ static void test_intent_negated(void **state)
 	json_decref(out);
 }
 
+/* What the caller already has is not what they want: "the cleaning I
+ * booked", "my appointment", a booking named where they cancel. */
+static void test_intent_existing(void **state)
+{
+	const char *const cancel[] =
+		{"a:Dental office, how can I help?",
+		 "c:Hi, I have a cleaning booked for next Tuesday at ten and "
+		 "I need to cancel my appointment, please.",
+		 NULL};
+	const char *const ordered[] =
+		{"a:Good evening, how can I help?",
+		 "c:I ordered a pizza an hour ago and it still has not "
+		 "arrived. This is ridiculous.",
+		 NULL};
+	const char *const login[] = {"a:Help desk.",
+				     "c:Hi, I can't log in to my account.",
+				     NULL};
+	json_t *out;
+	(void)state;
+
+	out = analyze(cancel);
+	assert_string_equal(str(out, "intent.label"), "cancellation");
+	json_decref(out);
+	out = analyze(ordered);
+	assert_string_equal(str(out, "intent.label"), "complaint");
+	json_decref(out);
+	/* a problem told with a negation is still a problem */
+	out = analyze(login);
+	assert_string_equal(str(out, "intent.label"), "support");
+	json_decref(out);
+}
+
 /* ---- sentiment ---------------------------------------------------------- */
 
 static void test_sentiment_negation(void **state)
@@ -206,12 +274,20 @@ static void test_sentiment_negation(void **state)
 	out = analyze(unhappy);
 	assert_string_equal(str(out, "sentiment.caller.label"), "negative");
 	json_decref(out);
+	/* the turn's own score: words only, before the call's context */
 	out = analyze(not_bad);
-	assert_true(num(out, "sentiment.caller.score") >= 0);
+	assert_true(
+		num(json_array_get(json_object_get(json_object_get(out,
+								   "sentiment"),
+						   "timeline"),
+				   1),
+		    "score") >= 0);
 	json_decref(out);
 }
 
-/* Call language: polite words do not make these positive. */
+/* Call language: polite words do not make these positive; a cancellation
+ * is not a complaint; an agent is negative only turning a caller away;
+ * a complaint is negative however politely said. */
 static void test_sentiment_call_language(void **state)
 {
 	const char *const cancel[] =
@@ -223,6 +299,12 @@ static void test_sentiment_call_language(void **state)
 		{"c:Congratulations, you have been selected for a free "
 		 "cruise!",
 		 "a:Not interested. Stop calling this number.", NULL};
+	const char *const polite_complaint[] =
+		{"a:Good morning, how can I help?",
+		 "c:Hi, thanks. The technician never showed up yesterday and "
+		 "nobody called me back.",
+		 "a:I am so sorry, that is awful. I will send someone today.",
+		 NULL};
 	const char *const happy[] =
 		{"a:You are all set for Tuesday.",
 		 "c:Perfect, thank you so much, you have been really helpful!",
@@ -232,11 +314,18 @@ static void test_sentiment_call_language(void **state)
 
 	out = analyze(cancel);
 	assert_string_equal(str(out, "intent.label"), "cancellation");
+	assert_string_equal(str(out, "sentiment.caller.label"), "neutral");
+	json_decref(out);
+	out = analyze(polite_complaint);
+	assert_string_equal(str(out, "intent.label"), "complaint");
 	assert_string_equal(str(out, "sentiment.caller.label"), "negative");
+	assert_string_equal(str(out, "sentiment.agent.label"), "positive");
+	assert_string_equal(str(out, "sentiment.overall.label"), "negative");
 	json_decref(out);
 	out = analyze(spam);
 	assert_string_equal(str(out, "intent.label"), "spam");
 	assert_string_equal(str(out, "sentiment.agent.label"), "negative");
+	assert_string_equal(str(out, "sentiment.overall.label"), "negative");
 	json_decref(out);
 	out = analyze(happy);
 	assert_string_equal(str(out, "sentiment.caller.label"), "positive");
@@ -287,14 +376,17 @@ static void test_terms(void **state)
 	assert_string_equal(str(json_array_get(comp, 0), "term"),
 			    "Aspen Dental");
 	assert_string_equal(str(json_array_get(comp, 0), "speaker"), "caller");
-	/* the price objection answered (financing), the spouse one not */
+	/* the price and competitor objections ("quoted me less") answered
+	 * (financing), the spouse one, last, not */
 	assert_int_equal(count_type(obj, "term", "price"), 1);
+	assert_int_equal(count_type(obj, "term", "competitor"), 1);
 	assert_int_equal(count_type(obj, "term", "spouse"), 1);
 	for (size_t i = 0; i < json_array_size(obj); i++) {
 		const json_t *o = json_array_get(obj, i);
 
 		assert_int_equal(json_is_true(json_object_get(o, "handled")),
-				 !strcmp(str(o, "term"), "price"));
+				 strcmp(str(o, "term"), "spouse") != 0 &&
+					 strcmp(str(o, "term"), "authority"));
 	}
 	assert_true(count_type(json_object_get(out, "keywords"), "term",
 			       "payment plan") >= 1);
@@ -399,6 +491,27 @@ static void test_redact_other_pii(void **state)
 	json_decref(out);
 }
 
+/* Nine digits that name something else are not an SSN; a date answered
+ * to the agent's question a few sentences on is still a date of birth. */
+static void test_redact_ids_and_answers(void **state)
+{
+	const char *const lines[] =
+		{"a:Can you read me the account number on your statement?",
+		 "c:Yes, it is four one seven, two two nine, eight oh six.",
+		 "a:Thank you. For security they will ask for your date of "
+		 "birth when you call them, and nothing else, so please keep "
+		 "your bank details to yourself.",
+		 "c:Okay. It is August third, nineteen eighty.", NULL};
+	json_t *out = analyze(lines);
+	(void)state;
+
+	assert_string_equal(turn_text(out, 1),
+			    "Yes, it is four one seven, two two nine, eight "
+			    "oh six.");
+	assert_string_equal(turn_text(out, 3), "Okay. It is [DOB].");
+	json_decref(out);
+}
+
 static void test_luhn(void **state)
 {
 	(void)state;
@@ -486,6 +599,33 @@ static void test_score_missed(void **state)
 
 /* ---- bad input ------------------------------------------------------------
  */
+
+/* A confirmation on a support or cancellation call is not a sale nor a
+ * booking: it is about what the caller already has. */
+static void test_outcome_existing(void **state)
+{
+	const char *const support[] =
+		{"a:Help desk, how can I help?",
+		 "c:Hi, my card payment keeps failing when I try to update "
+		 "my account.",
+		 "a:I reset it, try now.", "c:Okay, that went through.", NULL};
+	const char *const cancel[] =
+		{"a:Salon, this is Amy.",
+		 "c:Hi, I need to cancel my haircut on Friday.",
+		 "a:No problem, you were booked for ten, it is cancelled now.",
+		 NULL};
+	json_t *out;
+	(void)state;
+
+	out = analyze(support);
+	assert_string_equal(str(out, "intent.label"), "support");
+	assert_string_equal(str(out, "outcome"), "none");
+	json_decref(out);
+	out = analyze(cancel);
+	assert_string_equal(str(out, "intent.label"), "cancellation");
+	assert_string_equal(str(out, "outcome"), "none");
+	json_decref(out);
+}
 
 static void test_transcript_errors(void **state)
 {
@@ -603,6 +743,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_intents),
 		cmocka_unit_test(test_intent_negated),
+		cmocka_unit_test(test_intent_existing),
 		cmocka_unit_test(test_sentiment_negation),
 		cmocka_unit_test(test_sentiment_call_language),
 		cmocka_unit_test(test_sentiment_but),
@@ -611,9 +752,11 @@ int main(void)
 		cmocka_unit_test(test_redact_cards),
 		cmocka_unit_test(test_redact_card_across_turns),
 		cmocka_unit_test(test_redact_other_pii),
+		cmocka_unit_test(test_redact_ids_and_answers),
 		cmocka_unit_test(test_luhn),
 		cmocka_unit_test(test_score_good_call),
 		cmocka_unit_test(test_score_missed),
+		cmocka_unit_test(test_outcome_existing),
 		cmocka_unit_test(test_transcript_errors),
 		cmocka_unit_test(test_terms_errors),
 		cmocka_unit_test(test_empty),
