@@ -94,7 +94,7 @@ struct ctx {
 	double intent_score[AI_NINTENTS];
 	int64_t intent_at; /* the caller's strongest buying cue, or -1 */
 	bool next_step, offer, booked, sale;
-	int64_t next_step_at, offer_at;
+	int64_t offer_at;
 	size_t nobjections, unhandled;
 	int64_t end_ms;
 	double talk_agent; /* the agent's share of the words */
@@ -493,8 +493,8 @@ static json_t *criterion(const char *id, bool applicable, double points,
 	return j;
 }
 
-/* The first cue of cat (by the agent when agent) as its words, or NULL;
- * *at its time. */
+/* The first cue of cat (by the agent when agent), not negated, whose
+ * speaker rule takes it; NULL when none. */
 static const struct ai_hit *first_cue(const struct ctx *c, enum ai_cat cat,
 				      bool agent)
 {
@@ -621,7 +621,6 @@ static json_t *score(struct ctx *c, struct gaps *g)
 	/* a next step agreed */
 	h = last_cue(c, CAT_NEXT_STEP, false);
 	c->next_step = h != NULL;
-	c->next_step_at = h ? c->w.t[h->at].at_ms : -1;
 	ev = cue_text(c, h);
 	json_array_append_new(crit, criterion("next_step", business, h ? 20 : 0,
 					      20, ev));

@@ -32,21 +32,7 @@ static int audio_row(const struct rt_audio_row *a, void *arg)
 	return rt_list_add(arg, a->id, audio_json(a));
 }
 
-void rt_api_audio_list(struct rt_req *r)
-{
-	struct rt_store_tx *tx;
-	int64_t account_id;
-	struct rt_page pg;
-	struct rt_list l;
-
-	if (rt_http_query_id(r, "account_id", &account_id) ||
-	    rt_list_begin(r, &pg, &l, &tx))
-		return;
-	rt_list_end(r, &l, tx,
-		    rt_store_audio_list(tx, rt_req_scope(r), account_id, &pg,
-					audio_row, &l),
-		    "listing audio files");
-}
+RT_API_LIST(audio, rt_store_audio_list, audio_row, "listing audio files")
 
 /* The media types an upload may be sent as; the bytes say which format
  * it really is. */

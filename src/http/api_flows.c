@@ -325,43 +325,35 @@ void rt_api_flows_create(struct rt_req *r)
 	rt_strlcpy(f.name, rt_json_str(r->json, "name"), sizeof(f.name));
 	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (!text) {
-		rt_flow_unref(compiled);
-		json_decref(warnings);
 		rt_http_fail(r, ENOMEM, "saving a flow");
-		return;
+		goto out;
 	}
-	if (rt_http_begin(r, true, &tx)) {
-		rt_flow_unref(compiled);
-		free(text);
-		json_decref(warnings);
-		return;
-	}
+	if (rt_http_begin(r, true, &tx))
+		goto out;
 	err = rt_store_account_in_scope(tx, rt_req_scope(r), f.account_id);
 	if (!err &&
 	    audio_check(r, tx, f.account_id, compiled, &audio, &naudio)) {
 		rt_store_rollback(tx);
-		rt_flow_unref(compiled);
-		free(text);
-		json_decref(warnings);
-		return;
+		goto out;
 	}
-	rt_flow_unref(compiled);
 	if (!err)
 		err = rt_store_flow_create(tx, rt_req_scope(r), &f, text,
 					   user_of(r));
-	free(text);
 	if (err == ENOENT) {
 		rt_store_rollback(tx);
-		free(audio);
-		json_decref(warnings);
 		rt_http_error(r, 404, "not_found", "account_id",
 			      "no such account");
-		return;
+		goto out;
 	}
 	if (!err)
 		err = rt_store_flow_audio_set(tx, f.id, audio, naudio);
-	free(audio);
 	finish(r, tx, err, &f, "flow.create", 201, doc, warnings);
+	warnings = NULL; /* finish's */
+out:
+	rt_flow_unref(compiled);
+	free(audio);
+	free(text);
+	json_decref(warnings);
 }
 
 void rt_api_flows_update(struct rt_req *r)
@@ -387,27 +379,18 @@ void rt_api_flows_update(struct rt_req *r)
 	if (doc) {
 		text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		if (!text) {
-			rt_flow_unref(compiled);
-			json_decref(warnings);
 			rt_http_fail(r, ENOMEM, "saving a flow");
-			return;
+			goto out;
 		}
 	}
-	if (rt_http_begin(r, true, &tx)) {
-		rt_flow_unref(compiled);
-		free(text);
-		json_decref(warnings);
-		return;
-	}
+	if (rt_http_begin(r, true, &tx))
+		goto out;
 	/* The audio files must be the flow's own account's. */
 	err = compiled ? rt_store_flow_get(tx, rt_req_scope(r), r->id, &f) : 0;
 	if (!err && compiled &&
 	    audio_check(r, tx, f.account_id, compiled, &audio, &naudio)) {
 		rt_store_rollback(tx);
-		rt_flow_unref(compiled);
-		free(text);
-		json_decref(warnings);
-		return;
+		goto out;
 	}
 	if (!err)
 		err = rt_store_flow_update(tx, rt_req_scope(r), r->id,
@@ -415,10 +398,13 @@ void rt_api_flows_update(struct rt_req *r)
 					   user_of(r), &f);
 	if (!err && compiled)
 		err = rt_store_flow_audio_set(tx, f.id, audio, naudio);
+	finish(r, tx, err, &f, "flow.update", 200, doc, warnings);
+	warnings = NULL; /* finish's */
+out:
 	rt_flow_unref(compiled);
 	free(audio);
 	free(text);
-	finish(r, tx, err, &f, "flow.update", 200, doc, warnings);
+	json_decref(warnings);
 }
 
 void rt_api_flows_delete(struct rt_req *r)
@@ -498,21 +484,7 @@ static int flow_row(const struct rt_flow_row *f, void *arg)
 	return rt_list_add(arg, f->id, flow_json(f, NULL));
 }
 
-void rt_api_flows_list(struct rt_req *r)
-{
-	struct rt_store_tx *tx;
-	int64_t account_id;
-	struct rt_page pg;
-	struct rt_list l;
-
-	if (rt_http_query_id(r, "account_id", &account_id) ||
-	    rt_list_begin(r, &pg, &l, &tx))
-		return;
-	rt_list_end(r, &l, tx,
-		    rt_store_flow_list(tx, rt_req_scope(r), account_id, &pg,
-				       flow_row, &l),
-		    "listing flows");
-}
+RT_API_LIST(flows, rt_store_flow_list, flow_row, "listing flows")
 
 static int version_row(const struct rt_flow_version *v, void *arg)
 {

@@ -70,21 +70,7 @@ static int key_row(const struct rt_apikey *k, void *arg)
 	return rt_list_add(arg, k->id, rt_json_apikey(k));
 }
 
-void rt_api_keys_list(struct rt_req *r)
-{
-	struct rt_store_tx *tx;
-	int64_t account_id;
-	struct rt_page pg;
-	struct rt_list l;
-
-	if (rt_http_query_id(r, "account_id", &account_id) ||
-	    rt_list_begin(r, &pg, &l, &tx))
-		return;
-	rt_list_end(r, &l, tx,
-		    rt_store_apikey_list(tx, rt_req_scope(r), account_id, &pg,
-					 key_row, &l),
-		    "listing keys");
-}
+RT_API_LIST(keys, rt_store_apikey_list, key_row, "listing keys")
 
 RT_API_GET(keys, struct rt_apikey, rt_store_apikey_get, rt_json_apikey,
 	   "reading a key")
@@ -190,18 +176,4 @@ static int audit_row(const struct rt_audit *a, void *arg)
 	return rt_list_add(arg, a->id, item);
 }
 
-void rt_api_audit_list(struct rt_req *r)
-{
-	struct rt_store_tx *tx;
-	int64_t account_id;
-	struct rt_page pg;
-	struct rt_list l;
-
-	if (rt_http_query_id(r, "account_id", &account_id) ||
-	    rt_list_begin(r, &pg, &l, &tx))
-		return;
-	rt_list_end(r, &l, tx,
-		    rt_store_audit_list(tx, rt_req_scope(r), account_id, &pg,
-					audit_row, &l),
-		    "listing the audit log");
-}
+RT_API_LIST(audit, rt_store_audit_list, audit_row, "listing the audit log")

@@ -208,21 +208,7 @@ static int pool_row(const struct rt_pool *p, void *arg)
 	return rt_list_add(arg, p->id, rt_json_pool(p));
 }
 
-void rt_api_pools_list(struct rt_req *r)
-{
-	struct rt_store_tx *tx;
-	int64_t account_id;
-	struct rt_page pg;
-	struct rt_list l;
-
-	if (rt_http_query_id(r, "account_id", &account_id) ||
-	    rt_list_begin(r, &pg, &l, &tx))
-		return;
-	rt_list_end(r, &l, tx,
-		    rt_store_pool_list(tx, rt_req_scope(r), account_id, &pg,
-				       pool_row, &l),
-		    "listing pools");
-}
+RT_API_LIST(pools, rt_store_pool_list, pool_row, "listing pools")
 
 RT_API_GET(pools, struct rt_pool, rt_store_pool_get, rt_json_pool,
 	   "reading a pool")

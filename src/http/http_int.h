@@ -356,6 +356,28 @@ bool rt_api_email_normalize(char *email);
 	}
 
 /*
+ * Defines rt_api_<name>_list(): a page of the objects in scope (of one
+ * account with ?account_id=), from `int lister(tx, scope, account_id,
+ * page, row, list)` whose row callback adds each to the list
+ * (rt_list_add).
+ */
+#define RT_API_LIST(name, lister, row, what)                                   \
+	void rt_api_##name##_list(struct rt_req *r)                            \
+	{                                                                      \
+		struct rt_store_tx *tx;                                        \
+		int64_t account_id;                                            \
+		struct rt_page pg;                                             \
+		struct rt_list l;                                              \
+		if (rt_http_query_id(r, "account_id", &account_id) ||          \
+		    rt_list_begin(r, &pg, &l, &tx))                            \
+			return;                                                \
+		rt_list_end(r, &l, tx,                                         \
+			    lister(tx, rt_req_scope(r), account_id, &pg, row,  \
+				   &l),                                        \
+			    what);                                             \
+	}
+
+/*
  * Defines rt_api_<name>_check() for the route table and the fuzz targets
  * from a body parser `int parse(const json_t *, struct T *, struct
  * rt_http_err *)`, so that both run exactly the handler's own parsing.
